@@ -1,0 +1,21 @@
+//! Shared vocabulary of modelc: nodes, their configs and relations, and diagnostics.
+//!
+//! This crate does no IO. Every other crate speaks in these types, so they are
+//! plain data: owned, serializable, cheap to clone where it matters.
+
+mod config;
+mod diagnostic;
+mod node;
+mod relation;
+mod suggest;
+
+pub use config::{merge_config, normalize_key, NodeConfig, KNOWN_CONFIG_KEYS};
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use node::{
+    ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo,
+};
+pub use relation::{quote_ident, Relation};
+pub use suggest::did_you_mean;
+
+/// A JSON object, the shape every config and `meta` block has.
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,233 @@
+//! Nodes of a project: models, seeds, snapshots, tests, and source tables.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::{JsonMap, NodeConfig, Relation};
+
+/// The kind of a node, as dbt names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceType {
+    /// A SQL model.
+    Model,
+    /// A CSV file loaded as a table.
+    Seed,
+    /// An SCD2 snapshot.
+    Snapshot,
+    /// A data test (generic or singular).
+    Test,
+    /// A source table declared in YAML.
+    Source,
+    /// An analysis: compiled, never run.
+    Analysis,
+}
+
+impl ResourceType {
+    /// The lowercase name used in unique ids, selectors and artifacts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::Model => "model",
+            ResourceType::Seed => "seed",
+            ResourceType::Snapshot => "snapshot",
+            ResourceType::Test => "test",
+            ResourceType::Source => "source",
+            ResourceType::Analysis => "analysis",
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ResourceType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "model" => ResourceType::Model,
+            "seed" => ResourceType::Seed,
+            "snapshot" => ResourceType::Snapshot,
+            "test" => ResourceType::Test,
+            "source" => ResourceType::Source,
+            "analysis" => ResourceType::Analysis,
+            other => return Err(format!("unknown resource type '{other}'")),
+        })
+    }
+}
+
+/// One `ref(...)` call found while rendering a node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RefCall {
+    /// The package (project) named in the two-argument form, if any.
+    pub package: Option<String>,
+    /// The referenced node's name.
+    pub name: String,
+    /// The model version (`v=`), if any.
+    pub version: Option<String>,
+}
+
+/// A column as declared in YAML (and, after analysis, as found in the SQL).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ColumnInfo {
+    /// Column name.
+    pub name: String,
+    /// Description from YAML.
+    pub description: String,
+    /// Declared data type (YAML `data_type`), or the type found in the database.
+    pub data_type: Option<String>,
+    /// `meta` from YAML.
+    pub meta: JsonMap,
+    /// `tags` from YAML.
+    pub tags: Vec<String>,
+}
+
+/// What a node depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DependsOn {
+    /// Unique ids of parent nodes and sources.
+    pub nodes: Vec<String>,
+    /// Unique ids of macros the node called.
+    pub macros: Vec<String>,
+}
+
+/// What a test node checks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestInfo {
+    /// Generic test name (`not_null`, `unique`, a custom one), `None` for singular tests.
+    pub name: Option<String>,
+    /// Package the generic test came from, if not the project.
+    pub namespace: Option<String>,
+    /// Arguments of the generic test (`column_name`, `values`, `to`, `field`, ...).
+    pub kwargs: JsonMap,
+    /// The tested column, for column tests.
+    pub column_name: Option<String>,
+    /// Unique id of the node the test is attached to.
+    pub attached_node: Option<String>,
+}
+
+/// A model, seed, snapshot, test or analysis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Node {
+    /// `model.<project>.<name>`, `test.<project>.<name>.<hash>`, ...
+    pub unique_id: String,
+    /// The node's name (the file stem for models and seeds).
+    pub name: String,
+    /// Model, seed, snapshot, test or analysis.
+    pub resource_type: ResourceType,
+    /// The project (package) the node belongs to.
+    pub package_name: String,
+    /// Path relative to its resource folder, e.g. `staging/stg_applicants.sql`.
+    pub path: String,
+    /// Path relative to the project root, e.g. `models/staging/stg_applicants.sql`.
+    pub original_file_path: String,
+    /// dbt's fully qualified name: project, folders, name.
+    pub fqn: Vec<String>,
+    /// The source text (Jinja SQL; for seeds empty).
+    pub raw_code: String,
+    /// Content hash of the source (hex).
+    pub checksum: String,
+    /// The merged config.
+    pub config: NodeConfig,
+    /// Description from YAML.
+    pub description: String,
+    /// Columns declared in YAML.
+    pub columns: Vec<ColumnInfo>,
+    /// The YAML file that described this node, if any (`<project>://models/x.yml`).
+    pub patch_path: Option<String>,
+    /// `ref` calls in the order made.
+    pub refs: Vec<RefCall>,
+    /// `source` calls: (source name, table name).
+    pub sources: Vec<(String, String)>,
+    /// Resolved parents.
+    pub depends_on: DependsOn,
+    /// Where it is materialized; `None` for ephemeral models and analyses.
+    pub relation: Option<Relation>,
+    /// Compiled SQL (Jinja rendered, refs resolved, ephemeral CTEs inlined).
+    pub compiled_code: Option<String>,
+    /// Compiled SQL for an incremental run (`is_incremental()` true), when it differs.
+    pub compiled_incremental_code: Option<String>,
+    /// For tests: what is tested.
+    pub test: Option<TestInfo>,
+    /// Where the node is defined, when it is not the whole file (YAML tests, YAML snapshots): 1-based line.
+    pub defined_at_line: usize,
+}
+
+impl Node {
+    /// The materialization: `config.materialized`, or the resource type for seeds,
+    /// snapshots and tests.
+    pub fn materialized(&self) -> String {
+        match self.resource_type {
+            ResourceType::Seed => "seed".into(),
+            ResourceType::Snapshot => "snapshot".into(),
+            ResourceType::Test => "test".into(),
+            _ => self.config.materialized(),
+        }
+    }
+
+    /// `true` for ephemeral models.
+    pub fn is_ephemeral(&self) -> bool {
+        self.resource_type == ResourceType::Model && self.config.materialized() == "ephemeral"
+    }
+}
+
+/// One table of a `sources:` block.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceTable {
+    /// `source.<project>.<source>.<table>`.
+    pub unique_id: String,
+    /// The source's name (`raw` in `source('raw', 'applicants')`).
+    pub source_name: String,
+    /// The table's name.
+    pub name: String,
+    /// The project.
+    pub package_name: String,
+    /// The YAML file, relative to the project root.
+    pub original_file_path: String,
+    /// 1-based line of the table entry in that file.
+    pub line: usize,
+    /// `[project, source, table]`.
+    pub fqn: Vec<String>,
+    /// Table description.
+    pub description: String,
+    /// Source description.
+    pub source_description: String,
+    /// Declared columns.
+    pub columns: Vec<ColumnInfo>,
+    /// Merged `meta` of source and table.
+    pub meta: JsonMap,
+    /// Merged tags.
+    pub tags: Vec<String>,
+    /// The loader named in YAML.
+    pub loader: String,
+    /// The relation the source reads.
+    pub relation: Relation,
+    /// dbt-duckdb's `external_location` (e.g. `read_csv('data/x.csv')`), already
+    /// formatted: when set, `source()` renders to this expression instead of the relation.
+    pub external_location: Option<String>,
+    /// The table's merged config.
+    pub config: NodeConfig,
+}
+
+impl SourceTable {
+    /// What `source()` renders to: the external location or the relation.
+    pub fn render(&self) -> String {
+        match &self.external_location {
+            Some(loc) => loc.clone(),
+            None => self.relation.to_string(),
+        }
+    }
+}
+
+/// A whole `sources:` entry, before it is split into tables.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceDef {
+    /// Source name.
+    pub name: String,
+    /// Its tables.
+    pub tables: Vec<SourceTable>,
+}

@@ -1,0 +1,326 @@
+//! Reads a project folder into [`ProjectInput`]: the project file, the profile,
+//! every SQL, CSV and YAML file, as typed inputs with their paths.
+//!
+//! Loading does no templating and no SQL parsing; it only reads and structures
+//! files. Every problem found is a [`Diagnostic`] with file, line and column.
+
+mod project_file;
+mod properties;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use modelc_core::Diagnostic;
+
+pub use project_file::{read_profile, DbSettings, ProjectConfig};
+pub use properties::{
+    parse_property_file, ColumnPatch, NodePatch, PropertyFile, SourcePatch, SourceTablePatch, TestEntry,
+};
+
+/// A text file of the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the project root, `/`-separated.
+    pub path: String,
+    /// Path relative to the resource folder it was found in (`staging/stg_x.sql`).
+    pub resource_path: String,
+    /// Contents.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// The file name without extension.
+    pub fn stem(&self) -> &str {
+        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
+        name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name)
+    }
+
+    /// The folders between the resource folder and the file.
+    pub fn folders(&self) -> Vec<String> {
+        let mut parts: Vec<String> = self.resource_path.split('/').map(str::to_owned).collect();
+        parts.pop();
+        parts
+    }
+}
+
+/// A CSV seed file (only its header is read at load time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedFile {
+    /// Path relative to the project root.
+    pub path: String,
+    /// Path relative to the seed folder.
+    pub resource_path: String,
+    /// Column names from the header line (may be wrong for exotic delimiters; DuckDB decides).
+    pub header: Vec<String>,
+    /// Size and modification time, for cache keys.
+    pub fingerprint: String,
+}
+
+/// Everything read from a project folder.
+#[derive(Debug, Clone)]
+pub struct ProjectInput {
+    /// The project root (absolute).
+    pub root: PathBuf,
+    /// The project file.
+    pub config: ProjectConfig,
+    /// The database settings from `profiles.yml`, when it defines the project's profile.
+    pub profile: Option<DbSettings>,
+    /// Model SQL files.
+    pub models: Vec<SourceFile>,
+    /// Analysis SQL files.
+    pub analyses: Vec<SourceFile>,
+    /// Snapshot SQL files.
+    pub snapshots: Vec<SourceFile>,
+    /// Macro files.
+    pub macros: Vec<SourceFile>,
+    /// Singular test SQL files.
+    pub singular_tests: Vec<SourceFile>,
+    /// Generic test definitions under `<test-path>/generic/`.
+    pub generic_tests: Vec<SourceFile>,
+    /// Markdown files with `{% docs %}` blocks.
+    pub docs: Vec<SourceFile>,
+    /// CSV seeds.
+    pub seeds: Vec<SeedFile>,
+    /// Parsed YAML property files.
+    pub properties: Vec<PropertyFile>,
+}
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Directory with `profiles.yml`.
+    pub profiles_dir: Option<PathBuf>,
+    /// Profile target name (`--target`).
+    pub target: Option<String>,
+}
+
+/// Reads the project at `root`. Returns `None` only when there is no usable project
+/// file; every other problem is a diagnostic and loading goes on.
+pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> Option<ProjectInput> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let config = project_file::read_project_file(&root, diags)?;
+    let profile = read_profile(
+        &root,
+        opts.profiles_dir.as_deref(),
+        config.profile.as_deref().unwrap_or(&config.name),
+        opts.target.as_deref(),
+        diags,
+    );
+    let mut input = ProjectInput {
+        root: root.clone(),
+        profile,
+        models: Vec::new(),
+        analyses: Vec::new(),
+        snapshots: Vec::new(),
+        macros: Vec::new(),
+        singular_tests: Vec::new(),
+        generic_tests: Vec::new(),
+        docs: Vec::new(),
+        seeds: Vec::new(),
+        properties: Vec::new(),
+        config,
+    };
+    let cfg = input.config.clone();
+    let mut yml_files = Vec::new();
+    for dir in &cfg.model_paths {
+        for f in walk(&root, dir, diags) {
+            match ext(&f.path) {
+                "sql" => input.models.push(f),
+                "yml" | "yaml" => yml_files.push(f),
+                _ => {}
+            }
+        }
+    }
+    for dir in &cfg.analysis_paths {
+        for f in walk(&root, dir, diags) {
+            match ext(&f.path) {
+                "sql" => input.analyses.push(f),
+                "yml" | "yaml" => yml_files.push(f),
+                _ => {}
+            }
+        }
+    }
+    for dir in &cfg.snapshot_paths {
+        for f in walk(&root, dir, diags) {
+            match ext(&f.path) {
+                "sql" => input.snapshots.push(f),
+                "yml" | "yaml" => yml_files.push(f),
+                _ => {}
+            }
+        }
+    }
+    for dir in &cfg.macro_paths {
+        for f in walk(&root, dir, diags) {
+            match ext(&f.path) {
+                "sql" | "jinja" => input.macros.push(f),
+                "yml" | "yaml" => yml_files.push(f),
+                _ => {}
+            }
+        }
+    }
+    for dir in &cfg.test_paths {
+        for f in walk(&root, dir, diags) {
+            match ext(&f.path) {
+                "sql" if f.resource_path.starts_with("generic/") => input.generic_tests.push(f),
+                "sql" => input.singular_tests.push(f),
+                "yml" | "yaml" => yml_files.push(f),
+                _ => {}
+            }
+        }
+    }
+    for dir in &cfg.seed_paths {
+        for f in walk_paths(&root, dir, diags) {
+            let rel = rel_path(&root, &f);
+            let resource_path = rel_path(&root.join(dir), &f);
+            match ext(&rel) {
+                "csv" => input.seeds.push(read_seed(&f, rel, resource_path, diags)),
+                "yml" | "yaml" => {
+                    if let Some(sf) = read_text(&f, rel, resource_path, diags) {
+                        yml_files.push(sf);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for dir in &cfg.docs_paths {
+        for f in walk_paths(&root, dir, diags) {
+            if ext(&f.to_string_lossy()) == "md" {
+                let rel = rel_path(&root, &f);
+                if let Some(sf) = read_text(&f, rel.clone(), rel, diags) {
+                    if !input.docs.iter().any(|d| d.path == sf.path) {
+                        input.docs.push(sf);
+                    }
+                }
+            }
+        }
+    }
+    for f in yml_files {
+        input.properties.push(parse_property_file(&f.path, &f.text, diags));
+    }
+    Some(input)
+}
+
+fn ext(path: &str) -> &str {
+    path.rsplit_once('.').map(|(_, e)| e).unwrap_or("")
+}
+
+fn rel_path(base: &Path, p: &Path) -> String {
+    p.strip_prefix(base)
+        .unwrap_or(p)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// All files under `root/dir`, sorted, skipping hidden entries.
+fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.join(dir)];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                diags.push(Diagnostic::error("io", format!("cannot read folder {}: {e}", d.display())));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(_) => out.push(path),
+                Err(_) => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<SourceFile> {
+    walk_paths(root, dir, diags)
+        .into_iter()
+        .filter(|p| matches!(ext(&p.to_string_lossy()), "sql" | "yml" | "yaml" | "jinja"))
+        .filter_map(|p| {
+            let rel = rel_path(root, &p);
+            let resource_path = rel_path(&root.join(dir), &p);
+            read_text(&p, rel, resource_path, diags)
+        })
+        .collect()
+}
+
+fn read_text(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> Option<SourceFile> {
+    match std::fs::read_to_string(p) {
+        Ok(text) => Some(SourceFile { path, resource_path, text }),
+        Err(e) => {
+            diags.push(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path));
+            None
+        }
+    }
+}
+
+fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> SeedFile {
+    use std::io::BufRead;
+    let mut header = Vec::new();
+    let mut fingerprint = String::new();
+    match std::fs::File::open(p) {
+        Ok(f) => {
+            if let Ok(meta) = f.metadata() {
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                fingerprint = format!("{}-{mtime}", meta.len());
+            }
+            let mut line = String::new();
+            if std::io::BufReader::new(f).read_line(&mut line).is_ok() {
+                header = split_header(line.trim_start_matches('\u{feff}').trim_end());
+            }
+        }
+        Err(e) => diags.push(Diagnostic::error("io", format!("cannot read seed {path}: {e}")).in_file(&path)),
+    }
+    SeedFile { path, resource_path, header, fingerprint }
+}
+
+/// Splits a CSV header line on commas, honouring double quotes.
+fn split_header(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur).trim().to_string()),
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() || !out.is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_split_honours_quotes() {
+        assert_eq!(split_header(r#"id,"name, full",x"#), vec!["id", "name, full", "x"]);
+        assert!(split_header("").is_empty());
+    }
+}

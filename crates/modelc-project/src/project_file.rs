@@ -1,0 +1,339 @@
+//! `project.yml` / `dbt_project.yml` and `profiles.yml`.
+
+use std::path::{Path, PathBuf};
+
+use modelc_core::{did_you_mean, Diagnostic, JsonMap};
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
+
+use crate::yaml::{self, Lines};
+
+/// Top-level keys of a project file.
+const PROJECT_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "config-version",
+    "profile",
+    "model-paths",
+    "seed-paths",
+    "snapshot-paths",
+    "macro-paths",
+    "test-paths",
+    "analysis-paths",
+    "docs-paths",
+    "asset-paths",
+    "target-path",
+    "log-path",
+    "packages-install-path",
+    "clean-targets",
+    "vars",
+    "models",
+    "seeds",
+    "snapshots",
+    "tests",
+    "data_tests",
+    "sources",
+    "analyses",
+    "on-run-start",
+    "on-run-end",
+    "require-dbt-version",
+    "quoting",
+    "dispatch",
+    "query-comment",
+    "flags",
+    "restrict-access",
+    "semantic-models",
+    "saved-queries",
+    "metrics",
+    "exposures",
+    "unit_tests",
+    "duckdb",
+];
+
+/// The database settings modelc reads from `project.yml` (`duckdb:`) or a dbt profile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DbSettings {
+    /// Database file, relative to the project root unless absolute; `:memory:` allowed.
+    pub path: Option<String>,
+    /// Target schema (default `main`).
+    pub schema: Option<String>,
+    /// Threads.
+    pub threads: Option<usize>,
+    /// DuckDB extensions to load.
+    pub extensions: Vec<String>,
+    /// `SET` statements to run on every connection.
+    pub settings: JsonMap,
+    /// The target name (dbt's `target.name`), default `dev`.
+    pub target_name: Option<String>,
+    /// Where the settings came from, for messages.
+    pub origin: String,
+}
+
+/// A parsed project file.
+#[derive(Debug, Clone)]
+pub struct ProjectConfig {
+    /// The file it was read from, relative to the project root.
+    pub file: String,
+    /// Project name.
+    pub name: String,
+    /// Project version.
+    pub version: Option<String>,
+    /// dbt profile name.
+    pub profile: Option<String>,
+    /// Folders of models.
+    pub model_paths: Vec<String>,
+    /// Folders of seeds.
+    pub seed_paths: Vec<String>,
+    /// Folders of snapshots.
+    pub snapshot_paths: Vec<String>,
+    /// Folders of macros.
+    pub macro_paths: Vec<String>,
+    /// Folders of singular tests (and `generic/` test definitions).
+    pub test_paths: Vec<String>,
+    /// Folders of analyses.
+    pub analysis_paths: Vec<String>,
+    /// Folders of docs blocks (default: every resource folder).
+    pub docs_paths: Vec<String>,
+    /// Where artifacts go.
+    pub target_path: String,
+    /// `vars:` (global values and per-package maps).
+    pub vars: JsonMap,
+    /// Folder-level configs, by resource key (`models`, `seeds`, `snapshots`, `data_tests`, `sources`).
+    pub resource_configs: JsonMap,
+    /// `on-run-start` hooks.
+    pub on_run_start: Vec<String>,
+    /// `on-run-end` hooks.
+    pub on_run_end: Vec<String>,
+    /// modelc's own `duckdb:` block.
+    pub duckdb: DbSettings,
+}
+
+/// Finds and parses the project file in `root`: `project.yml`, else `dbt_project.yml`.
+pub fn read_project_file(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<ProjectConfig> {
+    let file = ["project.yml", "dbt_project.yml"]
+        .into_iter()
+        .find(|f| root.join(f).is_file());
+    let Some(file) = file else {
+        diags.push(
+            Diagnostic::error(
+                "no-project",
+                format!("no project.yml or dbt_project.yml in {}", root.display()),
+            )
+            .with_help("run modelc from a project folder, or pass --project-dir"),
+        );
+        return None;
+    };
+    let text = match std::fs::read_to_string(root.join(file)) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error("io", format!("cannot read {file}: {e}")).in_file(file));
+            return None;
+        }
+    };
+    let doc = match yaml::parse(file, &text) {
+        Ok(doc) => doc,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    parse_project(file, &text, &doc, diags)
+}
+
+fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>) -> Option<ProjectConfig> {
+    let lines = Lines::new(text);
+    let Some(map) = doc.as_mapping() else {
+        diags.push(Diagnostic::error("project-file", "the project file must be a YAML mapping").at(file, 1, 1));
+        return None;
+    };
+    for key in map.keys().map(yaml::key_string) {
+        if !PROJECT_KEYS.contains(&key.as_str()) {
+            let (line, col) = lines.find_key(&key, 1);
+            let mut d = Diagnostic::warning("unknown-key", format!("unknown key '{key}' in the project file")).at(file, line, col);
+            if let Some(s) = did_you_mean(&key, PROJECT_KEYS.iter().copied()) {
+                d = d.with_help(format!("did you mean '{s}'?"));
+            }
+            diags.push(d);
+        }
+    }
+    let Some(name) = yaml::get_str(doc, "name") else {
+        let d = Diagnostic::error("project-file", "the project file has no 'name'").at(file, 1, 1);
+        diags.push(d);
+        return None;
+    };
+    let paths = |key: &str, default: &str| -> Vec<String> {
+        match doc.get(key) {
+            Some(Yaml::Sequence(items)) => items.iter().filter_map(|v| v.as_str().map(trim_slash)).collect(),
+            Some(Yaml::String(s)) => vec![trim_slash(s)],
+            _ => vec![default.to_string()],
+        }
+    };
+    let resource_configs: JsonMap = ["models", "seeds", "snapshots", "data_tests", "tests", "sources", "analyses"]
+        .into_iter()
+        .filter_map(|k| doc.get(k).map(|v| (if k == "tests" { "data_tests" } else { k }.to_string(), yaml::to_json(v))))
+        .collect();
+    let hooks = |key: &str| -> Vec<String> {
+        match doc.get(key) {
+            Some(Yaml::Sequence(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            Some(Yaml::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let model_paths = paths("model-paths", "models");
+    let seed_paths = paths("seed-paths", "seeds");
+    let snapshot_paths = paths("snapshot-paths", "snapshots");
+    let macro_paths = paths("macro-paths", "macros");
+    let docs_paths = match doc.get("docs-paths") {
+        Some(_) => paths("docs-paths", "docs"),
+        None => [&model_paths, &seed_paths, &snapshot_paths, &macro_paths]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+    };
+    Some(ProjectConfig {
+        file: file.to_string(),
+        name,
+        version: yaml::get_str(doc, "version"),
+        profile: yaml::get_str(doc, "profile"),
+        model_paths,
+        seed_paths,
+        snapshot_paths,
+        macro_paths,
+        test_paths: paths("test-paths", "tests"),
+        analysis_paths: paths("analysis-paths", "analyses"),
+        docs_paths,
+        target_path: yaml::get_str(doc, "target-path").unwrap_or_else(|| "target".into()),
+        vars: doc.get("vars").map(yaml::to_json_map).unwrap_or_default(),
+        resource_configs,
+        on_run_start: hooks("on-run-start"),
+        on_run_end: hooks("on-run-end"),
+        duckdb: doc
+            .get("duckdb")
+            .map(|v| db_settings(v, &format!("{file} (duckdb:)")))
+            .unwrap_or_default(),
+    })
+}
+
+fn trim_slash(s: &str) -> String {
+    s.trim_end_matches('/').trim_start_matches("./").to_string()
+}
+
+fn db_settings(v: &Yaml, origin: &str) -> DbSettings {
+    DbSettings {
+        path: yaml::get_str(v, "path"),
+        schema: yaml::get_str(v, "schema"),
+        threads: v.get("threads").and_then(Yaml::as_u64).map(|t| t as usize),
+        extensions: match v.get("extensions") {
+            Some(Yaml::Sequence(items)) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned).or_else(|| yaml::get_str(i, "name")))
+                .collect(),
+            _ => Vec::new(),
+        },
+        settings: v.get("settings").map(yaml::to_json_map).unwrap_or_default(),
+        target_name: None,
+        origin: origin.to_string(),
+    }
+}
+
+/// Reads the project's dbt profile, if a `profiles.yml` defines it.
+///
+/// Looks in `profiles_dir` when given, else `DBT_PROFILES_DIR`, the project root and
+/// `~/.dbt`. Strings may use `{{ env_var('X', 'default') }}` as in dbt.
+pub fn read_profile(
+    root: &Path,
+    profiles_dir: Option<&Path>,
+    profile: &str,
+    target: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<DbSettings> {
+    let candidates: Vec<PathBuf> = match profiles_dir {
+        Some(dir) => vec![dir.join("profiles.yml")],
+        None => {
+            let mut c = Vec::new();
+            if let Ok(dir) = std::env::var("DBT_PROFILES_DIR") {
+                c.push(PathBuf::from(dir).join("profiles.yml"));
+            }
+            c.push(root.join("profiles.yml"));
+            if let Ok(home) = std::env::var("HOME") {
+                c.push(PathBuf::from(home).join(".dbt").join("profiles.yml"));
+            }
+            c
+        }
+    };
+    let path = candidates.into_iter().find(|p| p.is_file())?;
+    let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error("io", format!("cannot read {shown}: {e}")));
+            return None;
+        }
+    };
+    let doc = match yaml::parse(&shown, &text) {
+        Ok(d) => d,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    let prof = doc.get(profile)?;
+    let lines = Lines::new(&text);
+    let target_name = target
+        .map(str::to_owned)
+        .or_else(|| yaml::get_str(prof, "target"))
+        .unwrap_or_else(|| "dev".into());
+    let Some(output) = prof.get("outputs").and_then(|o| o.get(target_name.as_str())) else {
+        let (line, col) = lines.find_key(profile, 1);
+        diags.push(
+            Diagnostic::error("profile", format!("profile '{profile}' has no output named '{target_name}'"))
+                .at(shown, line, col),
+        );
+        return None;
+    };
+    let rendered = render_env_vars(&yaml::to_json(output), diags, &shown);
+    let kind = rendered.get("type").and_then(Json::as_str).unwrap_or("duckdb");
+    if kind != "duckdb" {
+        let (line, col) = lines.find_key("type", lines.find_key(&target_name, 1).0);
+        diags.push(
+            Diagnostic::error(
+                "profile",
+                format!("modelc runs on DuckDB, but target '{target_name}' of profile '{profile}' has type '{kind}'"),
+            )
+            .at(shown, line, col),
+        );
+        return None;
+    }
+    let yaml_back: Yaml = serde_yaml::to_value(&rendered).unwrap_or(Yaml::Null);
+    let mut settings = db_settings(&yaml_back, &format!("{shown} ({profile}.{target_name})"));
+    settings.target_name = Some(target_name);
+    Some(settings)
+}
+
+/// Renders `{{ env_var(...) }}` in every string of a profile output.
+fn render_env_vars(value: &Json, diags: &mut Vec<Diagnostic>, file: &str) -> Json {
+    match value {
+        Json::String(s) if s.contains("{{") => {
+            let mut env = minijinja::Environment::new();
+            env.add_function("env_var", |name: String, default: Option<String>| {
+                std::env::var(&name).ok().or(default).ok_or_else(|| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("env var '{name}' is not set and has no default"),
+                    )
+                })
+            });
+            match env.render_str(s, ()) {
+                Ok(out) => Json::String(out),
+                Err(e) => {
+                    diags.push(Diagnostic::error("profile", format!("in '{s}': {e}")).in_file(file));
+                    value.clone()
+                }
+            }
+        }
+        Json::Object(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), render_env_vars(v, diags, file))).collect()),
+        Json::Array(a) => Json::Array(a.iter().map(|v| render_env_vars(v, diags, file)).collect()),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,394 @@
+//! YAML property files: `models:`, `seeds:`, `snapshots:`, `sources:`, `macros:`.
+//!
+//! Each entry becomes a typed patch carrying its line, so later stages can point
+//! at it. Unknown keys are warnings naming file, line and the nearest known key.
+
+use modelc_core::{did_you_mean, normalize_key, ColumnInfo, Diagnostic, JsonMap, KNOWN_CONFIG_KEYS};
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
+
+use crate::yaml::{self, Lines};
+
+/// A generic test attached to a model, column, seed, snapshot or source in YAML.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestEntry {
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// The generic test's name, possibly namespaced (`dbt_utils.expression_is_true`).
+    pub test_name: String,
+    /// Its arguments (`values`, `to`, `field`, ...).
+    pub args: JsonMap,
+    /// Its config (`severity`, `where`, `store_failures`, ...).
+    pub config: JsonMap,
+    /// A user-given name for the test node.
+    pub custom_name: Option<String>,
+}
+
+/// A column entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnPatch {
+    /// Name, description, type, meta, tags.
+    pub info: ColumnInfo,
+    /// 1-based line.
+    pub line: usize,
+    /// Column tests.
+    pub tests: Vec<TestEntry>,
+}
+
+/// A `models:`, `seeds:` or `snapshots:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodePatch {
+    /// The node's name.
+    pub name: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// Description.
+    pub description: String,
+    /// `config:` plus legacy top-level `meta`/`tags`/`docs`.
+    pub config: JsonMap,
+    /// Columns.
+    pub columns: Vec<ColumnPatch>,
+    /// Model-level tests.
+    pub tests: Vec<TestEntry>,
+    /// YAML snapshots: the `relation:` expression (`ref('x')` or `source('a','b')`).
+    pub relation: Option<String>,
+}
+
+/// One table of a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceTablePatch {
+    /// Table name.
+    pub name: String,
+    /// 1-based line.
+    pub line: usize,
+    /// `identifier:` (the real table name), if different.
+    pub identifier: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Columns.
+    pub columns: Vec<ColumnPatch>,
+    /// Table-level tests.
+    pub tests: Vec<TestEntry>,
+    /// Table config, including `meta`, `tags`, `external_location`.
+    pub config: JsonMap,
+}
+
+/// A `sources:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcePatch {
+    /// Source name.
+    pub name: String,
+    /// 1-based line.
+    pub line: usize,
+    /// `schema:` (default: the source's name).
+    pub schema: Option<String>,
+    /// `database:`.
+    pub database: Option<String>,
+    /// Description.
+    pub description: String,
+    /// `loader:`.
+    pub loader: String,
+    /// Source-level config including `meta`, `tags`, `external_location`.
+    pub config: JsonMap,
+    /// Tables.
+    pub tables: Vec<SourceTablePatch>,
+}
+
+/// A parsed property file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PropertyFile {
+    /// Path relative to the project root.
+    pub path: String,
+    /// `models:`.
+    pub models: Vec<NodePatch>,
+    /// `seeds:`.
+    pub seeds: Vec<NodePatch>,
+    /// `snapshots:`.
+    pub snapshots: Vec<NodePatch>,
+    /// `analyses:`.
+    pub analyses: Vec<NodePatch>,
+    /// `sources:`.
+    pub sources: Vec<SourcePatch>,
+}
+
+const FILE_KEYS: &[&str] = &[
+    "version", "models", "seeds", "snapshots", "sources", "macros", "analyses", "exposures", "metrics",
+    "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests",
+];
+const NODE_KEYS: &[&str] = &[
+    "name", "description", "config", "columns", "tests", "data_tests", "docs", "meta", "tags", "relation",
+    "latest_version", "versions", "access", "constraints", "group", "deprecation_date", "time_spine",
+    "quote_columns", "column_types",
+];
+const COLUMN_KEYS: &[&str] = &[
+    "name", "description", "data_type", "meta", "tags", "tests", "data_tests", "quote", "constraints",
+    "policy_tags", "config", "granularity", "docs",
+];
+const SOURCE_KEYS: &[&str] = &[
+    "name", "description", "database", "schema", "loader", "loaded_at_field", "meta", "tags", "config",
+    "overrides", "freshness", "quoting", "tables",
+];
+const TABLE_KEYS: &[&str] = &[
+    "name", "description", "identifier", "meta", "tags", "config", "columns", "tests", "data_tests",
+    "loaded_at_field", "freshness", "quoting", "external", "loader", "docs",
+];
+/// Keys of a generic test entry that are config, not arguments (dbt's legacy form).
+const TEST_CONFIG_KEYS: &[&str] = &[
+    "severity", "where", "limit", "warn_if", "error_if", "fail_calc", "store_failures", "store_failures_as",
+    "enabled", "tags", "meta", "alias", "schema", "database",
+];
+
+struct Ctx<'a> {
+    path: &'a str,
+    lines: Lines<'a>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn check_keys(&mut self, entry: &Yaml, known: &[&str], what: &str, from_line: usize) {
+        let Some(map) = entry.as_mapping() else { return };
+        for key in map.keys().map(yaml::key_string) {
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            let (line, col) = self.lines.find_key(&key, from_line);
+            let mut d = Diagnostic::warning("unknown-key", format!("unknown key '{key}' in {what}"))
+                .at(self.path, line, col);
+            if let Some(s) = did_you_mean(&key, known.iter().copied()) {
+                d = d.with_help(format!("did you mean '{s}'?"));
+            }
+            self.diags.push(d);
+        }
+    }
+
+    fn check_config(&mut self, config: &JsonMap, from_line: usize) {
+        for key in config.keys() {
+            let norm = normalize_key(key);
+            if KNOWN_CONFIG_KEYS.contains(&norm.as_str()) {
+                continue;
+            }
+            let (line, col) = self.lines.find_key(key, from_line);
+            let mut d = Diagnostic::warning("unknown-config", format!("unknown config key '{key}'"))
+                .at(self.path, line, col);
+            if let Some(s) = did_you_mean(&norm, KNOWN_CONFIG_KEYS.iter().copied()) {
+                d = d.with_help(format!("did you mean '{s}'?"));
+            }
+            self.diags.push(d);
+        }
+    }
+
+    fn error(&mut self, message: String, line: usize) {
+        self.diags.push(Diagnostic::error("yaml-schema", message).at(self.path, line, 1));
+    }
+}
+
+/// Parses one property file. Syntax errors and structural errors are diagnostics.
+pub fn parse_property_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> PropertyFile {
+    let mut out = PropertyFile {
+        path: path.to_string(),
+        ..PropertyFile::default()
+    };
+    let doc = match yaml::parse(path, text) {
+        Ok(d) => d,
+        Err(d) => {
+            diags.push(d);
+            return out;
+        }
+    };
+    if doc.is_null() {
+        return out;
+    }
+    let mut ctx = Ctx {
+        path,
+        lines: Lines::new(text),
+        diags,
+    };
+    if !doc.is_mapping() {
+        ctx.error("a property file must be a YAML mapping with keys like 'models:' or 'sources:'".into(), 1);
+        return out;
+    }
+    ctx.check_keys(&doc, FILE_KEYS, "a property file", 1);
+    for (key, list) in [("models", &mut out.models), ("seeds", &mut out.seeds), ("snapshots", &mut out.snapshots), ("analyses", &mut out.analyses)] {
+        let from = ctx.lines.find_key(key, 1).0;
+        for entry in entries(&mut ctx, &doc, key) {
+            if let Some(p) = node_patch(&mut ctx, entry, key, from) {
+                list.push(p);
+            }
+        }
+    }
+    let from = ctx.lines.find_key("sources", 1).0;
+    for entry in entries(&mut ctx, &doc, "sources") {
+        if let Some(s) = source_patch(&mut ctx, entry, from) {
+            out.sources.push(s);
+        }
+    }
+    out
+}
+
+fn entries<'y>(ctx: &mut Ctx<'_>, doc: &'y Yaml, key: &str) -> Vec<&'y Yaml> {
+    match doc.get(key) {
+        None | Some(Yaml::Null) => Vec::new(),
+        Some(Yaml::Sequence(items)) => items.iter().collect(),
+        Some(_) => {
+            let line = ctx.lines.find_key(key, 1).0;
+            ctx.error(format!("'{key}:' must be a list of entries (each starting with '- name:')"), line);
+            Vec::new()
+        }
+    }
+}
+
+fn entry_name(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, from: usize) -> Option<(String, usize)> {
+    match yaml::get_str(entry, "name") {
+        Some(name) => {
+            let line = ctx.lines.find_named_entry(&name, from);
+            Some((name, line))
+        }
+        None => {
+            ctx.error(format!("an entry under '{what}:' has no 'name'"), from);
+            None
+        }
+    }
+}
+
+/// `config:` merged with legacy top-level `meta`, `tags` and `docs`.
+fn entry_config(ctx: &mut Ctx<'_>, entry: &Yaml, line: usize, extra_keys: &[&str]) -> JsonMap {
+    let mut config = entry.get("config").map(yaml::to_json_map).unwrap_or_default();
+    ctx.check_config(&config, line);
+    for key in ["meta", "tags", "docs"].iter().chain(extra_keys) {
+        if let Some(v) = entry.get(*key) {
+            let mut overlay = JsonMap::new();
+            overlay.insert((*key).to_string(), yaml::to_json(v));
+            modelc_core::merge_config(&mut config, &overlay);
+        }
+    }
+    config
+}
+
+fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, from: usize) -> Option<NodePatch> {
+    let (name, line) = entry_name(ctx, entry, what, from)?;
+    ctx.check_keys(entry, NODE_KEYS, &format!("{} '{name}'", what.trim_end_matches('s')), line);
+    let config = entry_config(ctx, entry, line, &["column_types", "quote_columns"]);
+    Some(NodePatch {
+        description: yaml::get_str(entry, "description").unwrap_or_default(),
+        config,
+        columns: columns(ctx, entry, line),
+        tests: tests(ctx, entry, line),
+        relation: yaml::get_str(entry, "relation"),
+        name,
+        line,
+    })
+}
+
+fn columns(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<ColumnPatch> {
+    let mut out = Vec::new();
+    let Some(Yaml::Sequence(cols)) = entry.get("columns") else {
+        return out;
+    };
+    for col in cols {
+        let Some((name, line)) = entry_name(ctx, col, "columns", from) else { continue };
+        ctx.check_keys(col, COLUMN_KEYS, &format!("column '{name}'"), line);
+        let meta = col.get("meta").or_else(|| col.get("config").and_then(|c| c.get("meta")));
+        let tags = col.get("tags").or_else(|| col.get("config").and_then(|c| c.get("tags")));
+        out.push(ColumnPatch {
+            info: ColumnInfo {
+                description: yaml::get_str(col, "description").unwrap_or_default(),
+                data_type: yaml::get_str(col, "data_type"),
+                meta: meta.map(yaml::to_json_map).unwrap_or_default(),
+                tags: match tags.map(yaml::to_json) {
+                    Some(Json::Array(a)) => a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+                    Some(Json::String(s)) => vec![s],
+                    _ => Vec::new(),
+                },
+                name,
+            },
+            line,
+            tests: tests(ctx, col, line),
+        });
+    }
+    out
+}
+
+fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
+    let mut out = Vec::new();
+    for key in ["data_tests", "tests"] {
+        let Some(list) = entry.get(key) else { continue };
+        let key_line = ctx.lines.find_key(key, from).0;
+        let Some(items) = list.as_sequence() else {
+            ctx.error(format!("'{key}:' must be a list"), key_line);
+            continue;
+        };
+        let mut search_from = key_line;
+        for item in items {
+            let parsed = match item {
+                Yaml::String(name) => Some((name.clone(), JsonMap::new())),
+                Yaml::Mapping(m) if m.len() == 1 => m.iter().next().map(|(k, v)| (yaml::key_string(k), yaml::to_json_map(v))),
+                Yaml::Mapping(_) => {
+                    // `- name: my_test\n  test_name: unique\n  ...` form.
+                    let mut body = yaml::to_json_map(item);
+                    body.remove("test_name")
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .map(|t| (t, body))
+                }
+                _ => None,
+            };
+            let Some((test_name, mut body)) = parsed else {
+                ctx.error(format!("cannot read this entry of '{key}:': expected a test name or a mapping with one test"), search_from);
+                continue;
+            };
+            let (line, _) = ctx.lines.find_key(test_name.rsplit('.').next().unwrap_or(&test_name), search_from);
+            search_from = line + 1;
+            let mut config = match body.remove("config") {
+                Some(Json::Object(c)) => c,
+                _ => JsonMap::new(),
+            };
+            ctx.check_config(&config, line);
+            let custom_name = body.remove("name").and_then(|v| v.as_str().map(str::to_owned));
+            let mut args = match body.remove("arguments") {
+                Some(Json::Object(a)) => a,
+                _ => JsonMap::new(),
+            };
+            for (k, v) in body {
+                if TEST_CONFIG_KEYS.contains(&k.as_str()) {
+                    config.insert(k, v);
+                } else {
+                    args.insert(k, v);
+                }
+            }
+            out.push(TestEntry { line, test_name, args, config, custom_name });
+        }
+    }
+    out
+}
+
+fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePatch> {
+    let (name, line) = entry_name(ctx, entry, "sources", from)?;
+    ctx.check_keys(entry, SOURCE_KEYS, &format!("source '{name}'"), line);
+    let config = entry_config(ctx, entry, line, &[]);
+    let mut tables = Vec::new();
+    if let Some(Yaml::Sequence(items)) = entry.get("tables") {
+        for t in items {
+            let Some((tname, tline)) = entry_name(ctx, t, "tables", line) else { continue };
+            ctx.check_keys(t, TABLE_KEYS, &format!("source table '{name}.{tname}'"), tline);
+            let tconfig = entry_config(ctx, t, tline, &[]);
+            tables.push(SourceTablePatch {
+                identifier: yaml::get_str(t, "identifier"),
+                description: yaml::get_str(t, "description").unwrap_or_default(),
+                columns: columns(ctx, t, tline),
+                tests: tests(ctx, t, tline),
+                config: tconfig,
+                name: tname,
+                line: tline,
+            });
+        }
+    }
+    Some(SourcePatch {
+        schema: yaml::get_str(entry, "schema"),
+        database: yaml::get_str(entry, "database"),
+        description: yaml::get_str(entry, "description").unwrap_or_default(),
+        loader: yaml::get_str(entry, "loader").unwrap_or_default(),
+        config,
+        tables,
+        name,
+        line,
+    })
+}

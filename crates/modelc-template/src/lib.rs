@@ -1,0 +1,286 @@
+//! The Jinja environment of modelc: dbt's template context on minijinja.
+//!
+//! One [`Jinja`] is built per compile from the project's macro files and shared
+//! by all threads. [`Jinja::render`] renders one node and captures what dbt's parse
+//! phase captures: `ref`/`source` calls, `config(...)` values, macros and vars used.
+//! Relations render as placeholders (see [`placeholder`]) that the compiler resolves
+//! once every node's config is known.
+
+mod objects;
+pub mod placeholder;
+pub mod preprocess;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use minijinja::value::Value;
+use minijinja::{Environment, UndefinedBehavior};
+use modelc_core::{Diagnostic, JsonMap, RefCall};
+
+use objects::{Capture, ConfigObj, RelObj};
+pub use placeholder::{Part, Target};
+
+/// The built-in macro file, overridable by project macros.
+const BUILTINS: &str = include_str!("builtins.sql");
+/// Template name of the built-in macro file.
+const BUILTINS_NAME: &str = "<modelc builtins>";
+
+/// Project-wide values every template sees.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectContext {
+    /// The project's name.
+    pub project_name: String,
+    /// Effective vars: `--vars` over the project's own.
+    pub vars: JsonMap,
+    /// dbt's `target`: name, schema, database, type, threads, path, profile_name.
+    pub target: JsonMap,
+    /// `invocation_id`.
+    pub invocation_id: String,
+    /// `run_started_at`, ISO 8601.
+    pub run_started_at: String,
+    /// `flags.FULL_REFRESH`.
+    pub full_refresh: bool,
+}
+
+/// A macro file of the project.
+#[derive(Debug, Clone)]
+pub struct MacroFile {
+    /// Path relative to the project root.
+    pub path: String,
+    /// Contents.
+    pub text: String,
+}
+
+/// A macro known to the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroInfo {
+    /// The name it is called by.
+    pub name: String,
+    /// `macro.<package>.<name>`.
+    pub unique_id: String,
+    /// The file defining it.
+    pub file: String,
+    /// 1-based line of the definition.
+    pub line: usize,
+    /// `true` for `{% test %}` definitions.
+    pub is_test: bool,
+    /// `true` for modelc's built-ins.
+    pub builtin: bool,
+}
+
+/// The node being rendered.
+#[derive(Debug, Clone, Default)]
+pub struct NodeContext {
+    /// Name (`model.name`).
+    pub name: String,
+    /// Unique id.
+    pub unique_id: String,
+    /// `model`, `test`, `snapshot`, ...
+    pub resource_type: String,
+    /// File the SQL comes from, relative to the project root.
+    pub original_file_path: String,
+    /// Config known before rendering (project file and YAML levels).
+    pub config: JsonMap,
+    /// Whether `is_incremental()` returns true.
+    pub is_incremental: bool,
+}
+
+/// What rendering a node produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderOutput {
+    /// The SQL, with relation placeholders.
+    pub sql: String,
+    /// `ref` calls, indexed by the placeholders.
+    pub refs: Vec<RefCall>,
+    /// `source` calls, indexed by the placeholders.
+    pub sources: Vec<(String, String)>,
+    /// Values set with `config(...)`, merged in call order.
+    pub config: JsonMap,
+    /// Unique ids of the macros called.
+    pub macros: BTreeSet<String>,
+    /// `true` if `is_incremental()` was called.
+    pub uses_is_incremental: bool,
+    /// Names of the vars read.
+    pub vars: BTreeSet<String>,
+    /// Names of the environment variables read.
+    pub env_vars: BTreeSet<String>,
+}
+
+/// A template error, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    /// The file where the error is (a macro file when it happened inside a macro).
+    pub file: String,
+    /// 1-based line; 0 when unknown.
+    pub line: usize,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl RenderError {
+    /// As a diagnostic.
+    pub fn to_diagnostic(&self, rendering: &str) -> Diagnostic {
+        let mut d = Diagnostic::error("jinja", self.message.clone()).at(&self.file, self.line, 1);
+        if self.file != rendering {
+            d = d.with_help(format!("while rendering {rendering}"));
+        }
+        d
+    }
+}
+
+/// The shared environment.
+pub struct Jinja {
+    env: Environment<'static>,
+    macros: BTreeMap<String, MacroInfo>,
+}
+
+impl std::fmt::Debug for Jinja {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jinja").field("macros", &self.macros.len()).finish()
+    }
+}
+
+impl Jinja {
+    /// Builds the environment from the project's macro files. Syntax errors and
+    /// duplicate macro names are returned as diagnostics.
+    pub fn new(ctx: ProjectContext, files: &[MacroFile]) -> (Jinja, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        let shared = Arc::new(ctx);
+        objects::register_globals(&mut env, &shared);
+
+        let mut macros: BTreeMap<String, MacroInfo> = BTreeMap::new();
+        let builtin = MacroFile {
+            path: BUILTINS_NAME.to_string(),
+            text: BUILTINS.to_string(),
+        };
+        for (file, is_builtin) in std::iter::once((&builtin, true)).chain(files.iter().map(|f| (f, false))) {
+            let (text, defs) = preprocess::rewrite_macro_file(&file.text);
+            if let Err(e) = env.add_template_owned(file.path.clone(), text) {
+                diags.push(error_diag(&e, &file.path));
+                continue;
+            }
+            let package = if is_builtin { "dbt" } else { shared.project_name.as_str() };
+            for def in defs {
+                if let Some(prev) = macros.get(&def.name) {
+                    if !prev.builtin {
+                        diags.push(
+                            Diagnostic::error("duplicate-macro", format!("macro '{}' is defined twice", def.name))
+                                .at(&file.path, def.line, 1)
+                                .with_help(format!("the other definition is at {}:{}", prev.file, prev.line)),
+                        );
+                        continue;
+                    }
+                }
+                env.add_global(def.name.clone(), objects::macro_value(&def.name, &file.path));
+                macros.insert(
+                    def.name.clone(),
+                    MacroInfo {
+                        unique_id: format!("macro.{package}.{}", def.name),
+                        name: def.name,
+                        file: file.path.clone(),
+                        line: def.line,
+                        is_test: def.is_test,
+                        builtin: is_builtin,
+                    },
+                );
+            }
+        }
+        (Jinja { env, macros }, diags)
+    }
+
+    /// Every macro, by name.
+    pub fn macros(&self) -> &BTreeMap<String, MacroInfo> {
+        &self.macros
+    }
+
+    /// `true` if the project overrides a built-in macro of this name.
+    pub fn is_overridden(&self, name: &str) -> bool {
+        self.macros.get(name).is_some_and(|m| !m.builtin)
+    }
+
+    /// Renders a node's template.
+    pub fn render(&self, file: &str, source: &str, node: &NodeContext) -> Result<RenderOutput, RenderError> {
+        let capture = Arc::new(Capture::new(node));
+        let tmpl = self
+            .env
+            .template_from_named_str(file, source)
+            .map_err(|e| render_error(&e, file))?;
+        let ctx = context_for(&capture, node);
+        let sql = tmpl.render(ctx).map_err(|e| render_error(&e, file))?;
+        Ok(capture.finish(sql, &self.macros))
+    }
+
+    /// Renders a template string in a node's context (used for YAML values and
+    /// generic test calls built by the compiler).
+    pub fn render_str(&self, name: &str, source: &str, node: &NodeContext) -> Result<RenderOutput, RenderError> {
+        self.render(name, source, node)
+    }
+
+    /// Calls a macro with positional arguments and returns its output (or returned value as text).
+    pub fn call_macro(&self, name: &str, args: &[serde_json::Value], node: &NodeContext) -> Result<String, RenderError> {
+        let capture = Arc::new(Capture::new(node));
+        let tmpl = self
+            .env
+            .template_from_named_str("<macro call>", "{{ __modelc_call(__modelc_name, __modelc_args) }}")
+            .map_err(|e| render_error(&e, "<macro call>"))?;
+        let mut ctx = context_for(&capture, node);
+        ctx.insert("__modelc_name".into(), Value::from(name));
+        ctx.insert(
+            "__modelc_args".into(),
+            Value::from(args.iter().map(crate::to_value).collect::<Vec<_>>()),
+        );
+        tmpl.render(Value::from(ctx)).map_err(|e| render_error(&e, "<macro call>"))
+    }
+}
+
+fn context_for(capture: &Arc<Capture>, node: &NodeContext) -> BTreeMap<String, Value> {
+    let mut model = JsonMap::new();
+    model.insert("name".into(), node.name.clone().into());
+    model.insert("unique_id".into(), node.unique_id.clone().into());
+    model.insert("resource_type".into(), node.resource_type.clone().into());
+    model.insert("original_file_path".into(), node.original_file_path.clone().into());
+    model.insert("config".into(), serde_json::Value::Object(node.config.clone()));
+    let mut ctx = BTreeMap::new();
+    ctx.insert("__modelc".to_string(), Value::from_dyn_object(capture.clone()));
+    ctx.insert("this".to_string(), Value::from_object(RelObj(Target::This)));
+    ctx.insert("config".to_string(), Value::from_dyn_object(Arc::new(ConfigObj(capture.clone()))));
+    ctx.insert("model".to_string(), crate::to_value(&model));
+    ctx
+}
+
+fn render_error(e: &minijinja::Error, file: &str) -> RenderError {
+    // Find the innermost error with a location (errors in macros chain to the caller).
+    let mut located: Option<&minijinja::Error> = None;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(mj) = err.downcast_ref::<minijinja::Error>() {
+            if mj.line().is_some() {
+                located = Some(mj);
+            }
+        }
+        cur = err.source();
+    }
+    let at = located.unwrap_or(e);
+    let message = match at.detail() {
+        Some(d) => format!("{}: {d}", at.kind()),
+        None => at.kind().to_string(),
+    };
+    RenderError {
+        file: at.name().map(str::to_owned).unwrap_or_else(|| file.to_owned()),
+        line: at.line().unwrap_or(0),
+        message,
+    }
+}
+
+fn error_diag(e: &minijinja::Error, file: &str) -> Diagnostic {
+    let r = render_error(e, file);
+    Diagnostic::error("jinja", r.message).at(r.file, r.line, 1)
+}
+
+/// Converts any serializable value (JSON config, maps) to a template value.
+pub(crate) fn to_value<T: serde::Serialize>(v: T) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}

@@ -1,0 +1,210 @@
+//! Rewrites dbt's block tags that Jinja does not know into plain Jinja.
+//!
+//! - `{% macro name(...) %}` in macro files is renamed to `__modelc_macro_name`, so
+//!   that every call goes through the global wrapper of the same name (which gives
+//!   dbt's `return()` semantics and one namespace for all macro files).
+//! - `{% test name(...) %}` / `{% endtest %}` become the macro `test_name`.
+//! - `{% snapshot name %}` ... `{% endsnapshot %}` blocks are cut out of snapshot files.
+//! - `{% docs name %}` ... `{% enddocs %}` blocks are cut out of Markdown files.
+//!
+//! Rewrites never add or remove line breaks, so error lines stay true.
+
+/// Prefix of the real macro inside its template.
+pub const MACRO_PREFIX: &str = "__modelc_macro_";
+
+/// A block tag found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockTag {
+    /// The keyword (`macro`, `test`, `snapshot`, `docs`, `endtest`, ...).
+    pub keyword: String,
+    /// The name after the keyword, if any.
+    pub name: String,
+    /// Byte range of the whole tag `{% ... %}`.
+    pub start: usize,
+    /// End of the tag (exclusive).
+    pub end: usize,
+    /// Byte offset of the name.
+    pub name_start: usize,
+    /// 1-based line of the tag.
+    pub line: usize,
+}
+
+/// Scans all `{% keyword name ... %}` tags for the given keywords, skipping
+/// `{# comments #}` and `{% raw %}` sections.
+pub fn scan_tags(text: &str, keywords: &[&str]) -> Vec<BlockTag> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut in_raw = false;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'{' && bytes[i + 1] == b'#' {
+            match text[i + 2..].find("#}") {
+                Some(e) => {
+                    i = i + 2 + e + 2;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        if bytes[i] == b'{' && bytes[i + 1] == b'%' {
+            let Some(close) = text[i + 2..].find("%}") else { break };
+            let end = i + 2 + close + 2;
+            let inner_start = i + 2;
+            let inner = &text[inner_start..i + 2 + close];
+            let lead = inner.len() - inner.trim_start_matches(['-', '+']).trim_start().len();
+            let body = &inner[lead..];
+            let keyword: String = body.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if keyword == "raw" {
+                in_raw = true;
+            } else if keyword == "endraw" {
+                in_raw = false;
+            } else if !in_raw && keywords.contains(&keyword.as_str()) {
+                let after = &body[keyword.len()..];
+                let ws = after.len() - after.trim_start().len();
+                let name: String = after
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let name_start = inner_start + lead + keyword.len() + ws;
+                out.push(BlockTag {
+                    keyword,
+                    name,
+                    start: i,
+                    end,
+                    name_start,
+                    line: line_of(text, i),
+                });
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// A macro (or generic test) defined in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroDef {
+    /// The name it is called by (`test_<name>` for generic tests).
+    pub name: String,
+    /// 1-based line of its definition.
+    pub line: usize,
+    /// `true` when defined with `{% test %}`.
+    pub is_test: bool,
+}
+
+/// Rewrites a macro file: renames macros and turns `test` blocks into macros.
+pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
+    let tags = scan_tags(text, &["macro", "test", "endtest", "materialization", "endmaterialization"]);
+    let mut out = String::with_capacity(text.len() + tags.len() * 16);
+    let mut defs = Vec::new();
+    let mut pos = 0;
+    for tag in tags {
+        match tag.keyword.as_str() {
+            "macro" | "test" if !tag.name.is_empty() => {
+                let is_test = tag.keyword == "test";
+                let name = if is_test { format!("test_{}", tag.name) } else { tag.name.clone() };
+                out.push_str(&text[pos..tag.start]);
+                let head = &text[tag.start..tag.name_start];
+                out.push_str(&head.replacen("test", "macro", usize::from(is_test)));
+                out.push_str(MACRO_PREFIX);
+                out.push_str(&name);
+                pos = tag.name_start + tag.name.len();
+                defs.push(MacroDef { name, line: tag.line, is_test });
+            }
+            "endtest" => {
+                out.push_str(&text[pos..tag.start]);
+                out.push_str(&text[tag.start..tag.end].replacen("endtest", "endmacro", 1));
+                pos = tag.end;
+            }
+            _ => {}
+        }
+    }
+    out.push_str(&text[pos..]);
+    (out, defs)
+}
+
+/// A `{% snapshot %}` or `{% docs %}` block cut out of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The block's name.
+    pub name: String,
+    /// 1-based line of the opening tag.
+    pub line: usize,
+    /// The body, preceded by as many newlines as lines before it, so a template
+    /// made of it reports the file's own line numbers.
+    pub body: String,
+}
+
+/// Extracts `{% kind name %}...{% endkind %}` blocks.
+pub fn extract_blocks(text: &str, kind: &str) -> Result<Vec<Block>, (usize, String)> {
+    let end_kw = format!("end{kind}");
+    let tags = scan_tags(text, &[kind, end_kw.as_str()]);
+    let mut out = Vec::new();
+    let mut open: Option<&BlockTag> = None;
+    for tag in &tags {
+        if tag.keyword == kind {
+            if let Some(o) = open {
+                return Err((tag.line, format!("'{{% {kind} {} %}}' opened on line {} is not closed before this one", o.name, o.line)));
+            }
+            if tag.name.is_empty() {
+                return Err((tag.line, format!("'{{% {kind} %}}' needs a name")));
+            }
+            open = Some(tag);
+        } else if let Some(o) = open.take() {
+            let body_start = o.end;
+            let pad = "\n".repeat(line_of(text, body_start) - 1);
+            out.push(Block {
+                name: o.name.clone(),
+                line: o.line,
+                body: format!("{pad}{}", &text[body_start..tag.start]),
+            });
+        } else {
+            return Err((tag.line, format!("'{{% {end_kw} %}}' without an opening '{{% {kind} %}}'")));
+        }
+    }
+    if let Some(o) = open {
+        return Err((o.line, format!("'{{% {kind} {} %}}' is never closed with '{{% {end_kw} %}}'", o.name)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macros_and_tests_are_renamed_in_place() {
+        let src = "{# {% macro commented() %} #}\n{%- macro cents_to_dollars(col, scale=2) -%}\n({{ col }} / 100)::numeric(16, {{ scale }})\n{%- endmacro %}\n{% test is_positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} < 0\n{% endtest %}\n";
+        let (out, defs) = rewrite_macro_file(src);
+        assert_eq!(out.lines().count(), src.lines().count());
+        assert!(out.contains("{%- macro __modelc_macro_cents_to_dollars(col, scale=2) -%}"), "{out}");
+        assert!(out.contains("{% macro __modelc_macro_test_is_positive(model, column_name) %}"), "{out}");
+        assert!(out.contains("{% endmacro %}\n"), "{out}");
+        assert_eq!(
+            defs,
+            vec![
+                MacroDef { name: "cents_to_dollars".into(), line: 2, is_test: false },
+                MacroDef { name: "test_is_positive".into(), line: 5, is_test: true },
+            ]
+        );
+    }
+
+    #[test]
+    fn snapshot_blocks_keep_line_numbers() {
+        let src = "-- header\n{% snapshot scores %}\n{{ config(unique_key='id') }}\nselect 1\n{% endsnapshot %}\n";
+        let blocks = extract_blocks(src, "snapshot").unwrap();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].name, "scores");
+        assert_eq!(blocks[0].line, 2);
+        assert_eq!(blocks[0].body.lines().position(|l| l == "select 1"), Some(3));
+        assert_eq!(extract_blocks("{% snapshot a %}", "snapshot").unwrap_err().0, 1);
+    }
+}
