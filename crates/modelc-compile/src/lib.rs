@@ -1,1 +1,506 @@
-//! placeholder
+//! The compiler: from a project folder to a resolved, validated [`Project`].
+//!
+//! `load → build node shells → render (parallel) → resolve relations and refs →
+//! graph (cycles) → substitute placeholders and inline ephemerals → analyze SQL`.
+//! Nothing here touches a database. Every problem is collected as a diagnostic;
+//! a project with errors is not returned for execution.
+
+pub mod artifacts;
+mod configs;
+mod nodes;
+mod resolve;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use modelc_core::{merge_config, DbConfig, Diagnostic, Diagnostics, JsonMap, Node, ResourceType, SourceTable};
+use modelc_graph::{Dag, DagError, DagNode, ResourceKind, TestKind};
+use modelc_project::{load_project, LoadOptions, ProjectInput};
+use modelc_template::{Jinja, MacroFile, MacroInfo, NodeContext, ProjectContext, RenderOutput};
+use rayon::prelude::*;
+
+pub use resolve::{cte_name, inject_ctes};
+
+/// Options that change what a compile produces.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// `--vars`, over the project's vars.
+    pub vars: JsonMap,
+    /// `--target` (profile output).
+    pub target: Option<String>,
+    /// `--profiles-dir`.
+    pub profiles_dir: Option<PathBuf>,
+    /// `--db`: the database file.
+    pub db_path: Option<PathBuf>,
+    /// `--threads`.
+    pub threads: Option<usize>,
+    /// `--target-path`: where artifacts go.
+    pub target_path: Option<PathBuf>,
+    /// `--full-refresh` (seen by `flags.FULL_REFRESH`).
+    pub full_refresh: bool,
+}
+
+/// A compiled project, ready to run.
+#[derive(Debug)]
+pub struct Project {
+    /// Project root.
+    pub root: PathBuf,
+    /// Project name.
+    pub name: String,
+    /// Absolute artifact folder.
+    pub target_dir: PathBuf,
+    /// The database.
+    pub db: DbConfig,
+    /// Enabled nodes by unique id, compiled.
+    pub nodes: BTreeMap<String, Node>,
+    /// Source tables by unique id.
+    pub sources: BTreeMap<String, SourceTable>,
+    /// Macros by name.
+    pub macros: BTreeMap<String, MacroInfo>,
+    /// The dependency graph of nodes and sources.
+    pub dag: Dag,
+    /// Rendered `on-run-start` hooks.
+    pub on_run_start: Vec<String>,
+    /// Rendered `on-run-end` hooks.
+    pub on_run_end: Vec<String>,
+}
+
+/// The result of compiling: the project (unless there were errors) and every diagnostic.
+#[derive(Debug)]
+pub struct Compiled {
+    /// `None` when any diagnostic is an error.
+    pub project: Option<Project>,
+    /// Errors and warnings, sorted.
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads and compiles the project at `root`.
+pub fn compile(root: &Path, opts: &CompileOptions) -> Compiled {
+    let mut diags = Vec::new();
+    let load = LoadOptions {
+        profiles_dir: opts.profiles_dir.clone(),
+        target: opts.target.clone(),
+    };
+    match load_project(root, &load, &mut diags) {
+        Some(input) => compile_input(&input, opts, diags),
+        None => finish(None, diags),
+    }
+}
+
+fn finish(project: Option<Project>, diags: Vec<Diagnostic>) -> Compiled {
+    let mut diagnostics = Diagnostics(diags);
+    diagnostics.sort();
+    let project = if diagnostics.has_errors() { None } else { project };
+    Compiled { project, diagnostics }
+}
+
+/// Resolves the database settings: `--db` over the profile over the project file.
+pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
+    let settings = input.profile.clone().unwrap_or_else(|| input.config.duckdb.clone());
+    let target_dir = target_dir(input, opts);
+    let path = match (&opts.db_path, &settings.path) {
+        (Some(p), _) => absolutize(&input.root, p),
+        (None, Some(p)) if p == ":memory:" => PathBuf::from(":memory:"),
+        (None, Some(p)) => absolutize(&input.root, Path::new(p)),
+        (None, None) => target_dir.join("modelc.duckdb"),
+    };
+    let database = if path.as_os_str() == ":memory:" {
+        "memory".to_string()
+    } else {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "main".into())
+    };
+    DbConfig {
+        path: path.to_string_lossy().into_owned(),
+        database,
+        schema: settings.schema.clone().unwrap_or_else(|| "main".into()),
+        threads: opts.threads.or(settings.threads).unwrap_or(4).max(1),
+        extensions: settings.extensions.clone(),
+        settings: settings
+            .settings
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+            .collect(),
+        target_name: settings.target_name.clone().unwrap_or_else(|| "dev".into()),
+    }
+}
+
+fn absolutize(root: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        root.join(p)
+    }
+}
+
+fn target_dir(input: &ProjectInput, opts: &CompileOptions) -> PathBuf {
+    match &opts.target_path {
+        Some(p) => absolutize(&input.root, p),
+        None => input.root.join(&input.config.target_path),
+    }
+}
+
+/// Effective vars: global project vars, then the project's own scope, then `--vars`.
+fn effective_vars(input: &ProjectInput, cli: &JsonMap) -> JsonMap {
+    let mut vars = JsonMap::new();
+    for (k, v) in &input.config.vars {
+        if k != &input.config.name {
+            vars.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(serde_json::Value::Object(scoped)) = input.config.vars.get(&input.config.name) {
+        vars.extend(scoped.clone());
+    }
+    vars.extend(cli.clone());
+    vars
+}
+
+fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
+    NodeContext {
+        name: node.name.clone(),
+        unique_id: node.unique_id.clone(),
+        resource_type: node.resource_type.as_str().into(),
+        original_file_path: node.original_file_path.clone(),
+        config: node.config.0.clone(),
+        is_incremental,
+    }
+}
+
+/// Compiles already-loaded input.
+pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec<Diagnostic>) -> Compiled {
+    let db = db_config(input, opts);
+    let mut target = JsonMap::new();
+    target.insert("name".into(), db.target_name.clone().into());
+    target.insert("schema".into(), db.schema.clone().into());
+    target.insert("database".into(), db.database.clone().into());
+    target.insert("type".into(), "duckdb".into());
+    target.insert("threads".into(), db.threads.into());
+    target.insert("path".into(), db.path.clone().into());
+    target.insert("profile_name".into(), input.config.profile.clone().unwrap_or_else(|| input.config.name.clone()).into());
+    let ctx = ProjectContext {
+        project_name: input.config.name.clone(),
+        vars: effective_vars(input, &opts.vars),
+        target,
+        invocation_id: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(format!("{:?}", std::time::SystemTime::now()).as_bytes())),
+        run_started_at: chrono::Utc::now().to_rfc3339(),
+        full_refresh: opts.full_refresh,
+    };
+    let macro_files: Vec<MacroFile> = input
+        .macros
+        .iter()
+        .chain(&input.generic_tests)
+        .map(|f| MacroFile { path: f.path.clone(), text: f.text.clone() })
+        .collect();
+    let (jinja, jdiags) = Jinja::new(ctx, &macro_files);
+    diags.extend(jdiags);
+
+    let built = nodes::build(input, &db, &mut diags);
+    let sources = built.sources;
+
+    // Render every node in parallel; incremental models that ask `is_incremental()`
+    // are rendered a second time for incremental runs.
+    let rendered: Vec<(Node, Result<(RenderOutput, Option<String>), Diagnostic>)> = built
+        .shells
+        .into_par_iter()
+        .map(|shell| {
+            let mut node = shell.node;
+            if node.resource_type == ResourceType::Seed {
+                return (node, Ok((RenderOutput::default(), None)));
+            }
+            let file = node.original_file_path.clone();
+            let relocate = |e: modelc_template::RenderError, node: &Node| {
+                let mut d = e.to_diagnostic(&node.original_file_path);
+                if node.resource_type == ResourceType::Test && node.test.as_ref().is_some_and(|t| t.name.is_some()) && d.file.as_deref() == Some(Path::new(&node.original_file_path)) {
+                    d.line = node.defined_at_line;
+                    d.message = format!("in generic test '{}': {}", node.name, d.message);
+                }
+                d
+            };
+            let out = match jinja.render(&file, &shell.template, &node_context(&node, false)) {
+                Ok(o) => o,
+                Err(e) => {
+                    let d = relocate(e, &node);
+                    return (node, Err(d));
+                }
+            };
+            merge_config(&mut node.config.0, &out.config);
+            let incremental = if out.uses_is_incremental && node.config.materialized() == "incremental" {
+                match jinja.render(&file, &shell.template, &node_context(&node, true)) {
+                    Ok(o) => Some(o.sql),
+                    Err(e) => {
+                        let d = relocate(e, &node);
+                        return (node, Err(d));
+                    }
+                }
+            } else {
+                None
+            };
+            (node, Ok((out, incremental)))
+        })
+        .collect();
+
+    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    let mut outputs: HashMap<String, (RenderOutput, Option<String>)> = HashMap::new();
+    let mut disabled = Vec::new();
+    for (mut node, result) in rendered {
+        match result {
+            Err(d) => diags.push(d),
+            Ok((out, incr)) => {
+                if !node.config.enabled() {
+                    disabled.push(node.name.clone());
+                    continue;
+                }
+                // Keys from the project file and YAML are checked where they are written;
+                // here only those set by `config(...)` in the SQL.
+                for key in modelc_core::NodeConfig(out.config.clone()).unknown_keys() {
+                    let (line, col) = resolve::locate_word(&node.raw_code, key);
+                    let mut d = Diagnostic::warning("unknown-config", format!("unknown config key '{key}' on {} '{}'", node.resource_type, node.name))
+                        .at(&node.original_file_path, line + node.defined_at_line.saturating_sub(1), col);
+                    if let Some(s) = modelc_core::did_you_mean(key, modelc_core::KNOWN_CONFIG_KEYS.iter().copied()) {
+                        d = d.with_help(format!("did you mean '{s}'?"));
+                    }
+                    diags.push(d);
+                }
+                node.refs = out.refs.clone();
+                node.sources = out.sources.clone();
+                node.depends_on.macros = out.macros.iter().cloned().collect();
+                outputs.insert(node.unique_id.clone(), (out, incr));
+                nodes.insert(node.unique_id.clone(), node);
+            }
+        }
+    }
+    // Tests of disabled nodes are dropped with them.
+    nodes.retain(|_, n| {
+        !(n.resource_type == ResourceType::Test && n.refs.iter().any(|r| disabled.contains(&r.name)) && n.test.as_ref().is_some_and(|t| t.name.is_some()))
+    });
+
+    for key in ["models", "seeds", "snapshots"] {
+        if let Some(tree) = input.config.resource_configs.get(key) {
+            let rt = match key {
+                "models" => ResourceType::Model,
+                "seeds" => ResourceType::Seed,
+                _ => ResourceType::Snapshot,
+            };
+            let fqns: BTreeSet<Vec<String>> = nodes.values().filter(|n| n.resource_type == rt).map(|n| n.fqn.clone()).collect();
+            configs::check_tree(&input.config.file, &input.config.text, key, tree, &fqns, &mut diags);
+        }
+    }
+
+    for node in nodes.values_mut() {
+        node.relation = resolve::relation_for(node, &db, &jinja, &mut diags);
+    }
+
+    // Resolve refs and sources.
+    let mut deps: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    {
+        let index = resolve::Index {
+            by_name: nodes
+                .values()
+                .filter(|n| matches!(n.resource_type, ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot))
+                .map(|n| (n.name.as_str(), n))
+                .collect(),
+            disabled: &disabled,
+            sources: sources.values().map(|s| ((s.source_name.as_str(), s.name.as_str()), s)).collect(),
+            project: &input.config.name,
+        };
+        for node in nodes.values() {
+            if let Some(d) = resolve::resolve_deps(node, &index, &mut diags) {
+                deps.insert(node.unique_id.clone(), d);
+            }
+        }
+    }
+    for (id, (refs, srcs)) in &deps {
+        if let Some(n) = nodes.get_mut(id) {
+            let mut all: Vec<String> = refs.iter().chain(srcs).cloned().collect();
+            all.sort();
+            all.dedup();
+            n.depends_on.nodes = all;
+        }
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        return finish(None, diags);
+    }
+
+    let dag = match build_dag(&nodes, &sources) {
+        Ok(d) => d,
+        Err(DagError::Cycle { path }) => {
+            diags.push(cycle_diagnostic(&path, &nodes));
+            return finish(None, diags);
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error("internal", format!("cannot build the graph: {e:?}")));
+            return finish(None, diags);
+        }
+    };
+
+    // Substitute placeholders in dependency order so ephemeral SQL is ready for consumers.
+    let all: BTreeSet<String> = nodes.keys().cloned().collect();
+    let order = dag.topo_order(&all);
+    let mut base_sql: HashMap<String, String> = HashMap::new();
+    for id in &order {
+        let Some(node) = nodes.get(id) else { continue };
+        let Some((out, incr)) = outputs.get(id) else { continue };
+        let (refs, srcs) = deps.get(id).cloned().unwrap_or_default();
+        let base = resolve::substitute(&out.sql, node, &refs, &srcs, &nodes, &sources);
+        let ctes = ephemeral_ctes(id, &nodes, &base_sql);
+        let compiled = resolve::inject_ctes(&base, &ctes);
+        let compiled_incr = incr
+            .as_ref()
+            .map(|s| resolve::inject_ctes(&resolve::substitute(s, node, &refs, &srcs, &nodes, &sources), &ctes));
+        base_sql.insert(id.clone(), base);
+        if let Some(n) = nodes.get_mut(id) {
+            if n.resource_type != ResourceType::Seed {
+                n.compiled_code = Some(compiled);
+                n.compiled_incremental_code = compiled_incr;
+            }
+        }
+    }
+
+    let render_hook = |h: &String| {
+        jinja
+            .render(&input.config.file, h, &NodeContext::default())
+            .map(|o| o.sql)
+            .map_err(|e| e.to_diagnostic(&input.config.file))
+    };
+    let mut on_run_start = Vec::new();
+    let mut on_run_end = Vec::new();
+    for (hooks, out) in [(&input.config.on_run_start, &mut on_run_start), (&input.config.on_run_end, &mut on_run_end)] {
+        for h in hooks {
+            match render_hook(h) {
+                Ok(s) => out.push(s),
+                Err(d) => diags.push(d),
+            }
+        }
+    }
+
+    let project = Project {
+        root: input.root.clone(),
+        name: input.config.name.clone(),
+        target_dir: target_dir(input, opts),
+        db,
+        nodes,
+        sources,
+        macros: jinja.macros().clone(),
+        dag,
+        on_run_start,
+        on_run_end,
+    };
+    finish(Some(project), diags)
+}
+
+/// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency order.
+fn ephemeral_ctes(id: &str, nodes: &BTreeMap<String, Node>, base_sql: &HashMap<String, String>) -> Vec<(String, String)> {
+    fn visit(id: &str, nodes: &BTreeMap<String, Node>, seen: &mut BTreeSet<String>, out: &mut Vec<String>) {
+        let Some(n) = nodes.get(id) else { return };
+        for p in &n.depends_on.nodes {
+            if let Some(pn) = nodes.get(p) {
+                if pn.is_ephemeral() && seen.insert(p.clone()) {
+                    visit(p, nodes, seen, out);
+                    out.push(p.clone());
+                }
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut order = Vec::new();
+    visit(id, nodes, &mut seen, &mut order);
+    order
+        .into_iter()
+        .filter_map(|p| Some((cte_name(&nodes.get(&p)?.name), base_sql.get(&p)?.clone())))
+        .collect()
+}
+
+fn resource_kind(rt: ResourceType) -> ResourceKind {
+    match rt {
+        ResourceType::Model => ResourceKind::Model,
+        ResourceType::Seed => ResourceKind::Seed,
+        ResourceType::Snapshot => ResourceKind::Snapshot,
+        ResourceType::Test => ResourceKind::Test,
+        ResourceType::Source => ResourceKind::Source,
+        ResourceType::Analysis => ResourceKind::Analysis,
+    }
+}
+
+fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTable>) -> Result<Dag, DagError> {
+    let mut dag_nodes = Vec::with_capacity(nodes.len() + sources.len());
+    let mut edges = Vec::new();
+    for n in nodes.values() {
+        let config: BTreeMap<String, String> = n
+            .config
+            .0
+            .iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k.clone(), s.clone())),
+                serde_json::Value::Bool(_) | serde_json::Value::Number(_) => Some((k.clone(), v.to_string())),
+                _ => None,
+            })
+            .collect();
+        dag_nodes.push(DagNode {
+            unique_id: n.unique_id.clone(),
+            name: n.name.clone(),
+            resource_type: resource_kind(n.resource_type),
+            package: n.package_name.clone(),
+            path: n.original_file_path.clone(),
+            fqn: n.fqn.clone(),
+            tags: n.config.tags(),
+            materialized: Some(n.materialized()),
+            source_name: None,
+            test_kind: n.test.as_ref().map(|t| match &t.name {
+                Some(name) => TestKind::Generic { name: name.clone() },
+                None => TestKind::Singular,
+            }),
+            config,
+        });
+        for p in &n.depends_on.nodes {
+            edges.push((p.clone(), n.unique_id.clone()));
+        }
+    }
+    // A source that names a relation the project itself builds (a seed landing raw
+    // data, say) depends on that node, so `build` orders them correctly.
+    let built: HashMap<(String, String), &str> = nodes
+        .values()
+        .filter_map(|n| n.relation.as_ref().map(|r| ((r.schema.to_lowercase(), r.identifier.to_lowercase()), n.unique_id.as_str())))
+        .collect();
+    for s in sources.values() {
+        if s.external_location.is_none() {
+            let key = (s.relation.schema.to_lowercase(), s.relation.identifier.to_lowercase());
+            if let Some(id) = built.get(&key) {
+                edges.push((id.to_string(), s.unique_id.clone()));
+            }
+        }
+        dag_nodes.push(DagNode {
+            unique_id: s.unique_id.clone(),
+            name: s.name.clone(),
+            resource_type: ResourceKind::Source,
+            package: s.package_name.clone(),
+            path: s.original_file_path.clone(),
+            fqn: s.fqn.clone(),
+            tags: s.tags.clone(),
+            materialized: None,
+            source_name: Some(s.source_name.clone()),
+            test_kind: None,
+            config: BTreeMap::new(),
+        });
+    }
+    Dag::new(dag_nodes, edges)
+}
+
+fn cycle_diagnostic(path: &[String], nodes: &BTreeMap<String, Node>) -> Diagnostic {
+    let describe = |id: &String| match nodes.get(id) {
+        Some(n) => format!("{} ({})", n.name, n.original_file_path),
+        None => id.clone(),
+    };
+    let mut chain: Vec<String> = path.iter().map(describe).collect();
+    if let Some(first) = path.first() {
+        chain.push(describe(first));
+    }
+    let mut d = Diagnostic::error("cycle", format!("dependency cycle: {}", chain.join(" -> ")));
+    if let (Some(first), Some(last)) = (path.first(), path.last()) {
+        if let Some(n) = nodes.get(first) {
+            // Point at the first node's ref to the last node of the cycle... which is its parent.
+            let parent = nodes.get(last).map(|p| p.name.clone()).unwrap_or_default();
+            let (line, col) = resolve::locate_call(&n.raw_code, "ref(", &parent);
+            d = d.at(&n.original_file_path, line.max(1), col.max(1));
+        }
+    }
+    d.with_help("a model cannot depend on itself, directly or through other models")
+}

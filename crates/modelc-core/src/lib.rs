@@ -4,12 +4,14 @@
 //! plain data: owned, serializable, cheap to clone where it matters.
 
 mod config;
+mod db;
 mod diagnostic;
 mod node;
 mod relation;
 mod suggest;
 
 pub use config::{merge_config, normalize_key, NodeConfig, KNOWN_CONFIG_KEYS};
+pub use db::DbConfig;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use node::{
     ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo,

@@ -169,6 +169,18 @@ impl Node {
         }
     }
 
+    /// Where dbt writes the node's compiled SQL, relative to the target folder:
+    /// `compiled/<project>/<original_file_path>`, and for tests defined in YAML
+    /// `compiled/<project>/<yml path>/<test name>.sql`.
+    pub fn compiled_path(&self) -> String {
+        let base = format!("compiled/{}/{}", self.package_name, self.original_file_path);
+        if self.original_file_path.ends_with(".sql") {
+            base
+        } else {
+            format!("{base}/{}.sql", self.name)
+        }
+    }
+
     /// `true` for ephemeral models.
     pub fn is_ephemeral(&self) -> bool {
         self.resource_type == ResourceType::Model && self.config.materialized() == "ephemeral"

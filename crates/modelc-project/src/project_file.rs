@@ -74,6 +74,8 @@ pub struct DbSettings {
 pub struct ProjectConfig {
     /// The file it was read from, relative to the project root.
     pub file: String,
+    /// Its text, to locate keys in diagnostics.
+    pub text: String,
     /// Project name.
     pub name: String,
     /// Project version.
@@ -193,6 +195,7 @@ fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>
     };
     Some(ProjectConfig {
         file: file.to_string(),
+        text: text.to_string(),
         name,
         version: yaml::get_str(doc, "version"),
         profile: yaml::get_str(doc, "profile"),

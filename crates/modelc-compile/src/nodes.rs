@@ -1,0 +1,540 @@
+//! Builds the nodes of a project from its files, before rendering: names, fqns,
+//! folder and YAML configs, descriptions, columns, and generic test nodes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use modelc_core::{
+    merge_config, ColumnInfo, DbConfig, DependsOn, Diagnostic, JsonMap, Node, NodeConfig, ResourceType, SourceTable,
+    TestInfo,
+};
+use modelc_project::{ColumnPatch, NodePatch, ProjectInput, SourceFile, TestEntry};
+use modelc_template::preprocess;
+use serde_json::Value;
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+
+use crate::configs::folder_config;
+
+/// A node plus the template that renders it.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    /// The node, with the config known before rendering.
+    pub node: Node,
+    /// The Jinja source to render.
+    pub template: String,
+}
+
+/// Everything built from the files.
+#[derive(Debug, Default)]
+pub struct Shells {
+    /// Nodes to render, in a stable order.
+    pub shells: Vec<Shell>,
+    /// Source tables.
+    pub sources: BTreeMap<String, SourceTable>,
+}
+
+fn checksum(text: &str) -> String {
+    format!("{:016x}", xxh3_64(text.as_bytes()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_node(
+    rt: ResourceType,
+    project: &str,
+    name: &str,
+    path: &str,
+    original_file_path: &str,
+    fqn: Vec<String>,
+    raw_code: &str,
+    config: JsonMap,
+) -> Node {
+    Node {
+        unique_id: format!("{}.{project}.{name}", rt.as_str()),
+        name: name.to_string(),
+        resource_type: rt,
+        package_name: project.to_string(),
+        path: path.to_string(),
+        original_file_path: original_file_path.to_string(),
+        fqn,
+        raw_code: raw_code.to_string(),
+        checksum: checksum(raw_code),
+        config: NodeConfig(config),
+        description: String::new(),
+        columns: Vec::new(),
+        patch_path: None,
+        refs: Vec::new(),
+        sources: Vec::new(),
+        depends_on: DependsOn::default(),
+        relation: None,
+        compiled_code: None,
+        compiled_incremental_code: None,
+        test: None,
+        defined_at_line: 1,
+    }
+}
+
+fn fqn_of(project: &str, f: &SourceFile, name: &str) -> Vec<String> {
+    let mut fqn = vec![project.to_string()];
+    fqn.extend(f.folders());
+    fqn.push(name.to_string());
+    fqn
+}
+
+struct Patches<'a> {
+    by_name: HashMap<&'a str, (&'a NodePatch, &'a str)>,
+    used: BTreeSet<&'a str>,
+    kind: &'static str,
+}
+
+impl<'a> Patches<'a> {
+    fn new(input: &'a ProjectInput, kind: &'static str, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut by_name: HashMap<&str, (&NodePatch, &str)> = HashMap::new();
+        for pf in &input.properties {
+            let list = match kind {
+                "model" => &pf.models,
+                "seed" => &pf.seeds,
+                "snapshot" => &pf.snapshots,
+                _ => &pf.analyses,
+            };
+            for p in list {
+                if let Some((prev, prev_file)) = by_name.get(p.name.as_str()) {
+                    diags.push(
+                        Diagnostic::error("duplicate-patch", format!("{kind} '{}' is described twice", p.name))
+                            .at(&pf.path, p.line, 1)
+                            .with_help(format!("the other description is at {prev_file}:{}", prev.line)),
+                    );
+                    continue;
+                }
+                by_name.insert(&p.name, (p, &pf.path));
+            }
+        }
+        Patches { by_name, used: BTreeSet::new(), kind }
+    }
+
+    fn take(&mut self, name: &str) -> Option<(&'a NodePatch, &'a str)> {
+        let found = self.by_name.get(name).copied();
+        if let Some((p, _)) = found {
+            self.used.insert(&p.name);
+        }
+        found
+    }
+
+    fn warn_unused(&self, diags: &mut Vec<Diagnostic>) {
+        let mut unused: Vec<_> = self.by_name.iter().filter(|(n, _)| !self.used.contains(*n)).collect();
+        unused.sort_by_key(|(n, _)| **n);
+        for (name, (p, file)) in unused {
+            if p.relation.is_some() {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning("patch-without-node", format!("{} '{name}' is described in YAML but no such {} exists", self.kind, self.kind))
+                    .at(*file, p.line, 1),
+            );
+        }
+    }
+}
+
+fn apply_patch(node: &mut Node, patch: Option<(&NodePatch, &str)>, project: &str) {
+    let Some((p, file)) = patch else { return };
+    node.description = p.description.clone();
+    merge_config(&mut node.config.0, &p.config);
+    node.patch_path = Some(format!("{project}://{file}"));
+    let declared: Vec<ColumnInfo> = p.columns.iter().map(|c| c.info.clone()).collect();
+    if node.columns.is_empty() {
+        node.columns = declared;
+    } else {
+        for c in declared {
+            match node.columns.iter_mut().find(|e| e.name.eq_ignore_ascii_case(&c.name)) {
+                Some(existing) => *existing = c,
+                None => node.columns.push(c),
+            }
+        }
+    }
+}
+
+/// Builds every node shell and source table.
+pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -> Shells {
+    let project = input.config.name.as_str();
+    let rc = &input.config.resource_configs;
+    let mut out = Shells::default();
+    let mut tests: Vec<(TestEntry, TestTarget)> = Vec::new();
+
+    let mut patches = Patches::new(input, "model", diags);
+    for f in &input.models {
+        let name = f.stem();
+        let fqn = fqn_of(project, f, name);
+        let config = folder_config(rc.get("models"), &fqn);
+        let mut node = new_node(ResourceType::Model, project, name, &f.resource_path, &f.path, fqn, &f.text, config);
+        let patch = patches.take(name);
+        apply_patch(&mut node, patch, project);
+        if let Some((p, file)) = patch {
+            collect_tests(p, file, &node.unique_id, name, &mut tests);
+        }
+        out.shells.push(Shell { template: f.text.clone(), node });
+    }
+    patches.warn_unused(diags);
+
+    let mut patches = Patches::new(input, "analysis", diags);
+    for f in &input.analyses {
+        let name = f.stem();
+        let fqn = fqn_of(project, f, name);
+        let config = folder_config(rc.get("analyses"), &fqn);
+        let mut node = new_node(ResourceType::Analysis, project, name, &f.resource_path, &f.path, fqn, &f.text, config);
+        apply_patch(&mut node, patches.take(name), project);
+        out.shells.push(Shell { template: f.text.clone(), node });
+    }
+
+    let mut patches = Patches::new(input, "seed", diags);
+    for s in &input.seeds {
+        let name = s.resource_path.rsplit('/').next().unwrap_or(&s.resource_path).trim_end_matches(".csv");
+        let mut fqn = vec![project.to_string()];
+        let mut folders: Vec<String> = s.resource_path.split('/').map(str::to_owned).collect();
+        folders.pop();
+        fqn.extend(folders);
+        fqn.push(name.to_string());
+        let mut config = folder_config(rc.get("seeds"), &fqn);
+        config.insert("materialized".into(), "seed".into());
+        let mut node = new_node(ResourceType::Seed, project, name, &s.resource_path, &s.path, fqn, "", config);
+        node.checksum = checksum(&s.fingerprint);
+        node.columns = s.header.iter().map(|h| ColumnInfo { name: h.clone(), ..ColumnInfo::default() }).collect();
+        let patch = patches.take(name);
+        apply_patch(&mut node, patch, project);
+        if let Some((p, file)) = patch {
+            collect_tests(p, file, &node.unique_id, name, &mut tests);
+        }
+        out.shells.push(Shell { template: String::new(), node });
+    }
+    patches.warn_unused(diags);
+
+    let mut patches = Patches::new(input, "snapshot", diags);
+    for f in &input.snapshots {
+        let blocks = match preprocess::extract_blocks(&f.text, "snapshot") {
+            Ok(b) => b,
+            Err((line, msg)) => {
+                diags.push(Diagnostic::error("snapshot-block", msg).at(&f.path, line, 1));
+                continue;
+            }
+        };
+        for b in blocks {
+            let mut fqn = fqn_of(project, f, &b.name);
+            fqn.insert(fqn.len() - 1, f.stem().to_string());
+            let mut config = folder_config(rc.get("snapshots"), &fqn);
+            config.insert("materialized".into(), "snapshot".into());
+            let mut node = new_node(ResourceType::Snapshot, project, &b.name, &f.resource_path, &f.path, fqn, &b.body, config);
+            node.defined_at_line = b.line;
+            let patch = patches.take(&b.name);
+            apply_patch(&mut node, patch, project);
+            if let Some((p, file)) = patch {
+                collect_tests(p, file, &node.unique_id, &b.name, &mut tests);
+            }
+            out.shells.push(Shell { template: b.body, node });
+        }
+    }
+    // YAML-defined snapshots (`relation:`).
+    for pf in &input.properties {
+        for p in pf.snapshots.iter().filter(|p| p.relation.is_some()) {
+            if out.shells.iter().any(|s| s.node.resource_type == ResourceType::Snapshot && s.node.name == p.name) {
+                continue;
+            }
+            let rel = p.relation.clone().unwrap_or_default();
+            let template = format!("select * from {{{{ {rel} }}}}");
+            let resource_path = pf.path.split_once('/').map(|(_, r)| r).unwrap_or(&pf.path).to_string();
+            let mut fqn = vec![project.to_string()];
+            fqn.push(p.name.clone());
+            let mut config = folder_config(rc.get("snapshots"), &fqn);
+            config.insert("materialized".into(), "snapshot".into());
+            let mut node = new_node(ResourceType::Snapshot, project, &p.name, &resource_path, &pf.path, fqn, &template, config);
+            node.defined_at_line = p.line;
+            patches.take(&p.name);
+            apply_patch(&mut node, Some((p, &pf.path)), project);
+            collect_tests(p, &pf.path, &node.unique_id, &p.name, &mut tests);
+            out.shells.push(Shell { template, node });
+        }
+    }
+    patches.warn_unused(diags);
+
+    for f in &input.singular_tests {
+        let name = f.stem();
+        let fqn = fqn_of(project, f, name);
+        let mut config = folder_config(rc.get("data_tests"), &fqn);
+        config.insert("materialized".into(), "test".into());
+        let mut node = new_node(ResourceType::Test, project, name, &f.resource_path, &f.path, fqn, &f.text, config);
+        node.test = Some(TestInfo { name: None, namespace: None, kwargs: JsonMap::new(), column_name: None, attached_node: None });
+        out.shells.push(Shell { template: f.text.clone(), node });
+    }
+
+    build_sources(input, db, &mut out, &mut tests, diags);
+
+    for (entry, target) in tests {
+        out.shells.push(generic_test(project, rc.get("data_tests"), entry, target));
+    }
+
+    let mut seen: HashMap<String, String> = HashMap::new();
+    out.shells.retain(|s| {
+        let id = &s.node.unique_id;
+        if let Some(prev) = seen.get(id) {
+            let kind = s.node.resource_type;
+            diags.push(
+                Diagnostic::error("duplicate-name", format!("two {kind}s are named '{}'", s.node.name))
+                    .at(&s.node.original_file_path, s.node.defined_at_line, 1)
+                    .with_help(format!("the other one is {prev}; names must be unique within a project")),
+            );
+            return false;
+        }
+        seen.insert(id.clone(), s.node.original_file_path.clone());
+        true
+    });
+    out
+}
+
+fn build_sources(
+    input: &ProjectInput,
+    db: &DbConfig,
+    out: &mut Shells,
+    tests: &mut Vec<(TestEntry, TestTarget)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let project = input.config.name.as_str();
+    for pf in &input.properties {
+        for s in &pf.sources {
+            for t in &s.tables {
+                let unique_id = format!("source.{project}.{}.{}", s.name, t.name);
+                if out.sources.contains_key(&unique_id) {
+                    diags.push(
+                        Diagnostic::error("duplicate-source", format!("source table '{}.{}' is defined twice", s.name, t.name))
+                            .at(&pf.path, t.line, 1),
+                    );
+                    continue;
+                }
+                let fqn = vec![project.to_string(), s.name.clone(), t.name.clone()];
+                let mut config = folder_config(input.config.resource_configs.get("sources"), &fqn);
+                merge_config(&mut config, &s.config);
+                merge_config(&mut config, &t.config);
+                let config = NodeConfig(config);
+                if !config.enabled() {
+                    continue;
+                }
+                let meta = config.meta();
+                let identifier = t.identifier.clone().unwrap_or_else(|| t.name.clone());
+                let external_location = config
+                    .get_str("external_location")
+                    .or_else(|| meta.get("external_location").and_then(Value::as_str).map(str::to_owned))
+                    .map(|loc| loc.replace("{name}", &t.name).replace("{identifier}", &identifier));
+                let columns = t.columns.iter().map(|c| c.info.clone()).collect();
+                let table = SourceTable {
+                    unique_id: unique_id.clone(),
+                    source_name: s.name.clone(),
+                    name: t.name.clone(),
+                    package_name: project.to_string(),
+                    original_file_path: pf.path.clone(),
+                    line: t.line,
+                    fqn,
+                    description: t.description.clone(),
+                    source_description: s.description.clone(),
+                    columns,
+                    meta,
+                    tags: config.tags(),
+                    loader: s.loader.clone(),
+                    relation: modelc_core::Relation::new(
+                        s.database.as_deref().unwrap_or(&db.database),
+                        s.schema.as_deref().unwrap_or(&s.name),
+                        &identifier,
+                    ),
+                    external_location,
+                    config,
+                };
+                let target = TestTarget {
+                    file: pf.path.clone(),
+                    attached: unique_id.clone(),
+                    label: format!("source_{}_{}", s.name, t.name),
+                    call: format!("source('{}', '{}')", s.name, t.name),
+                    column: None,
+                };
+                for e in &t.tests {
+                    tests.push((e.clone(), target.clone()));
+                }
+                for c in &t.columns {
+                    for e in &c.tests {
+                        tests.push((e.clone(), TestTarget { column: Some(c.info.name.clone()), ..target.clone() }));
+                    }
+                }
+                out.sources.insert(unique_id, table);
+            }
+        }
+    }
+}
+
+/// What a generic test is attached to.
+#[derive(Debug, Clone)]
+pub struct TestTarget {
+    file: String,
+    attached: String,
+    label: String,
+    call: String,
+    column: Option<String>,
+}
+
+fn collect_tests(p: &NodePatch, file: &str, unique_id: &str, name: &str, tests: &mut Vec<(TestEntry, TestTarget)>) {
+    let target = TestTarget {
+        file: file.to_string(),
+        attached: unique_id.to_string(),
+        label: name.to_string(),
+        call: format!("ref('{name}')"),
+        column: None,
+    };
+    for e in &p.tests {
+        tests.push((e.clone(), target.clone()));
+    }
+    for ColumnPatch { info, tests: col_tests, .. } in &p.columns {
+        for e in col_tests {
+            tests.push((e.clone(), TestTarget { column: Some(info.name.clone()), ..target.clone() }));
+        }
+    }
+}
+
+/// dbt's test naming: `<test>_<model>_<flattened args>`, shortened with a hash past 63 characters.
+fn test_names(test: &str, label: &str, args: &JsonMap) -> (String, String) {
+    let mut flat = Vec::new();
+    let mut keys: Vec<&String> = args.keys().collect();
+    keys.sort();
+    for k in keys {
+        if k == "model" {
+            continue;
+        }
+        match &args[k] {
+            Value::Object(m) => flat.extend(m.values().map(value_text)),
+            Value::Array(a) => flat.extend(a.iter().map(value_text)),
+            v => flat.push(value_text(v)),
+        }
+    }
+    let clean: Vec<String> = flat
+        .iter()
+        .map(|a| {
+            let mut s = String::new();
+            let mut last_us = false;
+            for c in a.chars() {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    s.push(c);
+                    last_us = false;
+                } else if !last_us {
+                    s.push('_');
+                    last_us = true;
+                }
+            }
+            s
+        })
+        .collect();
+    let ident = format!("{test}_{label}");
+    let full = if clean.is_empty() { ident.clone() } else { format!("{ident}_{}", clean.join("__")) };
+    let short = if full.len() >= 64 {
+        let trunc: String = ident.chars().take(30).collect();
+        format!("{trunc}_{:032x}", xxh3_128(full.as_bytes()))
+    } else {
+        full.clone()
+    };
+    (short, full)
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A Jinja literal for a JSON value; strings that look like `ref(...)`/`source(...)`/`var(...)`
+/// calls are kept as expressions, as dbt does for test arguments.
+fn jinja_literal(v: &Value, key: &str) -> String {
+    match v {
+        Value::String(s) => {
+            let t = s.trim();
+            let looks_like_call = ["ref(", "source(", "var(", "env_var(", "doc("].iter().any(|p| t.starts_with(p)) && t.ends_with(')');
+            if looks_like_call && key != "column_name" {
+                t.to_string()
+            } else if let Some(inner) = t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
+                inner.trim().to_string()
+            } else {
+                serde_json::to_string(s).unwrap_or_default()
+            }
+        }
+        Value::Null => "none".into(),
+        Value::Array(a) => format!("[{}]", a.iter().map(|x| jinja_literal(x, "")).collect::<Vec<_>>().join(", ")),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, x)| format!("{}: {}", serde_json::to_string(k).unwrap_or_default(), jinja_literal(x, k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: TestTarget) -> Shell {
+    let (namespace, short_test) = match entry.test_name.rsplit_once('.') {
+        Some((ns, t)) => (Some(ns.to_string()), t.to_string()),
+        None => (None, entry.test_name.clone()),
+    };
+    let mut args = entry.args.clone();
+    if let Some(c) = &target.column {
+        args.insert("column_name".into(), Value::from(c.clone()));
+    }
+    let (short, full) = test_names(&short_test, &target.label, &args);
+    let name = entry.custom_name.clone().unwrap_or(full);
+    let mut call_args = vec![format!("model=get_where_subquery({})", target.call)];
+    for (k, v) in &args {
+        call_args.push(format!("{k}={}", jinja_literal(v, k)));
+    }
+    let template = format!("{{{{ test_{short_test}({}) }}}}", call_args.join(", "));
+    let resource_path = target.file.split_once('/').map(|(_, r)| r).unwrap_or(&target.file).to_string();
+    let fqn = vec![project.to_string(), name.clone()];
+    let mut config = folder_config(tree, &fqn);
+    config.insert("materialized".into(), "test".into());
+    merge_config(&mut config, &entry.config);
+    if entry.custom_name.is_none() && !config.contains_key("alias") {
+        config.insert("alias".into(), Value::from(short));
+    }
+    let mut node = new_node(ResourceType::Test, project, &name, &resource_path, &target.file, fqn, &template, config);
+    node.unique_id = format!("test.{project}.{name}.{:010x}", xxh3_64(format!("{}{}", target.attached, template).as_bytes()) & 0xff_ffff_ffff);
+    node.defined_at_line = entry.line;
+    node.test = Some(TestInfo {
+        name: Some(short_test),
+        namespace,
+        kwargs: args,
+        column_name: target.column.clone(),
+        attached_node: Some(target.attached.clone()),
+    });
+    Shell { template, node }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn test_names_follow_dbt() {
+        let args = |v: Value| match v {
+            Value::Object(m) => m,
+            _ => JsonMap::new(),
+        };
+        assert_eq!(test_names("not_null", "stg_x", &args(json!({"column_name": "id"}))).0, "not_null_stg_x_id");
+        assert_eq!(
+            test_names("accepted_values", "stg_x", &args(json!({"column_name": "status", "values": ["a", "b c"]}))).0,
+            "accepted_values_stg_x_status__a__b_c"
+        );
+        assert_eq!(
+            test_names("relationships", "fact", &args(json!({"column_name": "aid", "to": "ref('dim')", "field": "id"}))).1,
+            "relationships_fact_aid__id__ref_dim_"
+        );
+        let (short, full) = test_names("accepted_values", "a_very_long_model_name_indeed", &args(json!({"column_name": "status", "values": ["approved", "declined", "pending"]})));
+        assert!(full.len() >= 64 && short.len() < 64 && short.starts_with("accepted_values_a_very_long_mo_"), "{short}");
+    }
+
+    #[test]
+    fn test_arguments_become_jinja() {
+        assert_eq!(jinja_literal(&json!("ref('dim')"), "to"), "ref('dim')");
+        assert_eq!(jinja_literal(&json!("it's"), "x"), "\"it's\"");
+        assert_eq!(jinja_literal(&json!(["a", 1, null, true]), "values"), "[\"a\", 1, none, true]");
+        assert_eq!(jinja_literal(&json!("{{ var('v') }}"), "x"), "var('v')");
+    }
+}

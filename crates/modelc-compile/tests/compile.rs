@@ -1,0 +1,141 @@
+//! Compiling projects: the example project's compiled SQL, and every error a user
+//! can make reported with file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use modelc_compile::{compile, CompileOptions};
+
+fn example_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Writes a project from (path, contents) pairs into a temp folder.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+const PROJECT: (&str, &str) = ("project.yml", "name: shop\nduckdb:\n  path: shop.duckdb\n");
+
+/// Compiles and renders the diagnostics, one per line.
+fn check(files: &[(&str, &str)]) -> String {
+    let dir = project(files);
+    let out = compile(dir.path(), &CompileOptions::default());
+    let lines: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    format!("ok: {}\n{}", out.project.is_some(), lines.join("\n"))
+}
+
+#[test]
+fn example_project_compiles() {
+    let out = compile(&example_root(), &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(out.project.is_some(), "{diags:#?}");
+    assert!(diags.is_empty(), "{diags:#?}");
+    let p = out.project.expect("project");
+    let listing: Vec<String> = p
+        .nodes
+        .values()
+        .filter(|n| n.resource_type != modelc_core::ResourceType::Test)
+        .map(|n| {
+            format!(
+                "{:<10} {:<12} {:<45} <- {}",
+                n.resource_type.as_str(),
+                n.materialized(),
+                n.relation.as_ref().map(|r| format!("{}.{}", r.schema, r.identifier)).unwrap_or_else(|| "(ephemeral)".into()),
+                n.depends_on.nodes.join(", ")
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("example_nodes", listing.join("\n"));
+    let sql = |id: &str| p.nodes.get(id).and_then(|n| n.compiled_code.clone()).unwrap_or_default();
+    insta::assert_snapshot!("example_fact_loan_performance", sql("model.lending.fact_loan_performance"));
+    insta::assert_snapshot!("example_date_spine", sql("model.lending.date_spine"));
+    insta::assert_snapshot!("example_snapshot", sql("snapshot.lending.credit_scores_snapshot"));
+    let test = p
+        .nodes
+        .values()
+        .find(|n| n.name == "relationships_fact_loans_applicant_id__applicant_id__ref_dim_applicants_")
+        .expect("relationships test");
+    insta::assert_snapshot!("example_relationships_test", test.compiled_code.clone().unwrap_or_default().trim());
+    let tests = p.nodes.values().filter(|n| n.resource_type == modelc_core::ResourceType::Test).count();
+    assert!(tests > 40, "{tests} tests");
+}
+
+#[test]
+fn unknown_ref_names_file_line_and_suggestion() {
+    insta::assert_snapshot!(check(&[
+        PROJECT,
+        ("models/stg_orders.sql", "select 1 as id"),
+        ("models/orders.sql", "select *\nfrom {{ ref('stg_order') }}"),
+    ]));
+}
+
+#[test]
+fn cycle_lists_the_whole_cycle_with_files() {
+    insta::assert_snapshot!(check(&[
+        PROJECT,
+        ("models/a.sql", "select * from {{ ref('c') }}"),
+        ("models/b.sql", "select * from {{ ref('a') }}"),
+        ("models/c.sql", "-- c\nselect * from {{ ref('b') }}"),
+    ]));
+}
+
+#[test]
+fn broken_yaml_is_located() {
+    insta::assert_snapshot!(check(&[
+        PROJECT,
+        ("models/a.sql", "select 1 as id"),
+        ("models/schema.yml", "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        tests: [unique\n"),
+    ]));
+}
+
+#[test]
+fn unknown_keys_are_warnings_with_suggestions() {
+    insta::assert_snapshot!(check(&[
+        ("project.yml", "name: shop\nmodel-path: [models]\nmodels:\n  shop:\n    +materialised: table\n    marts:\n      +schema: marts\n"),
+        ("models/a.sql", "{{ config(materialzed='table') }}\nselect 1 as id"),
+        ("models/schema.yml", "version: 2\nmodels:\n  - name: a\n    descripton: typo\n    config:\n      tagz: [x]\n"),
+    ]));
+}
+
+#[test]
+fn duplicate_names_and_bad_sources() {
+    insta::assert_snapshot!(check(&[
+        PROJECT,
+        ("models/a.sql", "select * from {{ source('raw', 'ordrs') }}"),
+        ("models/sub/a.sql", "select 2"),
+        ("models/sources.yml", "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n"),
+    ]));
+}
+
+#[test]
+fn jinja_errors_point_into_the_template() {
+    insta::assert_snapshot!(check(&[
+        PROJECT,
+        ("models/a.sql", "select 1 as id\n{% if %}\n"),
+        ("models/b.sql", "select {{ var('missing') }}"),
+        ("macros/m.sql", "{% macro broken() %}{{ exceptions.raise_compiler_error('nope') }}{% endmacro %}"),
+        ("models/c.sql", "\n\nselect {{ broken() }}"),
+    ]));
+}
+
+#[test]
+fn ephemeral_models_are_inlined_and_custom_schemas_follow_dbt() {
+    let dir = project(&[
+        ("project.yml", "name: shop\nmodels:\n  shop:\n    marts:\n      +schema: marts\n      +materialized: table\n"),
+        ("models/e1.sql", "{{ config(materialized='ephemeral') }}\nselect 1 as id"),
+        ("models/e2.sql", "{{ config(materialized='ephemeral') }}\nselect id from {{ ref('e1') }}"),
+        ("models/marts/m.sql", "with x as (select 2 as id)\nselect * from {{ ref('e2') }} union all select * from x"),
+        ("models/v.sql", "select * from {{ ref('m') }} -- {{ this }}"),
+    ]);
+    let out = compile(dir.path(), &CompileOptions::default());
+    let p = out.project.expect("compiles");
+    let sql = |id: &str| p.nodes.get(id).and_then(|n| n.compiled_code.clone()).unwrap_or_default();
+    insta::assert_snapshot!("ephemeral_m", sql("model.shop.m"));
+    insta::assert_snapshot!("schema_v", sql("model.shop.v"));
+}
