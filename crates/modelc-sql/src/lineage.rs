@@ -1,0 +1,143 @@
+//! Column-level lineage: the output columns of a query and, for each, the
+//! upstream `(relation, column)` pairs that feed its value.
+//!
+//! The analysis is a single recursive pass over the AST ([`query`]). Each
+//! `SELECT` builds a scope from its `FROM` clause (real tables, CTE
+//! references, derived tables, table functions; [`scope`]), then evaluates
+//! every select item in it ([`expr`]). A column read from a CTE or subquery
+//! contributes that column's own lineage ([`value`]), so sources always name
+//! real relations, through any depth of nesting.
+//!
+//! Decisions worth knowing:
+//!
+//! * Only the select list counts: columns used solely in `WHERE`, `JOIN ... ON`,
+//!   `GROUP BY`, `HAVING`, `QUALIFY` or `ORDER BY` are not sources.
+//! * Everything written inside a select item counts, including a window's
+//!   `PARTITION BY`/`ORDER BY` (also through `WINDOW w AS (...)`), an
+//!   aggregate's `FILTER (WHERE ...)`, and `CASE` conditions: they all decide
+//!   the value. The select list of a scalar or `IN` subquery counts; the select
+//!   list of an `EXISTS` subquery does not.
+//! * The transform is the strongest of the expression's own kind and the
+//!   kinds of the columns it reads (`Literal < Direct < Expression < Aggregate
+//!   < Window`), so reading an aggregated CTE column is an aggregate too.
+//! * Output names follow DuckDB for aliases and column references (the last
+//!   name part, so `t.a` and struct access `s.f` give `a` and `f`). Other
+//!   expressions are named by sqlparser's rendering of the expression (e.g.
+//!   `x::INT`, `count(*)`), which often differs from DuckDB's (`CAST(x AS
+//!   INTEGER)`, `count_star()`).
+//! * An unqualified column is looked up in the `FROM` relations: the one
+//!   relation known to have it wins; failing that an earlier select-list alias
+//!   (DuckDB's lateral column aliases); failing that the only relation whose
+//!   columns are unknown; then enclosing queries (correlated subqueries).
+//!   Anything else is unresolved, never guessed.
+//! * `*` over relations whose columns are unknown becomes one output column
+//!   named `*` with `unresolved` set; a column later read through it by name
+//!   is attributed to that relation when there is exactly one.
+//! * A recursive CTE's reference to itself contributes no sources: its
+//!   columns' sources come from the non-recursive branch.
+
+use sqlparser::ast::Statement;
+
+use crate::parse::ParsedQuery;
+use crate::{Catalog, RelationName};
+
+use query::Analyzer;
+use value::Col;
+
+/// One output column of a query, with its lineage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputColumn {
+    /// The column's name (see the module docs for how it is derived).
+    pub name: String,
+    /// Upstream real-relation columns feeding the value, sorted, de-duplicated.
+    pub sources: Vec<ColumnSource>,
+    /// How the value is derived from `sources`.
+    pub transform: Transform,
+    /// Why the lineage is incomplete, if it is. `sources` then holds only the
+    /// sources that are certain.
+    pub unresolved: Option<String>,
+}
+
+/// A column of a real relation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ColumnSource {
+    /// The relation, named as written in the SQL.
+    pub relation: RelationName,
+    /// The column, as written in the SQL or as known from the catalog.
+    pub column: String,
+}
+
+/// How an output column's value is derived from its sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transform {
+    /// Passed through unchanged, possibly renamed.
+    Direct,
+    /// Computed: arithmetic, `CASE`, casts, scalar functions...
+    Expression,
+    /// Contains an aggregate function.
+    Aggregate,
+    /// Contains a window function.
+    Window,
+    /// Reads no column: a constant, or a function of constants.
+    Literal,
+}
+
+impl Transform {
+    /// A lowercase name: `direct`, `expression`, `aggregate`, `window`, `literal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transform::Direct => "direct",
+            Transform::Expression => "expression",
+            Transform::Aggregate => "aggregate",
+            Transform::Window => "window",
+            Transform::Literal => "literal",
+        }
+    }
+
+    /// Strength when combining: `Literal < Direct < Expression < Aggregate < Window`.
+    fn rank(self) -> u8 {
+        match self {
+            Transform::Literal => 0,
+            Transform::Direct => 1,
+            Transform::Expression => 2,
+            Transform::Aggregate => 3,
+            Transform::Window => 4,
+        }
+    }
+
+    fn max(self, other: Transform) -> Transform {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl std::fmt::Display for Transform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ParsedQuery {
+    /// Output columns of the top-level query with their lineage, expanding
+    /// `*` through `catalog` and through CTE and subquery columns.
+    /// Statements other than queries have no output columns.
+    pub fn lineage(&self, catalog: &dyn Catalog) -> Vec<OutputColumn> {
+        let Statement::Query(query) = &self.statement else {
+            return Vec::new();
+        };
+        let mut analyzer = Analyzer::new(catalog);
+        analyzer
+            .query(query, None)
+            .into_iter()
+            .map(Col::finish)
+            .collect()
+    }
+}
+
+mod expr;
+mod query;
+mod scope;
+mod value;
