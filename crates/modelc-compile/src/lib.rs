@@ -5,6 +5,7 @@
 //! Nothing here touches a database. Every problem is collected as a diagnostic;
 //! a project with errors is not returned for execution.
 
+mod analyze;
 pub mod artifacts;
 mod configs;
 mod nodes;
@@ -19,6 +20,7 @@ use modelc_project::{load_project, LoadOptions, ProjectInput};
 use modelc_template::{Jinja, MacroFile, MacroInfo, NodeContext, ProjectContext, RenderOutput};
 use rayon::prelude::*;
 
+pub use analyze::Lineage;
 pub use resolve::{cte_name, inject_ctes};
 
 /// Options that change what a compile produces.
@@ -59,6 +61,8 @@ pub struct Project {
     pub macros: BTreeMap<String, MacroInfo>,
     /// The dependency graph of nodes and sources.
     pub dag: Dag,
+    /// Column-level lineage of models and snapshots, from the compiled SQL.
+    pub lineage: Lineage,
     /// Rendered `on-run-start` hooks.
     pub on_run_start: Vec<String>,
     /// Rendered `on-run-end` hooks.
@@ -355,6 +359,8 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         }
     }
 
+    let lineage = analyze::analyze(&order, &nodes, &sources, &mut diags);
+
     let render_hook = |h: &String| {
         jinja
             .render(&input.config.file, h, &NodeContext::default())
@@ -381,6 +387,7 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         sources,
         macros: jinja.macros().clone(),
         dag,
+        lineage,
         on_run_start,
         on_run_end,
     };

@@ -139,3 +139,13 @@ fn ephemeral_models_are_inlined_and_custom_schemas_follow_dbt() {
     insta::assert_snapshot!("ephemeral_m", sql("model.shop.m"));
     insta::assert_snapshot!("schema_v", sql("model.shop.v"));
 }
+
+#[test]
+fn direct_table_reads_and_parser_gaps_are_warnings() {
+    insta::assert_snapshot!(check(&[
+        PROJECT,
+        ("models/a.sql", "select 1 as id"),
+        ("models/b.sql", "select *\nfrom {{ ref('a') }} join main.payments p using (id)"),
+        ("models/c.sql", "pivot {{ ref('a') }} on id using count(*)"),
+    ]));
+}

@@ -1,0 +1,97 @@
+//! SQL analysis of compiled nodes: parse (in parallel), warn about parser gaps and
+//! tables named directly, and compute column-level lineage in dependency order.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use modelc_core::{Diagnostic, Node, ResourceType, SourceTable};
+use modelc_sql::{parse, OutputColumn, ParsedQuery};
+use rayon::prelude::*;
+
+use crate::resolve::locate_word;
+
+/// Column lineage of every analyzed node, by unique id.
+pub type Lineage = BTreeMap<String, Vec<OutputColumn>>;
+
+fn key(parts: &[&str]) -> String {
+    parts.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>().join(".")
+}
+
+/// Analyzes nodes in `order` (topological); returns lineage and pushes warnings.
+pub fn analyze(
+    order: &[String],
+    nodes: &BTreeMap<String, Node>,
+    sources: &BTreeMap<String, SourceTable>,
+    diags: &mut Vec<Diagnostic>,
+) -> Lineage {
+    let parsed: HashMap<&str, Result<ParsedQuery, modelc_sql::SqlError>> = nodes
+        .par_iter()
+        .filter(|(_, n)| matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot) && n.compiled_code.is_some())
+        .map(|(id, n)| (id.as_str(), parse(n.compiled_code.as_deref().unwrap_or_default())))
+        .collect();
+
+    // Relations the project knows: every node's and every source's.
+    let mut known: HashSet<String> = HashSet::new();
+    let mut catalog: HashMap<String, Vec<String>> = HashMap::new();
+    for n in nodes.values() {
+        if let Some(r) = &n.relation {
+            known.insert(key(&[&r.database, &r.schema, &r.identifier]));
+            known.insert(key(&[&r.schema, &r.identifier]));
+            if !n.columns.is_empty() && n.resource_type == ResourceType::Seed {
+                let cols: Vec<String> = n.columns.iter().map(|c| c.name.clone()).collect();
+                catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), cols.clone());
+                catalog.insert(key(&[&r.schema, &r.identifier]), cols);
+            }
+        }
+    }
+    for s in sources.values() {
+        let r = &s.relation;
+        known.insert(key(&[&r.database, &r.schema, &r.identifier]));
+        known.insert(key(&[&r.schema, &r.identifier]));
+        if !s.columns.is_empty() {
+            let cols: Vec<String> = s.columns.iter().map(|c| c.name.clone()).collect();
+            catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), cols.clone());
+            catalog.insert(key(&[&r.schema, &r.identifier]), cols);
+        }
+    }
+
+    let mut lineage = Lineage::new();
+    for id in order {
+        let (Some(n), Some(result)) = (nodes.get(id), parsed.get(id.as_str())) else { continue };
+        let q = match result {
+            Ok(q) => q,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::warning("sql-parse", format!("modelc's SQL parser cannot read {} '{}' ({}); lineage is not available for it, the run is not affected", n.resource_type, n.name, e.message))
+                        .at(&n.original_file_path, n.defined_at_line, 1)
+                        .with_help(format!("the position refers to the compiled SQL: target/{} line {}", n.compiled_path(), e.line)),
+                );
+                continue;
+            }
+        };
+        for r in q.relations() {
+            let parts: Vec<&str> = r.name.parts.iter().map(String::as_str).collect();
+            if parts.len() >= 2 && known.contains(&key(&parts)) {
+                continue;
+            }
+            if parts.len() == 1 && parts[0].starts_with("__dbt__cte__") {
+                continue;
+            }
+            let (line, col) = locate_word(&n.raw_code, r.name.table());
+            diags.push(
+                Diagnostic::warning("direct-reference", format!("{} '{}' reads '{}' directly, not through ref() or source()", n.resource_type, n.name, r.name))
+                    .at(&n.original_file_path, line + n.defined_at_line.saturating_sub(1), col)
+                    .with_help("modelc cannot order or document a dependency it does not know; declare it as a source or ref the model that builds it"),
+            );
+        }
+        let cols = q.lineage(&catalog);
+        if let Some(r) = &n.relation {
+            let names: Vec<String> = cols.iter().filter(|c| c.name != "*").map(|c| c.name.clone()).collect();
+            if !names.is_empty() {
+                catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), names.clone());
+                catalog.insert(key(&[&r.schema, &r.identifier]), names);
+            }
+        }
+        lineage.insert(id.clone(), cols);
+    }
+    lineage
+}
