@@ -27,9 +27,8 @@ pub struct CsvWriter<W: Write> {
 impl CsvWriter<File> {
     /// Creates (truncating) `path` and writes the header row.
     pub fn create(path: &Path, header: &[&str]) -> io::Result<Self> {
-        let file = File::create(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
-        })?;
+        let file = File::create(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))?;
         CsvWriter::new(file, header)
     }
 }

@@ -134,14 +134,11 @@ impl Date {
         if !well_formed {
             return Err(format!("invalid date `{s}`: expected YYYY-MM-DD"));
         }
-        let num = |r: std::ops::Range<usize>| -> u32 {
-            b[r].iter()
-                .fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0'))
-        };
+        let num =
+            |r: std::ops::Range<usize>| -> u32 { b[r].iter().fold(0u32, |acc, c| acc * 10 + u32::from(c - b'0')) };
         let (y, m, d) = (num(0..4) as i32, num(5..7), num(8..10));
-        Date::from_ymd(y, m, d).ok_or_else(|| {
-            format!("invalid date `{s}`: no such calendar day (years {MIN_YEAR}-{MAX_YEAR})")
-        })
+        Date::from_ymd(y, m, d)
+            .ok_or_else(|| format!("invalid date `{s}`: no such calendar day (years {MIN_YEAR}-{MAX_YEAR})"))
     }
 
     /// Writes the ISO `YYYY-MM-DD` form into `out`.
@@ -206,16 +203,10 @@ mod tests {
         assert_eq!(jan31.map(|d| d.add_months(1)), Date::from_ymd(2024, 2, 29));
         assert_eq!(jan31.map(|d| d.add_months(2)), Date::from_ymd(2024, 3, 31));
         assert_eq!(jan31.map(|d| d.add_months(13)), Date::from_ymd(2025, 2, 28));
-        assert_eq!(
-            jan31.map(|d| d.add_months(-2)),
-            Date::from_ymd(2023, 11, 30)
-        );
+        assert_eq!(jan31.map(|d| d.add_months(-2)), Date::from_ymd(2023, 11, 30));
         // 2024-01-01 was a Monday.
         assert_eq!(Date::from_ymd(2024, 1, 1).map(Date::weekday), Some(0));
         assert_eq!(Date::from_ymd(2024, 1, 7).map(Date::is_weekend), Some(true));
-        assert_eq!(
-            Date::from_ymd(2024, 12, 31).map(Date::day_of_year),
-            Some(366)
-        );
+        assert_eq!(Date::from_ymd(2024, 12, 31).map(Date::day_of_year), Some(366));
     }
 }

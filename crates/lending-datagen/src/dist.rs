@@ -40,13 +40,7 @@ pub enum RiskBand {
 
 impl RiskBand {
     /// All bands, best to worst.
-    pub const ALL: [RiskBand; 5] = [
-        RiskBand::A,
-        RiskBand::B,
-        RiskBand::C,
-        RiskBand::D,
-        RiskBand::E,
-    ];
+    pub const ALL: [RiskBand; 5] = [RiskBand::A, RiskBand::B, RiskBand::C, RiskBand::D, RiskBand::E];
 
     /// The band of a credit score, using the exact cut-offs above.
     pub fn from_score(score: u16) -> RiskBand {
@@ -209,17 +203,14 @@ impl Industry {
 
     /// Model parameters of this industry.
     pub fn profile(self) -> IndustryProfile {
-        let p =
-            |weight, approval_mult, default_mult, rate_premium_e4, median_revenue, score_shift| {
-                IndustryProfile {
-                    weight,
-                    approval_mult,
-                    default_mult,
-                    rate_premium_e4,
-                    median_revenue,
-                    score_shift,
-                }
-            };
+        let p = |weight, approval_mult, default_mult, rate_premium_e4, median_revenue, score_shift| IndustryProfile {
+            weight,
+            approval_mult,
+            default_mult,
+            rate_premium_e4,
+            median_revenue,
+            score_shift,
+        };
         match self {
             Industry::Construction => p(14, 1.00, 1.10, 50, 1_200_000.0, 0.0),
             Industry::Landscaping => p(10, 0.98, 1.05, 25, 450_000.0, -5.0),
@@ -277,8 +268,7 @@ pub const DAILY_JITTER_SD: f64 = 0.10;
 pub fn day_weight(date: Date, start: Date) -> f64 {
     let wd = WEEKDAY_FACTORS[date.weekday() as usize];
     let doy = f64::from(date.day_of_year());
-    let yearly = 1.0
-        + YEARLY_AMPLITUDE * (2.0 * std::f64::consts::PI * (doy - YEARLY_PEAK_DOY) / 365.25).cos();
+    let yearly = 1.0 + YEARLY_AMPLITUDE * (2.0 * std::f64::consts::PI * (doy - YEARLY_PEAK_DOY) / 365.25).cos();
     let (_, m, d) = date.ymd();
     let mut season = yearly;
     if m == 12 {

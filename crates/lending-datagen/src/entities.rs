@@ -12,8 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::Config;
 use crate::date::Date;
 use crate::dist::{
-    approval_probability, default_probability, pending_probability, pick_weighted, std_exp,
-    std_normal, stream_rng, streams, Industry, RiskBand, SCORE_MAX, SCORE_MIN,
+    approval_probability, default_probability, pending_probability, pick_weighted, std_exp, std_normal, stream_rng,
+    streams, Industry, RiskBand, SCORE_MAX, SCORE_MIN,
 };
 
 /// US states (plus DC) with relative weights for applicant location.
@@ -54,13 +54,7 @@ const SURNAMES: [&str; 30] = [
     "Chen", "Murphy", "Rivera",
 ];
 
-const SUFFIXES: [(&str, u32); 5] = [
-    ("LLC", 50),
-    ("Inc.", 25),
-    ("Co.", 10),
-    ("Corp.", 5),
-    ("Group", 5),
-];
+const SUFFIXES: [(&str, u32); 5] = [("LLC", 50), ("Inc.", 25), ("Co.", 10), ("Corp.", 5), ("Group", 5)];
 
 #[rustfmt::skip]
 fn industry_nouns(industry: Industry) -> &'static [&'static str] {
@@ -177,11 +171,8 @@ impl Applicant {
         let maturity = 0.35 + 0.65 * (1.0 - (-f64::from(years) / 5.0).exp());
         let revenue = profile.median_revenue * maturity * (0.55 * std_normal(&mut rng)).exp();
         let annual_revenue_cents = ((revenue / 100.0).round().max(250.0) as i64) * 100 * 100;
-        let base_score = (668.0
-            + 2.0 * f64::from(years.min(15))
-            + profile.score_shift
-            + 68.0 * std_normal(&mut rng))
-        .clamp(f64::from(SCORE_MIN), f64::from(SCORE_MAX));
+        let base_score = (668.0 + 2.0 * f64::from(years.min(15)) + profile.score_shift + 68.0 * std_normal(&mut rng))
+            .clamp(f64::from(SCORE_MIN), f64::from(SCORE_MAX));
         let lead_days = 1 + (std_exp(&mut rng) * 90.0).floor().min(1094.0) as i32;
         let created_at = first_application.add_days(-lead_days);
         let name = business_name(&mut rng, industry);
@@ -351,13 +342,7 @@ const TERMS: [u32; 5] = [12, 24, 36, 48, 60];
 impl Application {
     /// Generates application `id` of `applicant` on `date`, given the
     /// applicant's score on that date.
-    pub fn generate(
-        cfg: &Config,
-        id: u64,
-        date: Date,
-        applicant: &Applicant,
-        credit_score: u16,
-    ) -> Application {
+    pub fn generate(cfg: &Config, id: u64, date: Date, applicant: &Applicant, credit_score: u16) -> Application {
         let mut rng = stream_rng(cfg.seed, streams::APPLICATION, id);
         let industry = applicant.industry;
         let band = RiskBand::from_score(credit_score);
@@ -531,18 +516,11 @@ pub const DEFAULT_HORIZON_MONTHS: u32 = 30;
 /// delinquent instalments (the last one missed, earlier ones missed or
 /// 15–45 days late). Performing instalments are on time with the band's
 /// [`RiskBand::on_time_probability`], else 1–30 days late (capped at as-of).
-pub fn simulate_loan<F>(
-    cfg: &Config,
-    app: &Application,
-    industry: Industry,
-    mut emit: F,
-) -> io::Result<Option<Outcome>>
+pub fn simulate_loan<F>(cfg: &Config, app: &Application, industry: Industry, mut emit: F) -> io::Result<Option<Outcome>>
 where
     F: FnMut(&Repayment) -> io::Result<()>,
 {
-    let (Status::Approved, Some(decided), Some(funded)) =
-        (app.status, app.decision_date, app.funded_cents)
-    else {
+    let (Status::Approved, Some(decided), Some(funded)) = (app.status, app.decision_date, app.funded_cents) else {
         return Ok(None);
     };
     let mut rng = stream_rng(cfg.seed, streams::LOAN, app.id);

@@ -120,11 +120,7 @@ impl Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for file in &self.files {
-            writeln!(
-                f,
-                "{:<32} {:>12} rows {:>14} bytes",
-                file.name, file.rows, file.bytes
-            )?;
+            writeln!(f, "{:<32} {:>12} rows {:>14} bytes", file.name, file.rows, file.bytes)?;
         }
         write!(
             f,
@@ -210,12 +206,8 @@ pub fn generate(cfg: &Config, out_dir: &Path) -> io::Result<Summary> {
     cfg.validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let started = Instant::now();
-    fs::create_dir_all(out_dir).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("cannot create {}: {e}", out_dir.display()),
-        )
-    })?;
+    fs::create_dir_all(out_dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", out_dir.display())))?;
 
     let counts = daily_counts(cfg);
     let (app_applicant, first_app) = assign_applicants(cfg, &counts);
@@ -252,13 +244,7 @@ pub fn generate(cfg: &Config, out_dir: &Path) -> io::Result<Summary> {
     // Credit-score snapshots.
     let mut w = CsvWriter::create(
         &out_dir.join(SNAPSHOTS_FILE),
-        &[
-            "snapshot_id",
-            "applicant_id",
-            "score_date",
-            "credit_score",
-            "bureau",
-        ],
+        &["snapshot_id", "applicant_id", "score_date", "credit_score", "bureau"],
     )?;
     let mut snapshot_id = 0i64;
     for a in &applicants {
@@ -315,16 +301,13 @@ pub fn generate(cfg: &Config, out_dir: &Path) -> io::Result<Summary> {
         ],
     )?;
     let mut repayment_id = 0i64;
-    for (idx, (date, &applicant_id)) in application_dates(cfg, &counts)
-        .zip(app_applicant.iter())
-        .enumerate()
-    {
+    for (idx, (date, &applicant_id)) in application_dates(cfg, &counts).zip(app_applicant.iter()).enumerate() {
         let id = idx as u64 + 1;
         let applicant = &applicants[applicant_id as usize - 1];
         // Always Some: the first snapshot is dated created_at, which precedes
         // the applicant's first application.
-        let score = ScoreSeries::score_on(cfg.seed, applicant, cfg.as_of, date)
-            .unwrap_or(applicant.base_score.round() as u16);
+        let score =
+            ScoreSeries::score_on(cfg.seed, applicant, cfg.as_of, date).unwrap_or(applicant.base_score.round() as u16);
         let app = Application::generate(cfg, id, date, applicant, score);
         apps.int(id as i64)
             .int(i64::from(app.applicant_id))

@@ -48,14 +48,8 @@ fn approval_rate_strictly_decreases_from_a_to_e() {
         }
     }
     let rates: Vec<f64> = (0..5).map(|b| approved[b] / decided[b]).collect();
-    assert!(
-        decided.iter().all(|&d| d >= 100.0),
-        "thin band: {decided:?}"
-    );
-    assert!(
-        rates.windows(2).all(|w| w[0] > w[1]),
-        "approval by band {rates:?}"
-    );
+    assert!(decided.iter().all(|&d| d >= 100.0), "thin band: {decided:?}");
+    assert!(rates.windows(2).all(|w| w[0] > w[1]), "approval by band {rates:?}");
 }
 
 #[test]
@@ -72,10 +66,7 @@ fn default_rate_increases_from_a_to_e() {
         }
     }
     let rates: Vec<f64> = (0..5).map(|b| defaults[b] / loans[b]).collect();
-    assert!(
-        rates.windows(2).all(|w| w[0] < w[1]),
-        "default by band {rates:?}"
-    );
+    assert!(rates.windows(2).all(|w| w[0] < w[1]), "default by band {rates:?}");
     assert!(rates[0] > 0.0);
 }
 
@@ -97,9 +88,7 @@ fn riskier_industries_default_more_and_bands_price_higher() {
         rate_sum[b] += rate(&r[p.col("interest_rate")]);
         rate_n[b] += 1.0;
         if r[p.col("status")] == "approved" {
-            let e = per
-                .entry(industry[r[p.col("applicant_id")].as_str()])
-                .or_default();
+            let e = per.entry(industry[r[p.col("applicant_id")].as_str()]).or_default();
             e.0 += 1.0;
             if out[r[0].as_str()] == "defaulted" {
                 e.1 += 1.0;
@@ -107,16 +96,10 @@ fn riskier_industries_default_more_and_bands_price_higher() {
         }
     }
     let dr = |i: &str| per[i].1 / per[i].0;
-    assert!(
-        dr("restaurants") > dr("healthcare"),
-        "restaurants vs healthcare"
-    );
+    assert!(dr("restaurants") > dr("healthcare"), "restaurants vs healthcare");
     assert!(dr("trucking") > dr("healthcare"), "trucking vs healthcare");
     let mean: Vec<f64> = (0..5).map(|b| rate_sum[b] / rate_n[b]).collect();
-    assert!(
-        mean.windows(2).all(|w| w[0] < w[1]),
-        "mean rate by band {mean:?}"
-    );
+    assert!(mean.windows(2).all(|w| w[0] < w[1]), "mean rate by band {mean:?}");
 }
 
 #[test]
@@ -134,10 +117,7 @@ fn weekends_are_quieter_than_weekdays_and_mix_is_plausible() {
     let (mut we, mut we_n, mut wd, mut wd_n) = (0.0, 0.0, 0.0, 0.0);
     let mut day = start;
     while day <= end {
-        let c = per_day
-            .get(day.to_string().as_str())
-            .copied()
-            .unwrap_or(0.0);
+        let c = per_day.get(day.to_string().as_str()).copied().unwrap_or(0.0);
         if day.is_weekend() {
             we += c;
             we_n += 1.0;
@@ -147,12 +127,7 @@ fn weekends_are_quieter_than_weekdays_and_mix_is_plausible() {
         }
         day = day.add_days(1);
     }
-    assert!(
-        we / we_n < wd / wd_n,
-        "weekend {} vs weekday {}",
-        we / we_n,
-        wd / wd_n
-    );
+    assert!(we / we_n < wd / wd_n, "weekend {} vs weekday {}", we / we_n, wd / wd_n);
 
     let total = p.rows.len() as f64;
     let pending = p.column("status").filter(|s| *s == "pending").count() as f64 / total;
@@ -163,11 +138,7 @@ fn weekends_are_quieter_than_weekdays_and_mix_is_plausible() {
         "applications per applicant {per_applicant}"
     );
     // December is quieter than April.
-    let month = |m: &str| {
-        p.column("application_date")
-            .filter(|d| &d[4..7] == m)
-            .count()
-    };
+    let month = |m: &str| p.column("application_date").filter(|d| &d[4..7] == m).count();
     assert!(month("-12") < month("-04"));
 }
 
@@ -198,19 +169,13 @@ fn application_score_is_latest_snapshot_on_or_before_date() {
         series
             .entry(r[s.col("applicant_id")].as_str())
             .or_default()
-            .push((
-                r[s.col("score_date")].as_str(),
-                r[s.col("credit_score")].as_str(),
-            ));
+            .push((r[s.col("score_date")].as_str(), r[s.col("credit_score")].as_str()));
     }
     let p = &d.applications;
     for r in &p.rows {
         let app_date = r[p.col("application_date")].as_str();
         let list = &series[r[p.col("applicant_id")].as_str()];
-        let latest = list
-            .iter()
-            .filter(|(sd, _)| *sd <= app_date)
-            .max_by_key(|(sd, _)| *sd);
+        let latest = list.iter().filter(|(sd, _)| *sd <= app_date).max_by_key(|(sd, _)| *sd);
         let (_, expected) = latest.expect("a snapshot precedes every application");
         assert_eq!(r[p.col("credit_score")], *expected, "application {}", r[0]);
     }

@@ -153,10 +153,7 @@ fn repayments_and_outcomes_match_loans() {
     for (i, r) in rp.rows.iter().enumerate() {
         assert_eq!(r[rp.col("repayment_id")], (i + 1).to_string());
         let app = r[rp.col("application_id")].as_str();
-        assert!(
-            loans.contains_key(app),
-            "repayment for non-approved application {app}"
-        );
+        assert!(loans.contains_key(app), "repayment for non-approved application {app}");
         by_loan.entry(app).or_default().push(r);
     }
 
@@ -181,10 +178,7 @@ fn repayments_and_outcomes_match_loans() {
         let mut default_date = None;
         for (k, r) in rows.iter().enumerate() {
             let g = |c: &str| r[rp.col(c)].as_str();
-            assert!(
-                default_date.is_none(),
-                "rows after default in loan {app_id}"
-            );
+            assert!(default_date.is_none(), "rows after default in loan {app_id}");
             assert_eq!(g("installment_number"), (k + 1).to_string());
             let due = date(g("due_date"));
             assert_eq!(due, decided.add_months(k as i32 + 1));
@@ -267,11 +261,7 @@ fn snapshots_are_quarterly_series_per_applicant() {
         assert!(["Equifax", "Experian", "TransUnion"].contains(&r[s.col("bureau")].as_str()));
         per.entry(id).or_default().push(r);
     }
-    assert_eq!(
-        per.len(),
-        created.len(),
-        "every applicant has a score series"
-    );
+    assert_eq!(per.len(), created.len(), "every applicant has a score series");
     for (id, rows) in per {
         let start = date(created[id]);
         for (k, r) in rows.iter().enumerate() {

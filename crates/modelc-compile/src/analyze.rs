@@ -25,7 +25,9 @@ pub fn analyze(
 ) -> Lineage {
     let parsed: HashMap<&str, Result<ParsedQuery, modelc_sql::SqlError>> = nodes
         .par_iter()
-        .filter(|(_, n)| matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot) && n.compiled_code.is_some())
+        .filter(|(_, n)| {
+            matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot) && n.compiled_code.is_some()
+        })
         .map(|(id, n)| (id.as_str(), parse(n.compiled_code.as_deref().unwrap_or_default())))
         .collect();
 
@@ -56,7 +58,9 @@ pub fn analyze(
 
     let mut lineage = Lineage::new();
     for id in order {
-        let (Some(n), Some(result)) = (nodes.get(id), parsed.get(id.as_str())) else { continue };
+        let (Some(n), Some(result)) = (nodes.get(id), parsed.get(id.as_str())) else {
+            continue;
+        };
         let q = match result {
             Ok(q) => q,
             Err(e) => {

@@ -43,7 +43,8 @@ fn node_json(project: &Project, n: &Node) -> Value {
         c.entry("grants").or_insert(json!({}));
         c.entry("packages").or_insert(json!([]));
         c.entry("docs").or_insert(json!({"show": true, "node_color": null}));
-        c.entry("contract").or_insert(json!({"enforced": false, "alias_types": true}));
+        c.entry("contract")
+            .or_insert(json!({"enforced": false, "alias_types": true}));
         c.entry("access").or_insert(json!("protected"));
         Value::Object(c)
     };
@@ -91,14 +92,24 @@ fn node_json(project: &Project, n: &Node) -> Value {
     });
     if let (Some(t), Value::Object(m)) = (&n.test, &mut v) {
         if let Some(name) = &t.name {
-            m.insert("test_metadata".into(), json!({"name": name, "kwargs": t.kwargs, "namespace": t.namespace}));
+            m.insert(
+                "test_metadata".into(),
+                json!({"name": name, "kwargs": t.kwargs, "namespace": t.namespace}),
+            );
         }
         m.insert("column_name".into(), json!(t.column_name));
         m.insert("attached_node".into(), json!(t.attached_node));
-        m.insert("file_key_name".into(), json!(t.attached_node.as_ref().map(|a| {
-            let parts: Vec<&str> = a.split('.').collect();
-            format!("{}.{}", if a.starts_with("source.") { "sources" } else { "models" }, parts.get(2).unwrap_or(&""))
-        })));
+        m.insert(
+            "file_key_name".into(),
+            json!(t.attached_node.as_ref().map(|a| {
+                let parts: Vec<&str> = a.split('.').collect();
+                format!(
+                    "{}.{}",
+                    if a.starts_with("source.") { "sources" } else { "models" },
+                    parts.get(2).unwrap_or(&"")
+                )
+            })),
+        );
         for key in ["access", "version", "latest_version", "deprecation_date", "constraints"] {
             m.remove(key);
         }
@@ -146,10 +157,23 @@ pub fn manifest(project: &Project, invocation_id: &str) -> Value {
     let mut parent_map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut child_map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for n in project.dag.nodes() {
-        let mut parents: Vec<String> = project.dag.parents(&n.unique_id).into_iter().map(str::to_owned).collect();
+        let mut parents: Vec<String> = project
+            .dag
+            .parents(&n.unique_id)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         parents.retain(|p| !p.starts_with("source.") || project.sources.contains_key(p));
         parent_map.insert(n.unique_id.clone(), parents);
-        child_map.insert(n.unique_id.clone(), project.dag.children(&n.unique_id).into_iter().map(str::to_owned).collect());
+        child_map.insert(
+            n.unique_id.clone(),
+            project
+                .dag
+                .children(&n.unique_id)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        );
     }
     json!({
         "metadata": {

@@ -12,7 +12,17 @@ use modelc_project::yaml::Lines;
 use serde_json::Value;
 
 /// Config keys whose value is itself a mapping.
-const MAP_CONFIGS: &[&str] = &["meta", "column_types", "docs", "persist_docs", "grants", "quoting", "contract", "options", "freshness"];
+const MAP_CONFIGS: &[&str] = &[
+    "meta",
+    "column_types",
+    "docs",
+    "persist_docs",
+    "grants",
+    "quoting",
+    "contract",
+    "options",
+    "freshness",
+];
 
 fn is_config_key(key: &str, value: &Value) -> bool {
     if key.starts_with('+') {
@@ -26,7 +36,11 @@ fn is_config_key(key: &str, value: &Value) -> bool {
 fn level_config(level: &Value) -> JsonMap {
     let mut out = JsonMap::new();
     if let Value::Object(m) = level {
-        let configs: JsonMap = m.iter().filter(|(k, v)| is_config_key(k, v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let configs: JsonMap = m
+            .iter()
+            .filter(|(k, v)| is_config_key(k, v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         merge_config(&mut out, &configs);
     }
     out
@@ -85,7 +99,8 @@ fn walk(
         if is_config_key(key, value) {
             let norm = normalize_key(key);
             if !KNOWN_CONFIG_KEYS.contains(&norm.as_str()) {
-                let mut d = Diagnostic::warning("unknown-config", format!("unknown config key '{key}'")).at(file, line, col);
+                let mut d =
+                    Diagnostic::warning("unknown-config", format!("unknown config key '{key}'")).at(file, line, col);
                 if let Some(s) = did_you_mean(&norm, KNOWN_CONFIG_KEYS.iter().copied()) {
                     d = d.with_help(format!("did you mean '+{s}'?"));
                 }
@@ -95,7 +110,8 @@ fn walk(
         }
         path.push(key.clone());
         if !value.is_object() {
-            let mut d = Diagnostic::warning("unknown-config", format!("unknown config key '{key}'")).at(file, line, col);
+            let mut d =
+                Diagnostic::warning("unknown-config", format!("unknown config key '{key}'")).at(file, line, col);
             if let Some(s) = did_you_mean(&normalize_key(key), KNOWN_CONFIG_KEYS.iter().copied()) {
                 d = d.with_help(format!("did you mean '+{s}'?"));
             }
@@ -131,7 +147,10 @@ mod tests {
                 "staging": {"materialized": "view"}
             }
         });
-        let fqn: Vec<String> = ["lending", "marts", "finance", "m"].iter().map(|s| s.to_string()).collect();
+        let fqn: Vec<String> = ["lending", "marts", "finance", "m"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(
             Value::Object(folder_config(Some(&tree), &fqn)),
             json!({"materialized": "table", "tags": ["all", "fin"], "schema": "finance"})

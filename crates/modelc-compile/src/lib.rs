@@ -76,6 +76,8 @@ pub struct Compiled {
     pub project: Option<Project>,
     /// Errors and warnings, sorted.
     pub diagnostics: Diagnostics,
+    /// Wall time of each phase, in order (for benchmarks).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Loads and compiles the project at `root`.
@@ -85,8 +87,14 @@ pub fn compile(root: &Path, opts: &CompileOptions) -> Compiled {
         profiles_dir: opts.profiles_dir.clone(),
         target: opts.target.clone(),
     };
+    let started = std::time::Instant::now();
     match load_project(root, &load, &mut diags) {
-        Some(input) => compile_input(&input, opts, diags),
+        Some(input) => {
+            let loaded = started.elapsed();
+            let mut out = compile_input(&input, opts, diags);
+            out.timings.insert(0, ("load", loaded));
+            out
+        }
         None => finish(None, diags),
     }
 }
@@ -95,7 +103,32 @@ fn finish(project: Option<Project>, diags: Vec<Diagnostic>) -> Compiled {
     let mut diagnostics = Diagnostics(diags);
     diagnostics.sort();
     let project = if diagnostics.has_errors() { None } else { project };
-    Compiled { project, diagnostics }
+    Compiled {
+        project,
+        diagnostics,
+        timings: Vec::new(),
+    }
+}
+
+/// Records phase times.
+struct Clock {
+    last: std::time::Instant,
+    timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        Clock {
+            last: std::time::Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        self.timings.push((phase, now - self.last));
+        self.last = now;
+    }
 }
 
 /// Resolves the database settings: `--db` over the profile over the project file.
@@ -111,7 +144,9 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
     let database = if path.as_os_str() == ":memory:" {
         "memory".to_string()
     } else {
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "main".into())
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "main".into())
     };
     DbConfig {
         path: path.to_string_lossy().into_owned(),
@@ -122,7 +157,12 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
         settings: settings
             .settings
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
+                )
+            })
             .collect(),
         target_name: settings.target_name.clone().unwrap_or_else(|| "dev".into()),
     }
@@ -158,6 +198,9 @@ fn effective_vars(input: &ProjectInput, cli: &JsonMap) -> JsonMap {
     vars
 }
 
+/// A rendered node: its output and, for incremental models, the incremental variant.
+type Rendered = Result<(RenderOutput, Option<String>), Diagnostic>;
+
 fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
     NodeContext {
         name: node.name.clone(),
@@ -170,7 +213,19 @@ fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
 }
 
 /// Compiles already-loaded input.
-pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec<Diagnostic>) -> Compiled {
+pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, diags: Vec<Diagnostic>) -> Compiled {
+    let mut clock = Clock::new();
+    let mut out = compile_phases(input, opts, diags, &mut clock);
+    out.timings = clock.timings;
+    out
+}
+
+fn compile_phases(
+    input: &ProjectInput,
+    opts: &CompileOptions,
+    mut diags: Vec<Diagnostic>,
+    clock: &mut Clock,
+) -> Compiled {
     let db = db_config(input, opts);
     let mut target = JsonMap::new();
     target.insert("name".into(), db.target_name.clone().into());
@@ -179,12 +234,23 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
     target.insert("type".into(), "duckdb".into());
     target.insert("threads".into(), db.threads.into());
     target.insert("path".into(), db.path.clone().into());
-    target.insert("profile_name".into(), input.config.profile.clone().unwrap_or_else(|| input.config.name.clone()).into());
+    target.insert(
+        "profile_name".into(),
+        input
+            .config
+            .profile
+            .clone()
+            .unwrap_or_else(|| input.config.name.clone())
+            .into(),
+    );
     let ctx = ProjectContext {
         project_name: input.config.name.clone(),
         vars: effective_vars(input, &opts.vars),
         target,
-        invocation_id: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(format!("{:?}", std::time::SystemTime::now()).as_bytes())),
+        invocation_id: format!(
+            "{:032x}",
+            xxhash_rust::xxh3::xxh3_128(format!("{:?}", std::time::SystemTime::now()).as_bytes())
+        ),
         run_started_at: chrono::Utc::now().to_rfc3339(),
         full_refresh: opts.full_refresh,
     };
@@ -192,7 +258,10 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         .macros
         .iter()
         .chain(&input.generic_tests)
-        .map(|f| MacroFile { path: f.path.clone(), text: f.text.clone() })
+        .map(|f| MacroFile {
+            path: f.path.clone(),
+            text: f.text.clone(),
+        })
         .collect();
     let (jinja, jdiags) = Jinja::new(ctx, &macro_files);
     diags.extend(jdiags);
@@ -202,7 +271,7 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
 
     // Render every node in parallel; incremental models that ask `is_incremental()`
     // are rendered a second time for incremental runs.
-    let rendered: Vec<(Node, Result<(RenderOutput, Option<String>), Diagnostic>)> = built
+    let rendered: Vec<(Node, Rendered)> = built
         .shells
         .into_par_iter()
         .map(|shell| {
@@ -213,7 +282,10 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
             let file = node.original_file_path.clone();
             let relocate = |e: modelc_template::RenderError, node: &Node| {
                 let mut d = e.to_diagnostic(&node.original_file_path);
-                if node.resource_type == ResourceType::Test && node.test.as_ref().is_some_and(|t| t.name.is_some()) && d.file.as_deref() == Some(Path::new(&node.original_file_path)) {
+                if node.resource_type == ResourceType::Test
+                    && node.test.as_ref().is_some_and(|t| t.name.is_some())
+                    && d.file.as_deref() == Some(Path::new(&node.original_file_path))
+                {
                     d.line = node.defined_at_line;
                     d.message = format!("in generic test '{}': {}", node.name, d.message);
                 }
@@ -242,6 +314,7 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         })
         .collect();
 
+    clock.lap("render");
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     let mut outputs: HashMap<String, (RenderOutput, Option<String>)> = HashMap::new();
     let mut disabled = Vec::new();
@@ -257,8 +330,15 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
                 // here only those set by `config(...)` in the SQL.
                 for key in modelc_core::NodeConfig(out.config.clone()).unknown_keys() {
                     let (line, col) = resolve::locate_word(&node.raw_code, key);
-                    let mut d = Diagnostic::warning("unknown-config", format!("unknown config key '{key}' on {} '{}'", node.resource_type, node.name))
-                        .at(&node.original_file_path, line + node.defined_at_line.saturating_sub(1), col);
+                    let mut d = Diagnostic::warning(
+                        "unknown-config",
+                        format!("unknown config key '{key}' on {} '{}'", node.resource_type, node.name),
+                    )
+                    .at(
+                        &node.original_file_path,
+                        line + node.defined_at_line.saturating_sub(1),
+                        col,
+                    );
                     if let Some(s) = modelc_core::did_you_mean(key, modelc_core::KNOWN_CONFIG_KEYS.iter().copied()) {
                         d = d.with_help(format!("did you mean '{s}'?"));
                     }
@@ -274,7 +354,9 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
     }
     // Tests of disabled nodes are dropped with them.
     nodes.retain(|_, n| {
-        !(n.resource_type == ResourceType::Test && n.refs.iter().any(|r| disabled.contains(&r.name)) && n.test.as_ref().is_some_and(|t| t.name.is_some()))
+        !(n.resource_type == ResourceType::Test
+            && n.refs.iter().any(|r| disabled.contains(&r.name))
+            && n.test.as_ref().is_some_and(|t| t.name.is_some()))
     });
 
     for key in ["models", "seeds", "snapshots"] {
@@ -284,7 +366,11 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
                 "seeds" => ResourceType::Seed,
                 _ => ResourceType::Snapshot,
             };
-            let fqns: BTreeSet<Vec<String>> = nodes.values().filter(|n| n.resource_type == rt).map(|n| n.fqn.clone()).collect();
+            let fqns: BTreeSet<Vec<String>> = nodes
+                .values()
+                .filter(|n| n.resource_type == rt)
+                .map(|n| n.fqn.clone())
+                .collect();
             configs::check_tree(&input.config.file, &input.config.text, key, tree, &fqns, &mut diags);
         }
     }
@@ -299,11 +385,19 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         let index = resolve::Index {
             by_name: nodes
                 .values()
-                .filter(|n| matches!(n.resource_type, ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot))
+                .filter(|n| {
+                    matches!(
+                        n.resource_type,
+                        ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+                    )
+                })
                 .map(|n| (n.name.as_str(), n))
                 .collect(),
             disabled: &disabled,
-            sources: sources.values().map(|s| ((s.source_name.as_str(), s.name.as_str()), s)).collect(),
+            sources: sources
+                .values()
+                .map(|s| ((s.source_name.as_str(), s.name.as_str()), s))
+                .collect(),
             project: &input.config.name,
         };
         for node in nodes.values() {
@@ -324,6 +418,7 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         return finish(None, diags);
     }
 
+    clock.lap("resolve");
     let dag = match build_dag(&nodes, &sources) {
         Ok(d) => d,
         Err(DagError::Cycle { path }) => {
@@ -336,6 +431,7 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         }
     };
 
+    clock.lap("graph");
     // Substitute placeholders in dependency order so ephemeral SQL is ready for consumers.
     let all: BTreeSet<String> = nodes.keys().cloned().collect();
     let order = dag.topo_order(&all);
@@ -359,7 +455,9 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
         }
     }
 
+    clock.lap("substitute");
     let lineage = analyze::analyze(&order, &nodes, &sources, &mut diags);
+    clock.lap("analyze");
 
     let render_hook = |h: &String| {
         jinja
@@ -369,7 +467,10 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
     };
     let mut on_run_start = Vec::new();
     let mut on_run_end = Vec::new();
-    for (hooks, out) in [(&input.config.on_run_start, &mut on_run_start), (&input.config.on_run_end, &mut on_run_end)] {
+    for (hooks, out) in [
+        (&input.config.on_run_start, &mut on_run_start),
+        (&input.config.on_run_end, &mut on_run_end),
+    ] {
         for h in hooks {
             match render_hook(h) {
                 Ok(s) => out.push(s),
@@ -395,7 +496,11 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, mut diags: Vec
 }
 
 /// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency order.
-fn ephemeral_ctes(id: &str, nodes: &BTreeMap<String, Node>, base_sql: &HashMap<String, String>) -> Vec<(String, String)> {
+fn ephemeral_ctes(
+    id: &str,
+    nodes: &BTreeMap<String, Node>,
+    base_sql: &HashMap<String, String>,
+) -> Vec<(String, String)> {
     fn visit(id: &str, nodes: &BTreeMap<String, Node>, seen: &mut BTreeSet<String>, out: &mut Vec<String>) {
         let Some(n) = nodes.get(id) else { return };
         for p in &n.depends_on.nodes {
@@ -465,7 +570,14 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
     // data, say) depends on that node, so `build` orders them correctly.
     let built: HashMap<(String, String), &str> = nodes
         .values()
-        .filter_map(|n| n.relation.as_ref().map(|r| ((r.schema.to_lowercase(), r.identifier.to_lowercase()), n.unique_id.as_str())))
+        .filter_map(|n| {
+            n.relation.as_ref().map(|r| {
+                (
+                    (r.schema.to_lowercase(), r.identifier.to_lowercase()),
+                    n.unique_id.as_str(),
+                )
+            })
+        })
         .collect();
     for s in sources.values() {
         if s.external_location.is_none() {

@@ -107,7 +107,11 @@ impl<'a> Patches<'a> {
                 by_name.insert(&p.name, (p, &pf.path));
             }
         }
-        Patches { by_name, used: BTreeSet::new(), kind }
+        Patches {
+            by_name,
+            used: BTreeSet::new(),
+            kind,
+        }
     }
 
     fn take(&mut self, name: &str) -> Option<(&'a NodePatch, &'a str)> {
@@ -126,8 +130,14 @@ impl<'a> Patches<'a> {
                 continue;
             }
             diags.push(
-                Diagnostic::warning("patch-without-node", format!("{} '{name}' is described in YAML but no such {} exists", self.kind, self.kind))
-                    .at(*file, p.line, 1),
+                Diagnostic::warning(
+                    "patch-without-node",
+                    format!(
+                        "{} '{name}' is described in YAML but no such {} exists",
+                        self.kind, self.kind
+                    ),
+                )
+                .at(*file, p.line, 1),
             );
         }
     }
@@ -163,13 +173,25 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         let name = f.stem();
         let fqn = fqn_of(project, f, name);
         let config = folder_config(rc.get("models"), &fqn);
-        let mut node = new_node(ResourceType::Model, project, name, &f.resource_path, &f.path, fqn, &f.text, config);
+        let mut node = new_node(
+            ResourceType::Model,
+            project,
+            name,
+            &f.resource_path,
+            &f.path,
+            fqn,
+            &f.text,
+            config,
+        );
         let patch = patches.take(name);
         apply_patch(&mut node, patch, project);
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell { template: f.text.clone(), node });
+        out.shells.push(Shell {
+            template: f.text.clone(),
+            node,
+        });
     }
     patches.warn_unused(diags);
 
@@ -178,14 +200,31 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         let name = f.stem();
         let fqn = fqn_of(project, f, name);
         let config = folder_config(rc.get("analyses"), &fqn);
-        let mut node = new_node(ResourceType::Analysis, project, name, &f.resource_path, &f.path, fqn, &f.text, config);
+        let mut node = new_node(
+            ResourceType::Analysis,
+            project,
+            name,
+            &f.resource_path,
+            &f.path,
+            fqn,
+            &f.text,
+            config,
+        );
         apply_patch(&mut node, patches.take(name), project);
-        out.shells.push(Shell { template: f.text.clone(), node });
+        out.shells.push(Shell {
+            template: f.text.clone(),
+            node,
+        });
     }
 
     let mut patches = Patches::new(input, "seed", diags);
     for s in &input.seeds {
-        let name = s.resource_path.rsplit('/').next().unwrap_or(&s.resource_path).trim_end_matches(".csv");
+        let name = s
+            .resource_path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&s.resource_path)
+            .trim_end_matches(".csv");
         let mut fqn = vec![project.to_string()];
         let mut folders: Vec<String> = s.resource_path.split('/').map(str::to_owned).collect();
         folders.pop();
@@ -193,15 +232,34 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         fqn.push(name.to_string());
         let mut config = folder_config(rc.get("seeds"), &fqn);
         config.insert("materialized".into(), "seed".into());
-        let mut node = new_node(ResourceType::Seed, project, name, &s.resource_path, &s.path, fqn, "", config);
+        let mut node = new_node(
+            ResourceType::Seed,
+            project,
+            name,
+            &s.resource_path,
+            &s.path,
+            fqn,
+            "",
+            config,
+        );
         node.checksum = checksum(&s.fingerprint);
-        node.columns = s.header.iter().map(|h| ColumnInfo { name: h.clone(), ..ColumnInfo::default() }).collect();
+        node.columns = s
+            .header
+            .iter()
+            .map(|h| ColumnInfo {
+                name: h.clone(),
+                ..ColumnInfo::default()
+            })
+            .collect();
         let patch = patches.take(name);
         apply_patch(&mut node, patch, project);
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell { template: String::new(), node });
+        out.shells.push(Shell {
+            template: String::new(),
+            node,
+        });
     }
     patches.warn_unused(diags);
 
@@ -219,7 +277,16 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             fqn.insert(fqn.len() - 1, f.stem().to_string());
             let mut config = folder_config(rc.get("snapshots"), &fqn);
             config.insert("materialized".into(), "snapshot".into());
-            let mut node = new_node(ResourceType::Snapshot, project, &b.name, &f.resource_path, &f.path, fqn, &b.body, config);
+            let mut node = new_node(
+                ResourceType::Snapshot,
+                project,
+                &b.name,
+                &f.resource_path,
+                &f.path,
+                fqn,
+                &b.body,
+                config,
+            );
             node.defined_at_line = b.line;
             let patch = patches.take(&b.name);
             apply_patch(&mut node, patch, project);
@@ -232,7 +299,11 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
     // YAML-defined snapshots (`relation:`).
     for pf in &input.properties {
         for p in pf.snapshots.iter().filter(|p| p.relation.is_some()) {
-            if out.shells.iter().any(|s| s.node.resource_type == ResourceType::Snapshot && s.node.name == p.name) {
+            if out
+                .shells
+                .iter()
+                .any(|s| s.node.resource_type == ResourceType::Snapshot && s.node.name == p.name)
+            {
                 continue;
             }
             let rel = p.relation.clone().unwrap_or_default();
@@ -242,7 +313,16 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             fqn.push(p.name.clone());
             let mut config = folder_config(rc.get("snapshots"), &fqn);
             config.insert("materialized".into(), "snapshot".into());
-            let mut node = new_node(ResourceType::Snapshot, project, &p.name, &resource_path, &pf.path, fqn, &template, config);
+            let mut node = new_node(
+                ResourceType::Snapshot,
+                project,
+                &p.name,
+                &resource_path,
+                &pf.path,
+                fqn,
+                &template,
+                config,
+            );
             node.defined_at_line = p.line;
             patches.take(&p.name);
             apply_patch(&mut node, Some((p, &pf.path)), project);
@@ -257,15 +337,34 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         let fqn = fqn_of(project, f, name);
         let mut config = folder_config(rc.get("data_tests"), &fqn);
         config.insert("materialized".into(), "test".into());
-        let mut node = new_node(ResourceType::Test, project, name, &f.resource_path, &f.path, fqn, &f.text, config);
-        node.test = Some(TestInfo { name: None, namespace: None, kwargs: JsonMap::new(), column_name: None, attached_node: None });
-        out.shells.push(Shell { template: f.text.clone(), node });
+        let mut node = new_node(
+            ResourceType::Test,
+            project,
+            name,
+            &f.resource_path,
+            &f.path,
+            fqn,
+            &f.text,
+            config,
+        );
+        node.test = Some(TestInfo {
+            name: None,
+            namespace: None,
+            kwargs: JsonMap::new(),
+            column_name: None,
+            attached_node: None,
+        });
+        out.shells.push(Shell {
+            template: f.text.clone(),
+            node,
+        });
     }
 
     build_sources(input, db, &mut out, &mut tests, diags);
 
     for (entry, target) in tests {
-        out.shells.push(generic_test(project, rc.get("data_tests"), entry, target));
+        out.shells
+            .push(generic_test(project, rc.get("data_tests"), entry, target));
     }
 
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -276,7 +375,9 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             diags.push(
                 Diagnostic::error("duplicate-name", format!("two {kind}s are named '{}'", s.node.name))
                     .at(&s.node.original_file_path, s.node.defined_at_line, 1)
-                    .with_help(format!("the other one is {prev}; names must be unique within a project")),
+                    .with_help(format!(
+                        "the other one is {prev}; names must be unique within a project"
+                    )),
             );
             return false;
         }
@@ -300,8 +401,11 @@ fn build_sources(
                 let unique_id = format!("source.{project}.{}.{}", s.name, t.name);
                 if out.sources.contains_key(&unique_id) {
                     diags.push(
-                        Diagnostic::error("duplicate-source", format!("source table '{}.{}' is defined twice", s.name, t.name))
-                            .at(&pf.path, t.line, 1),
+                        Diagnostic::error(
+                            "duplicate-source",
+                            format!("source table '{}.{}' is defined twice", s.name, t.name),
+                        )
+                        .at(&pf.path, t.line, 1),
                     );
                     continue;
                 }
@@ -354,7 +458,13 @@ fn build_sources(
                 }
                 for c in &t.columns {
                     for e in &c.tests {
-                        tests.push((e.clone(), TestTarget { column: Some(c.info.name.clone()), ..target.clone() }));
+                        tests.push((
+                            e.clone(),
+                            TestTarget {
+                                column: Some(c.info.name.clone()),
+                                ..target.clone()
+                            },
+                        ));
                     }
                 }
                 out.sources.insert(unique_id, table);
@@ -384,9 +494,18 @@ fn collect_tests(p: &NodePatch, file: &str, unique_id: &str, name: &str, tests: 
     for e in &p.tests {
         tests.push((e.clone(), target.clone()));
     }
-    for ColumnPatch { info, tests: col_tests, .. } in &p.columns {
+    for ColumnPatch {
+        info, tests: col_tests, ..
+    } in &p.columns
+    {
         for e in col_tests {
-            tests.push((e.clone(), TestTarget { column: Some(info.name.clone()), ..target.clone() }));
+            tests.push((
+                e.clone(),
+                TestTarget {
+                    column: Some(info.name.clone()),
+                    ..target.clone()
+                },
+            ));
         }
     }
 }
@@ -424,7 +543,11 @@ fn test_names(test: &str, label: &str, args: &JsonMap) -> (String, String) {
         })
         .collect();
     let ident = format!("{test}_{label}");
-    let full = if clean.is_empty() { ident.clone() } else { format!("{ident}_{}", clean.join("__")) };
+    let full = if clean.is_empty() {
+        ident.clone()
+    } else {
+        format!("{ident}_{}", clean.join("__"))
+    };
     let short = if full.len() >= 64 {
         let trunc: String = ident.chars().take(30).collect();
         format!("{trunc}_{:032x}", xxh3_128(full.as_bytes()))
@@ -447,7 +570,10 @@ fn jinja_literal(v: &Value, key: &str) -> String {
     match v {
         Value::String(s) => {
             let t = s.trim();
-            let looks_like_call = ["ref(", "source(", "var(", "env_var(", "doc("].iter().any(|p| t.starts_with(p)) && t.ends_with(')');
+            let looks_like_call = ["ref(", "source(", "var(", "env_var(", "doc("]
+                .iter()
+                .any(|p| t.starts_with(p))
+                && t.ends_with(')');
             if looks_like_call && key != "column_name" {
                 t.to_string()
             } else if let Some(inner) = t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
@@ -457,11 +583,18 @@ fn jinja_literal(v: &Value, key: &str) -> String {
             }
         }
         Value::Null => "none".into(),
-        Value::Array(a) => format!("[{}]", a.iter().map(|x| jinja_literal(x, "")).collect::<Vec<_>>().join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(|x| jinja_literal(x, "")).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
-                .map(|(k, x)| format!("{}: {}", serde_json::to_string(k).unwrap_or_default(), jinja_literal(x, k)))
+                .map(|(k, x)| format!(
+                    "{}: {}",
+                    serde_json::to_string(k).unwrap_or_default(),
+                    jinja_literal(x, k)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -485,7 +618,12 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
         call_args.push(format!("{k}={}", jinja_literal(v, k)));
     }
     let template = format!("{{{{ test_{short_test}({}) }}}}", call_args.join(", "));
-    let resource_path = target.file.split_once('/').map(|(_, r)| r).unwrap_or(&target.file).to_string();
+    let resource_path = target
+        .file
+        .split_once('/')
+        .map(|(_, r)| r)
+        .unwrap_or(&target.file)
+        .to_string();
     let fqn = vec![project.to_string(), name.clone()];
     let mut config = folder_config(tree, &fqn);
     config.insert("materialized".into(), "test".into());
@@ -493,8 +631,20 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
     if entry.custom_name.is_none() && !config.contains_key("alias") {
         config.insert("alias".into(), Value::from(short));
     }
-    let mut node = new_node(ResourceType::Test, project, &name, &resource_path, &target.file, fqn, &template, config);
-    node.unique_id = format!("test.{project}.{name}.{:010x}", xxh3_64(format!("{}{}", target.attached, template).as_bytes()) & 0xff_ffff_ffff);
+    let mut node = new_node(
+        ResourceType::Test,
+        project,
+        &name,
+        &resource_path,
+        &target.file,
+        fqn,
+        &template,
+        config,
+    );
+    node.unique_id = format!(
+        "test.{project}.{name}.{:010x}",
+        xxh3_64(format!("{}{}", target.attached, template).as_bytes()) & 0xff_ffff_ffff
+    );
     node.defined_at_line = entry.line;
     node.test = Some(TestInfo {
         name: Some(short_test),
@@ -517,24 +667,47 @@ mod tests {
             Value::Object(m) => m,
             _ => JsonMap::new(),
         };
-        assert_eq!(test_names("not_null", "stg_x", &args(json!({"column_name": "id"}))).0, "not_null_stg_x_id");
         assert_eq!(
-            test_names("accepted_values", "stg_x", &args(json!({"column_name": "status", "values": ["a", "b c"]}))).0,
+            test_names("not_null", "stg_x", &args(json!({"column_name": "id"}))).0,
+            "not_null_stg_x_id"
+        );
+        assert_eq!(
+            test_names(
+                "accepted_values",
+                "stg_x",
+                &args(json!({"column_name": "status", "values": ["a", "b c"]}))
+            )
+            .0,
             "accepted_values_stg_x_status__a__b_c"
         );
         assert_eq!(
-            test_names("relationships", "fact", &args(json!({"column_name": "aid", "to": "ref('dim')", "field": "id"}))).1,
+            test_names(
+                "relationships",
+                "fact",
+                &args(json!({"column_name": "aid", "to": "ref('dim')", "field": "id"}))
+            )
+            .1,
             "relationships_fact_aid__id__ref_dim_"
         );
-        let (short, full) = test_names("accepted_values", "a_very_long_model_name_indeed", &args(json!({"column_name": "status", "values": ["approved", "declined", "pending"]})));
-        assert!(full.len() >= 64 && short.len() < 64 && short.starts_with("accepted_values_a_very_long_mo_"), "{short}");
+        let (short, full) = test_names(
+            "accepted_values",
+            "a_very_long_model_name_indeed",
+            &args(json!({"column_name": "status", "values": ["approved", "declined", "pending"]})),
+        );
+        assert!(
+            full.len() >= 64 && short.len() < 64 && short.starts_with("accepted_values_a_very_long_mo_"),
+            "{short}"
+        );
     }
 
     #[test]
     fn test_arguments_become_jinja() {
         assert_eq!(jinja_literal(&json!("ref('dim')"), "to"), "ref('dim')");
         assert_eq!(jinja_literal(&json!("it's"), "x"), "\"it's\"");
-        assert_eq!(jinja_literal(&json!(["a", 1, null, true]), "values"), "[\"a\", 1, none, true]");
+        assert_eq!(
+            jinja_literal(&json!(["a", 1, null, true]), "values"),
+            "[\"a\", 1, none, true]"
+        );
         assert_eq!(jinja_literal(&json!("{{ var('v') }}"), "x"), "var('v')");
     }
 }

@@ -57,7 +57,11 @@ pub fn relation_for(node: &Node, db: &DbConfig, jinja: &Jinja, diags: &mut Vec<D
     } else {
         cfg.get_str("alias").unwrap_or_else(|| node.name.clone())
     };
-    Some(Relation { database, schema, identifier })
+    Some(Relation {
+        database,
+        schema,
+        identifier,
+    })
 }
 
 /// 1-based line and column of the first `ref(`/`source(` call naming `name` in `text`.
@@ -83,7 +87,10 @@ pub fn locate_word(text: &str, word: &str) -> (usize, usize) {
     match text.find(word) {
         Some(i) => {
             let before = &text[..i];
-            (before.matches('\n').count() + 1, i - before.rfind('\n').map(|p| p + 1).unwrap_or(0) + 1)
+            (
+                before.matches('\n').count() + 1,
+                i - before.rfind('\n').map(|p| p + 1).unwrap_or(0) + 1,
+            )
         }
         None => (1, 1),
     }
@@ -108,7 +115,14 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
     let file = &node.original_file_path;
     let locate = |func: &str, name: &str| {
         let (l, c) = locate_call(&node.raw_code, func, name);
-        if l == 0 { (node.defined_at_line, 1) } else { (l + node.defined_at_line.saturating_sub(1) * usize::from(node.resource_type == ResourceType::Test), c) }
+        if l == 0 {
+            (node.defined_at_line, 1)
+        } else {
+            (
+                l + node.defined_at_line.saturating_sub(1) * usize::from(node.resource_type == ResourceType::Test),
+                c,
+            )
+        }
     };
     for r in &node.refs {
         let (line, col) = locate("ref(", &r.name);
@@ -126,9 +140,21 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
             Some(target) => refs.push(target.unique_id.clone()),
             None => {
                 let mut d = if index.disabled.contains(&r.name) {
-                    Diagnostic::error("disabled-ref", format!("{} '{}' refers to '{}', which is disabled", node.resource_type, node.name, r.name))
+                    Diagnostic::error(
+                        "disabled-ref",
+                        format!(
+                            "{} '{}' refers to '{}', which is disabled",
+                            node.resource_type, node.name, r.name
+                        ),
+                    )
                 } else {
-                    Diagnostic::error("unknown-ref", format!("{} '{}' refers to '{}', which does not exist", node.resource_type, node.name, r.name))
+                    Diagnostic::error(
+                        "unknown-ref",
+                        format!(
+                            "{} '{}' refers to '{}', which does not exist",
+                            node.resource_type, node.name, r.name
+                        ),
+                    )
                 }
                 .at(file, line, col);
                 if let Some(s) = did_you_mean(&r.name, index.by_name.keys().copied()) {
@@ -145,8 +171,14 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
             Some(st) => sources.push(st.unique_id.clone()),
             None => {
                 let (line, col) = locate("source(", t);
-                let mut d = Diagnostic::error("unknown-source", format!("{} '{}' reads source('{s}', '{t}'), which is not defined", node.resource_type, node.name))
-                    .at(file, line, col);
+                let mut d = Diagnostic::error(
+                    "unknown-source",
+                    format!(
+                        "{} '{}' reads source('{s}', '{t}'), which is not defined",
+                        node.resource_type, node.name
+                    ),
+                )
+                .at(file, line, col);
                 let names: Vec<String> = index.sources.keys().map(|(a, b)| format!("{a}.{b}")).collect();
                 if let Some(sug) = did_you_mean(&format!("{s}.{t}"), names.iter().map(String::as_str)) {
                     let (a, b) = sug.split_once('.').unwrap_or((sug, ""));
@@ -184,7 +216,11 @@ pub fn substitute(
         Part::Identifier => rel.identifier.clone(),
     };
     placeholder::resolve(sql, |target, part| match target {
-        Target::This => node.relation.as_ref().map(|r| part_of(r, part)).or_else(|| Some(cte_name(&node.name))),
+        Target::This => node
+            .relation
+            .as_ref()
+            .map(|r| part_of(r, part))
+            .or_else(|| Some(cte_name(&node.name))),
         Target::Ref(i) => {
             let n = nodes.get(ref_ids.get(i)?)?;
             match &n.relation {
@@ -255,7 +291,10 @@ mod tests {
     #[test]
     fn ctes_are_injected_like_dbt() {
         let ctes = vec![("__dbt__cte__e".to_string(), "select 1 as x".to_string())];
-        assert_eq!(inject_ctes("select * from __dbt__cte__e", &ctes), "with __dbt__cte__e as (\nselect 1 as x\n)\nselect * from __dbt__cte__e");
+        assert_eq!(
+            inject_ctes("select * from __dbt__cte__e", &ctes),
+            "with __dbt__cte__e as (\nselect 1 as x\n)\nselect * from __dbt__cte__e"
+        );
         assert_eq!(
             inject_ctes("-- c\nWITH a as (select 2) select * from a, __dbt__cte__e", &ctes),
             "-- c\nWITH __dbt__cte__e as (\nselect 1 as x\n), a as (select 2) select * from a, __dbt__cte__e"

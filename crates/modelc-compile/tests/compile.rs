@@ -1,6 +1,8 @@
 //! Compiling projects: the example project's compiled SQL, and every error a user
 //! can make reported with file, line and column.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use modelc_compile::{compile, CompileOptions};
@@ -46,14 +48,25 @@ fn example_project_compiles() {
                 "{:<10} {:<12} {:<45} <- {}",
                 n.resource_type.as_str(),
                 n.materialized(),
-                n.relation.as_ref().map(|r| format!("{}.{}", r.schema, r.identifier)).unwrap_or_else(|| "(ephemeral)".into()),
+                n.relation
+                    .as_ref()
+                    .map(|r| format!("{}.{}", r.schema, r.identifier))
+                    .unwrap_or_else(|| "(ephemeral)".into()),
                 n.depends_on.nodes.join(", ")
             )
         })
         .collect();
     insta::assert_snapshot!("example_nodes", listing.join("\n"));
-    let sql = |id: &str| p.nodes.get(id).and_then(|n| n.compiled_code.clone()).unwrap_or_default();
-    insta::assert_snapshot!("example_fact_loan_performance", sql("model.lending.fact_loan_performance"));
+    let sql = |id: &str| {
+        p.nodes
+            .get(id)
+            .and_then(|n| n.compiled_code.clone())
+            .unwrap_or_default()
+    };
+    insta::assert_snapshot!(
+        "example_fact_loan_performance",
+        sql("model.lending.fact_loan_performance")
+    );
     insta::assert_snapshot!("example_date_spine", sql("model.lending.date_spine"));
     insta::assert_snapshot!("example_snapshot", sql("snapshot.lending.credit_scores_snapshot"));
     let test = p
@@ -61,8 +74,15 @@ fn example_project_compiles() {
         .values()
         .find(|n| n.name == "relationships_fact_loans_applicant_id__applicant_id__ref_dim_applicants_")
         .expect("relationships test");
-    insta::assert_snapshot!("example_relationships_test", test.compiled_code.clone().unwrap_or_default().trim());
-    let tests = p.nodes.values().filter(|n| n.resource_type == modelc_core::ResourceType::Test).count();
+    insta::assert_snapshot!(
+        "example_relationships_test",
+        test.compiled_code.clone().unwrap_or_default().trim()
+    );
+    let tests = p
+        .nodes
+        .values()
+        .filter(|n| n.resource_type == modelc_core::ResourceType::Test)
+        .count();
     assert!(tests > 40, "{tests} tests");
 }
 
@@ -90,7 +110,10 @@ fn broken_yaml_is_located() {
     insta::assert_snapshot!(check(&[
         PROJECT,
         ("models/a.sql", "select 1 as id"),
-        ("models/schema.yml", "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        tests: [unique\n"),
+        (
+            "models/schema.yml",
+            "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        tests: [unique\n"
+        ),
     ]));
 }
 
@@ -109,7 +132,10 @@ fn duplicate_names_and_bad_sources() {
         PROJECT,
         ("models/a.sql", "select * from {{ source('raw', 'ordrs') }}"),
         ("models/sub/a.sql", "select 2"),
-        ("models/sources.yml", "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n"),
+        (
+            "models/sources.yml",
+            "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n"
+        ),
     ]));
 }
 
@@ -119,7 +145,10 @@ fn jinja_errors_point_into_the_template() {
         PROJECT,
         ("models/a.sql", "select 1 as id\n{% if %}\n"),
         ("models/b.sql", "select {{ var('missing') }}"),
-        ("macros/m.sql", "{% macro broken() %}{{ exceptions.raise_compiler_error('nope') }}{% endmacro %}"),
+        (
+            "macros/m.sql",
+            "{% macro broken() %}{{ exceptions.raise_compiler_error('nope') }}{% endmacro %}"
+        ),
         ("models/c.sql", "\n\nselect {{ broken() }}"),
     ]));
 }
@@ -127,15 +156,32 @@ fn jinja_errors_point_into_the_template() {
 #[test]
 fn ephemeral_models_are_inlined_and_custom_schemas_follow_dbt() {
     let dir = project(&[
-        ("project.yml", "name: shop\nmodels:\n  shop:\n    marts:\n      +schema: marts\n      +materialized: table\n"),
-        ("models/e1.sql", "{{ config(materialized='ephemeral') }}\nselect 1 as id"),
-        ("models/e2.sql", "{{ config(materialized='ephemeral') }}\nselect id from {{ ref('e1') }}"),
-        ("models/marts/m.sql", "with x as (select 2 as id)\nselect * from {{ ref('e2') }} union all select * from x"),
+        (
+            "project.yml",
+            "name: shop\nmodels:\n  shop:\n    marts:\n      +schema: marts\n      +materialized: table\n",
+        ),
+        (
+            "models/e1.sql",
+            "{{ config(materialized='ephemeral') }}\nselect 1 as id",
+        ),
+        (
+            "models/e2.sql",
+            "{{ config(materialized='ephemeral') }}\nselect id from {{ ref('e1') }}",
+        ),
+        (
+            "models/marts/m.sql",
+            "with x as (select 2 as id)\nselect * from {{ ref('e2') }} union all select * from x",
+        ),
         ("models/v.sql", "select * from {{ ref('m') }} -- {{ this }}"),
     ]);
     let out = compile(dir.path(), &CompileOptions::default());
     let p = out.project.expect("compiles");
-    let sql = |id: &str| p.nodes.get(id).and_then(|n| n.compiled_code.clone()).unwrap_or_default();
+    let sql = |id: &str| {
+        p.nodes
+            .get(id)
+            .and_then(|n| n.compiled_code.clone())
+            .unwrap_or_default()
+    };
     insta::assert_snapshot!("ephemeral_m", sql("model.shop.m"));
     insta::assert_snapshot!("schema_v", sql("model.shop.v"));
 }
@@ -145,7 +191,10 @@ fn direct_table_reads_and_parser_gaps_are_warnings() {
     insta::assert_snapshot!(check(&[
         PROJECT,
         ("models/a.sql", "select 1 as id"),
-        ("models/b.sql", "select *\nfrom {{ ref('a') }} join main.payments p using (id)"),
+        (
+            "models/b.sql",
+            "select *\nfrom {{ ref('a') }} join main.payments p using (id)"
+        ),
         ("models/c.sql", "pivot {{ ref('a') }} on id using count(*)"),
     ]));
 }

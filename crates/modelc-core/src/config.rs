@@ -235,7 +235,9 @@ mod tests {
 
     #[test]
     fn merge_follows_dbt_rules() {
-        let mut base = map(json!({"materialized": "view", "tags": ["a"], "meta": {"owner": "x", "tier": 1}, "+pre-hook": "select 1"}));
+        let mut base = map(
+            json!({"materialized": "view", "tags": ["a"], "meta": {"owner": "x", "tier": 1}, "+pre-hook": "select 1"}),
+        );
         let mut normalized = JsonMap::new();
         merge_config(&mut normalized, &base);
         base = normalized;

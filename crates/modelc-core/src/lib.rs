@@ -13,9 +13,7 @@ mod suggest;
 pub use config::{merge_config, normalize_key, NodeConfig, KNOWN_CONFIG_KEYS};
 pub use db::DbConfig;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use node::{
-    ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo,
-};
+pub use node::{ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo};
 pub use relation::{quote_ident, Relation};
 pub use suggest::did_you_mean;
 

@@ -20,6 +20,9 @@ mod tests {
         let names = ["stg_applicants", "stg_loan_applications", "dim_applicants"];
         assert_eq!(did_you_mean("stg_aplicants", names), Some("stg_applicants"));
         assert_eq!(did_you_mean("fact_orders", names), None);
-        assert_eq!(did_you_mean("materialised", ["materialized", "schema"]), Some("materialized"));
+        assert_eq!(
+            did_you_mean("materialised", ["materialized", "schema"]),
+            Some("materialized")
+        );
     }
 }

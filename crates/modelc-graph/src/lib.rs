@@ -150,11 +150,7 @@ pub struct DagNode {
 
 impl DagNode {
     /// A node with the given id, name and kind and every other field empty.
-    pub fn new(
-        unique_id: impl Into<String>,
-        name: impl Into<String>,
-        resource_type: ResourceKind,
-    ) -> DagNode {
+    pub fn new(unique_id: impl Into<String>, name: impl Into<String>, resource_type: ResourceKind) -> DagNode {
         DagNode {
             unique_id: unique_id.into(),
             name: name.into(),
@@ -244,12 +240,8 @@ impl Dag {
         }
         let mut seen = HashSet::with_capacity(edges.len());
         for (parent, child) in edges {
-            let p = *index
-                .get(&parent)
-                .ok_or(DagError::UnknownNode { id: parent })?;
-            let c = *index
-                .get(&child)
-                .ok_or(DagError::UnknownNode { id: child })?;
+            let p = *index.get(&parent).ok_or(DagError::UnknownNode { id: parent })?;
+            let c = *index.get(&child).ok_or(DagError::UnknownNode { id: child })?;
             if seen.insert((p, c)) {
                 graph.add_edge(p, c, ());
             }
@@ -369,11 +361,7 @@ impl Dag {
         let mut indegree: Vec<usize> = self
             .graph
             .node_indices()
-            .map(|ix| {
-                self.graph
-                    .neighbors_directed(ix, Direction::Incoming)
-                    .count()
-            })
+            .map(|ix| self.graph.neighbors_directed(ix, Direction::Incoming).count())
             .collect();
         // Nodes outside the subset are released as soon as they are free, so a
         // subset node is emitted as soon as its subset ancestors are.
@@ -440,9 +428,7 @@ impl Dag {
             .filter(|wave| !wave.is_empty())
             .map(|mut wave| {
                 wave.sort_unstable_by_key(|ix| self.rank[ix.index()]);
-                wave.into_iter()
-                    .map(|ix| self.graph[ix].unique_id.clone())
-                    .collect()
+                wave.into_iter().map(|ix| self.graph[ix].unique_id.clone()).collect()
             })
             .collect()
     }
@@ -461,9 +447,7 @@ impl Dag {
     /// The unique ids of a bit set.
     pub(crate) fn to_ids(&self, set: &NodeSet) -> BTreeSet<String> {
         if set.count() * 8 < self.len() {
-            set.iter()
-                .map(|ix| self.graph[ix].unique_id.clone())
-                .collect()
+            set.iter().map(|ix| self.graph[ix].unique_id.clone()).collect()
         } else {
             // Already sorted: collecting into a BTreeSet is then linear.
             self.by_id
@@ -600,9 +584,7 @@ impl NodeSet {
 
     pub(crate) fn contains(&self, ix: NodeIndex) -> bool {
         let i = ix.index();
-        self.bits
-            .get(i / 64)
-            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+        self.bits.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
     }
 
     pub(crate) fn union_with(&mut self, other: &NodeSet) {

@@ -106,9 +106,7 @@ impl Scheduler {
             ready: BinaryHeap::new(),
             running: 0,
         };
-        let roots: Vec<u32> = (0..n as u32)
-            .filter(|&l| scheduler.pending[l as usize] == 0)
-            .collect();
+        let roots: Vec<u32> = (0..n as u32).filter(|&l| scheduler.pending[l as usize] == 0).collect();
         scheduler.release(roots);
         scheduler
     }

@@ -182,10 +182,7 @@ fn parse_criterion(raw: &str) -> Result<Criterion, SelectorError> {
         None
     };
     if childrens_parents && parents.is_some() {
-        return Err(err(
-            raw,
-            "the \"@\" prefix and the \"+\" prefix are not compatible",
-        ));
+        return Err(err(raw, "the \"@\" prefix and the \"+\" prefix are not compatible"));
     }
     let trailing_digits = rest.bytes().rev().take_while(u8::is_ascii_digit).count();
     let before_digits = &rest[..rest.len() - trailing_digits];
@@ -199,10 +196,7 @@ fn parse_criterion(raw: &str) -> Result<Criterion, SelectorError> {
     };
     let (method, value) = match rest.split_once(':') {
         Some((method, value))
-            if !method.is_empty()
-                && method
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.') =>
+            if !method.is_empty() && method.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') =>
         {
             (parse_method(raw, method)?, value)
         }
@@ -263,12 +257,9 @@ fn parse_method(raw: &str, text: &str) -> Result<Method, SelectorError> {
                 ))
             }
         },
-        "state" | "result" | "source_status" | "exposure" | "metric" | "version"
-        | "semantic_model" | "saved_query" | "unit_test" | "wildcard" => {
-            return Err(err(
-                raw,
-                format!("the '{name}' selection method is not supported yet"),
-            ))
+        "state" | "result" | "source_status" | "exposure" | "metric" | "version" | "semantic_model" | "saved_query"
+        | "unit_test" | "wildcard" => {
+            return Err(err(raw, format!("the '{name}' selection method is not supported yet")))
         }
         _ => return Err(err(raw, format!("'{name}' is not a valid method name"))),
     };
@@ -322,10 +313,7 @@ enum Token {
     Char(char),
     Any,
     Star,
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
+    Class { negated: bool, ranges: Vec<(char, char)> },
 }
 
 impl Glob {
@@ -496,9 +484,7 @@ impl<'a> FqnSelector<'a> {
 
 /// Splits a `/`-separated path into its non-empty segments, dropping `.`.
 fn segments(path: &str) -> Vec<&str> {
-    path.split(['/', '\\'])
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect()
+    path.split(['/', '\\']).filter(|s| !s.is_empty() && *s != ".").collect()
 }
 
 /// A `path:` pattern, matched like dbt: globbed against the project tree, a
@@ -707,12 +693,7 @@ impl Dag {
     }
 
     /// dbt's `incorporate_indirect_nodes`.
-    fn incorporate_indirect(
-        &self,
-        mut direct: NodeSet,
-        pending: &NodeSet,
-        mode: IndirectSelection,
-    ) -> NodeSet {
+    fn incorporate_indirect(&self, mut direct: NodeSet, pending: &NodeSet, mode: IndirectSelection) -> NodeSet {
         let allowed = match mode {
             IndirectSelection::Eager | IndirectSelection::Empty => return direct,
             IndirectSelection::Cautious => direct.clone(),
@@ -793,9 +774,7 @@ impl Dag {
                 seen.insert(child);
                 let add = mode == IndirectSelection::Eager
                     || self.parents_within(child, &selected)
-                    || buildable
-                        .as_ref()
-                        .is_some_and(|set| self.parents_within(child, set));
+                    || buildable.as_ref().is_some_and(|set| self.parents_within(child, set));
                 if add {
                     direct.insert(child);
                 } else {
@@ -856,8 +835,7 @@ impl Dag {
                         ))
                     }
                 };
-                let (package, source, table) =
-                    (Glob::new(package), Glob::new(source), Glob::new(table));
+                let (package, source, table) = (Glob::new(package), Glob::new(source), Glob::new(table));
                 Box::new(move |n: &DagNode| {
                     is_source(n)
                         && package.is_match(&n.package)
@@ -868,18 +846,15 @@ impl Dag {
             Method::Config(key) => {
                 let key = key.as_str();
                 let case_insensitive = key == "severity";
-                let boolean =
-                    value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false");
+                let boolean = value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false");
                 Box::new(move |n: &DagNode| {
-                    let found = n.config.get(key).map(String::as_str).or_else(|| {
-                        (key == "materialized")
-                            .then_some(n.materialized.as_deref())
-                            .flatten()
-                    });
-                    found.is_some_and(|v| {
-                        v == value
-                            || ((case_insensitive || boolean) && v.eq_ignore_ascii_case(value))
-                    })
+                    let found = n
+                        .config
+                        .get(key)
+                        .map(String::as_str)
+                        .or_else(|| (key == "materialized").then_some(n.materialized.as_deref()).flatten());
+                    found
+                        .is_some_and(|v| v == value || ((case_insensitive || boolean) && v.eq_ignore_ascii_case(value)))
                 })
             }
             Method::TestType => {
@@ -888,12 +863,12 @@ impl Dag {
                     "singular" => (false, true),
                     "data" => (true, true),
                     "unit" => (false, false),
-                    _ => {
-                        return Err(err(
-                            raw,
-                            format!("invalid test type '{value}': expected \"generic\", \"singular\", \"unit\", or \"data\""),
-                        ))
-                    }
+                    _ => return Err(err(
+                        raw,
+                        format!(
+                            "invalid test type '{value}': expected \"generic\", \"singular\", \"unit\", or \"data\""
+                        ),
+                    )),
                 };
                 Box::new(move |n: &DagNode| {
                     n.resource_type == ResourceKind::Test
@@ -909,12 +884,11 @@ impl Dag {
                     && matches!(&n.test_kind, Some(TestKind::Generic { name }) if glob.is_match(name))
             }),
             Method::Package => Box::new(move |n: &DagNode| glob.is_match(&n.package)),
-            Method::Group => Box::new(move |n: &DagNode| {
-                !is_source(n) && n.config.get("group").is_some_and(|g| g == value)
-            }),
+            Method::Group => {
+                Box::new(move |n: &DagNode| !is_source(n) && n.config.get("group").is_some_and(|g| g == value))
+            }
             Method::Access => Box::new(move |n: &DagNode| {
-                n.resource_type == ResourceKind::Model
-                    && n.config.get("access").is_some_and(|a| a == value)
+                n.resource_type == ResourceKind::Model && n.config.get("access").is_some_and(|a| a == value)
             }),
         };
         let mut set = NodeSet::new(self.len());

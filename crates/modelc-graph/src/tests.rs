@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-
 use crate::fixture::{lending, lending_parts, short};
 use crate::{Dag, DagError, DagNode, IndirectSelection, ResourceKind};
 
@@ -25,10 +24,7 @@ fn tiny(ids: &[&str], edges: &[(&str, &str)]) -> Result<Dag, DagError> {
         .iter()
         .map(|id| DagNode::new(*id, *id, ResourceKind::Model))
         .collect();
-    let edges = edges
-        .iter()
-        .map(|(p, c)| (p.to_string(), c.to_string()))
-        .collect();
+    let edges = edges.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     Dag::new(nodes, edges)
 }
 
@@ -62,12 +58,7 @@ fn check(name: &str, dag: Result<Dag, DagError>, queries: &[Q]) {
                         writeln!(out, "children({}) = {}", short(id), list(dag.children(id)))
                     }
                     Q::Ancestors(id, d) => {
-                        writeln!(
-                            out,
-                            "ancestors({}, {d:?}) = {}",
-                            short(id),
-                            list(dag.ancestors(id, *d))
-                        )
+                        writeln!(out, "ancestors({}, {d:?}) = {}", short(id), list(dag.ancestors(id, *d)))
                     }
                     Q::Descendants(id, d) => {
                         writeln!(
@@ -79,11 +70,8 @@ fn check(name: &str, dag: Result<Dag, DagError>, queries: &[Q]) {
                     }
                     Q::Topo(ids) => {
                         let order = dag.topo_order(&subset(&dag, ids));
-                        writeln!(out, "topo_order({}) =", list(ids.iter())).and_then(|_| {
-                            order
-                                .iter()
-                                .try_for_each(|id| writeln!(out, "  {}", short(id)))
-                        })
+                        writeln!(out, "topo_order({}) =", list(ids.iter()))
+                            .and_then(|_| order.iter().try_for_each(|id| writeln!(out, "  {}", short(id))))
                     }
                     Q::Waves(ids) => {
                         let waves = dag.waves(&subset(&dag, ids));
@@ -131,11 +119,7 @@ fn fixture_neighbours() {
 
 #[test]
 fn fixture_order() {
-    check(
-        "fixture_order",
-        Ok(lending()),
-        &[Q::Topo(&[]), Q::Waves(&[])],
-    );
+    check("fixture_order", Ok(lending()), &[Q::Topo(&[]), Q::Waves(&[])]);
 }
 
 #[test]
@@ -170,12 +154,7 @@ fn tie_breaking_by_id() {
     check(
         "tie_breaking_by_id",
         tiny(&["z", "c", "b", "a"], &[("z", "c"), ("b", "c")]),
-        &[
-            Q::Topo(&[]),
-            Q::Waves(&[]),
-            Q::Topo(&["c", "a"]),
-            Q::Waves(&["c", "a"]),
-        ],
+        &[Q::Topo(&[]), Q::Waves(&[]), Q::Topo(&["c", "a"]), Q::Waves(&["c", "a"])],
     );
 }
 
@@ -190,21 +169,14 @@ fn duplicate_edges_are_ignored() {
 
 #[test]
 fn cycle_self_loop() {
-    check(
-        "cycle_self_loop",
-        tiny(&["a", "b"], &[("a", "b"), ("b", "b")]),
-        &[],
-    );
+    check("cycle_self_loop", tiny(&["a", "b"], &[("a", "b"), ("b", "b")]), &[]);
 }
 
 #[test]
 fn cycle_two_nodes() {
     check(
         "cycle_two_nodes",
-        tiny(
-            &["x", "b", "a", "y"],
-            &[("x", "b"), ("b", "a"), ("a", "b"), ("a", "y")],
-        ),
+        tiny(&["x", "b", "a", "y"], &[("x", "b"), ("b", "a"), ("a", "b"), ("a", "y")]),
         &[],
     );
 }
@@ -241,14 +213,7 @@ fn cycle_reports_smallest_cyclic_node() {
         "cycle_reports_smallest_cyclic_node",
         tiny(
             &["a", "m", "n", "p", "q", "r"],
-            &[
-                ("a", "q"),
-                ("q", "r"),
-                ("r", "q"),
-                ("m", "n"),
-                ("n", "p"),
-                ("p", "m"),
-            ],
+            &[("a", "q"), ("q", "r"), ("r", "q"), ("m", "n"), ("n", "p"), ("p", "m")],
         ),
         &[],
     );
@@ -256,11 +221,7 @@ fn cycle_reports_smallest_cyclic_node() {
 
 #[test]
 fn unknown_edge_endpoint() {
-    check(
-        "unknown_edge_endpoint",
-        tiny(&["a"], &[("a", "ghost")]),
-        &[],
-    );
+    check("unknown_edge_endpoint", tiny(&["a"], &[("a", "ghost")]), &[]);
 }
 
 #[test]
@@ -275,10 +236,7 @@ fn resource_kind_round_trip() {
     }
     assert!("exposure".parse::<ResourceKind>().is_err());
     for mode in ["eager", "cautious", "buildable", "empty"] {
-        assert_eq!(
-            mode.parse::<IndirectSelection>().map(|m| m.as_str()),
-            Ok(mode)
-        );
+        assert_eq!(mode.parse::<IndirectSelection>().map(|m| m.as_str()), Ok(mode));
     }
     assert_eq!(IndirectSelection::default(), IndirectSelection::Eager);
 }
@@ -287,10 +245,7 @@ fn resource_kind_round_trip() {
 fn edges_round_trip() {
     let (nodes, edges) = lending_parts();
     let dag = lending();
-    let mut got: Vec<(String, String)> = dag
-        .edges()
-        .map(|(p, c)| (p.to_string(), c.to_string()))
-        .collect();
+    let mut got: Vec<(String, String)> = dag.edges().map(|(p, c)| (p.to_string(), c.to_string())).collect();
     let mut want = edges;
     got.sort();
     want.sort();
@@ -319,20 +274,13 @@ fn big(n: usize) -> Dag {
             let prev = (layer - 1) * width;
             edges.push((format!("model.big.m{:05}", prev + i % width), id.clone()));
             edges.push((
-                format!(
-                    "model.big.m{:05}",
-                    prev + (i.wrapping_mul(2_654_435_761) >> 7) % width
-                ),
+                format!("model.big.m{:05}", prev + (i.wrapping_mul(2_654_435_761) >> 7) % width),
                 id.clone(),
             ));
         }
         if i % 2 == 0 {
             let test = format!("test.big.not_null_m{i:05}");
-            let mut t = DagNode::new(
-                test.clone(),
-                format!("not_null_m{i:05}"),
-                ResourceKind::Test,
-            );
+            let mut t = DagNode::new(test.clone(), format!("not_null_m{i:05}"), ResourceKind::Test);
             t.package = "big".into();
             nodes.push(t);
             edges.push((id, test));
@@ -366,10 +314,7 @@ fn large_graph_operations_complete() {
 
     // A 20,000-deep chain: no recursion anywhere.
     let ids: Vec<String> = (0..20_000).map(|i| format!("m{i:05}")).collect();
-    let mut chain_edges: Vec<(String, String)> = ids
-        .windows(2)
-        .map(|w| (w[0].clone(), w[1].clone()))
-        .collect();
+    let mut chain_edges: Vec<(String, String)> = ids.windows(2).map(|w| (w[0].clone(), w[1].clone())).collect();
     let nodes: Vec<DagNode> = ids
         .iter()
         .map(|id| DagNode::new(id.clone(), id.clone(), ResourceKind::Model))

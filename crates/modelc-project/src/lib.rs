@@ -223,7 +223,10 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<PathBu
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
-                diags.push(Diagnostic::error("io", format!("cannot read folder {}: {e}", d.display())));
+                diags.push(Diagnostic::error(
+                    "io",
+                    format!("cannot read folder {}: {e}", d.display()),
+                ));
                 continue;
             }
         };
@@ -258,7 +261,11 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<SourceFile> 
 
 fn read_text(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> Option<SourceFile> {
     match std::fs::read_to_string(p) {
-        Ok(text) => Some(SourceFile { path, resource_path, text }),
+        Ok(text) => Some(SourceFile {
+            path,
+            resource_path,
+            text,
+        }),
         Err(e) => {
             diags.push(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path));
             None
@@ -288,7 +295,12 @@ fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diag
         }
         Err(e) => diags.push(Diagnostic::error("io", format!("cannot read seed {path}: {e}")).in_file(&path)),
     }
-    SeedFile { path, resource_path, header, fingerprint }
+    SeedFile {
+        path,
+        resource_path,
+        header,
+        fingerprint,
+    }
 }
 
 /// Splits a CSV header line on commas, honouring double quotes.

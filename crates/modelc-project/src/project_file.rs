@@ -151,7 +151,8 @@ fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>
     for key in map.keys().map(yaml::key_string) {
         if !PROJECT_KEYS.contains(&key.as_str()) {
             let (line, col) = lines.find_key(&key, 1);
-            let mut d = Diagnostic::warning("unknown-key", format!("unknown key '{key}' in the project file")).at(file, line, col);
+            let mut d = Diagnostic::warning("unknown-key", format!("unknown key '{key}' in the project file"))
+                .at(file, line, col);
             if let Some(s) = did_you_mean(&key, PROJECT_KEYS.iter().copied()) {
                 d = d.with_help(format!("did you mean '{s}'?"));
             }
@@ -170,10 +171,25 @@ fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>
             _ => vec![default.to_string()],
         }
     };
-    let resource_configs: JsonMap = ["models", "seeds", "snapshots", "data_tests", "tests", "sources", "analyses"]
-        .into_iter()
-        .filter_map(|k| doc.get(k).map(|v| (if k == "tests" { "data_tests" } else { k }.to_string(), yaml::to_json(v))))
-        .collect();
+    let resource_configs: JsonMap = [
+        "models",
+        "seeds",
+        "snapshots",
+        "data_tests",
+        "tests",
+        "sources",
+        "analyses",
+    ]
+    .into_iter()
+    .filter_map(|k| {
+        doc.get(k).map(|v| {
+            (
+                if k == "tests" { "data_tests" } else { k }.to_string(),
+                yaml::to_json(v),
+            )
+        })
+    })
+    .collect();
     let hooks = |key: &str| -> Vec<String> {
         match doc.get(key) {
             Some(Yaml::Sequence(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
@@ -290,8 +306,11 @@ pub fn read_profile(
     let Some(output) = prof.get("outputs").and_then(|o| o.get(target_name.as_str())) else {
         let (line, col) = lines.find_key(profile, 1);
         diags.push(
-            Diagnostic::error("profile", format!("profile '{profile}' has no output named '{target_name}'"))
-                .at(shown, line, col),
+            Diagnostic::error(
+                "profile",
+                format!("profile '{profile}' has no output named '{target_name}'"),
+            )
+            .at(shown, line, col),
         );
         return None;
     };
@@ -335,7 +354,11 @@ fn render_env_vars(value: &Json, diags: &mut Vec<Diagnostic>, file: &str) -> Jso
                 }
             }
         }
-        Json::Object(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), render_env_vars(v, diags, file))).collect()),
+        Json::Object(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), render_env_vars(v, diags, file)))
+                .collect(),
+        ),
         Json::Array(a) => Json::Array(a.iter().map(|v| render_env_vars(v, diags, file)).collect()),
         other => other.clone(),
     }

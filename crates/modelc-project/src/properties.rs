@@ -112,30 +112,105 @@ pub struct PropertyFile {
 }
 
 const FILE_KEYS: &[&str] = &[
-    "version", "models", "seeds", "snapshots", "sources", "macros", "analyses", "exposures", "metrics",
-    "semantic_models", "saved_queries", "groups", "unit_tests", "data_tests",
+    "version",
+    "models",
+    "seeds",
+    "snapshots",
+    "sources",
+    "macros",
+    "analyses",
+    "exposures",
+    "metrics",
+    "semantic_models",
+    "saved_queries",
+    "groups",
+    "unit_tests",
+    "data_tests",
 ];
 const NODE_KEYS: &[&str] = &[
-    "name", "description", "config", "columns", "tests", "data_tests", "docs", "meta", "tags", "relation",
-    "latest_version", "versions", "access", "constraints", "group", "deprecation_date", "time_spine",
-    "quote_columns", "column_types",
+    "name",
+    "description",
+    "config",
+    "columns",
+    "tests",
+    "data_tests",
+    "docs",
+    "meta",
+    "tags",
+    "relation",
+    "latest_version",
+    "versions",
+    "access",
+    "constraints",
+    "group",
+    "deprecation_date",
+    "time_spine",
+    "quote_columns",
+    "column_types",
 ];
 const COLUMN_KEYS: &[&str] = &[
-    "name", "description", "data_type", "meta", "tags", "tests", "data_tests", "quote", "constraints",
-    "policy_tags", "config", "granularity", "docs",
+    "name",
+    "description",
+    "data_type",
+    "meta",
+    "tags",
+    "tests",
+    "data_tests",
+    "quote",
+    "constraints",
+    "policy_tags",
+    "config",
+    "granularity",
+    "docs",
 ];
 const SOURCE_KEYS: &[&str] = &[
-    "name", "description", "database", "schema", "loader", "loaded_at_field", "meta", "tags", "config",
-    "overrides", "freshness", "quoting", "tables",
+    "name",
+    "description",
+    "database",
+    "schema",
+    "loader",
+    "loaded_at_field",
+    "meta",
+    "tags",
+    "config",
+    "overrides",
+    "freshness",
+    "quoting",
+    "tables",
 ];
 const TABLE_KEYS: &[&str] = &[
-    "name", "description", "identifier", "meta", "tags", "config", "columns", "tests", "data_tests",
-    "loaded_at_field", "freshness", "quoting", "external", "loader", "docs",
+    "name",
+    "description",
+    "identifier",
+    "meta",
+    "tags",
+    "config",
+    "columns",
+    "tests",
+    "data_tests",
+    "loaded_at_field",
+    "freshness",
+    "quoting",
+    "external",
+    "loader",
+    "docs",
 ];
 /// Keys of a generic test entry that are config, not arguments (dbt's legacy form).
 const TEST_CONFIG_KEYS: &[&str] = &[
-    "severity", "where", "limit", "warn_if", "error_if", "fail_calc", "store_failures", "store_failures_as",
-    "enabled", "tags", "meta", "alias", "schema", "database",
+    "severity",
+    "where",
+    "limit",
+    "warn_if",
+    "error_if",
+    "fail_calc",
+    "store_failures",
+    "store_failures_as",
+    "enabled",
+    "tags",
+    "meta",
+    "alias",
+    "schema",
+    "database",
 ];
 
 struct Ctx<'a> {
@@ -152,8 +227,8 @@ impl Ctx<'_> {
                 continue;
             }
             let (line, col) = self.lines.find_key(&key, from_line);
-            let mut d = Diagnostic::warning("unknown-key", format!("unknown key '{key}' in {what}"))
-                .at(self.path, line, col);
+            let mut d =
+                Diagnostic::warning("unknown-key", format!("unknown key '{key}' in {what}")).at(self.path, line, col);
             if let Some(s) = did_you_mean(&key, known.iter().copied()) {
                 d = d.with_help(format!("did you mean '{s}'?"));
             }
@@ -168,8 +243,8 @@ impl Ctx<'_> {
                 continue;
             }
             let (line, col) = self.lines.find_key(key, from_line);
-            let mut d = Diagnostic::warning("unknown-config", format!("unknown config key '{key}'"))
-                .at(self.path, line, col);
+            let mut d =
+                Diagnostic::warning("unknown-config", format!("unknown config key '{key}'")).at(self.path, line, col);
             if let Some(s) = did_you_mean(&norm, KNOWN_CONFIG_KEYS.iter().copied()) {
                 d = d.with_help(format!("did you mean '{s}'?"));
             }
@@ -178,7 +253,8 @@ impl Ctx<'_> {
     }
 
     fn error(&mut self, message: String, line: usize) {
-        self.diags.push(Diagnostic::error("yaml-schema", message).at(self.path, line, 1));
+        self.diags
+            .push(Diagnostic::error("yaml-schema", message).at(self.path, line, 1));
     }
 }
 
@@ -204,11 +280,19 @@ pub fn parse_property_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) 
         diags,
     };
     if !doc.is_mapping() {
-        ctx.error("a property file must be a YAML mapping with keys like 'models:' or 'sources:'".into(), 1);
+        ctx.error(
+            "a property file must be a YAML mapping with keys like 'models:' or 'sources:'".into(),
+            1,
+        );
         return out;
     }
     ctx.check_keys(&doc, FILE_KEYS, "a property file", 1);
-    for (key, list) in [("models", &mut out.models), ("seeds", &mut out.seeds), ("snapshots", &mut out.snapshots), ("analyses", &mut out.analyses)] {
+    for (key, list) in [
+        ("models", &mut out.models),
+        ("seeds", &mut out.seeds),
+        ("snapshots", &mut out.snapshots),
+        ("analyses", &mut out.analyses),
+    ] {
         let from = ctx.lines.find_key(key, 1).0;
         for entry in entries(&mut ctx, &doc, key) {
             if let Some(p) = node_patch(&mut ctx, entry, key, from) {
@@ -231,7 +315,10 @@ fn entries<'y>(ctx: &mut Ctx<'_>, doc: &'y Yaml, key: &str) -> Vec<&'y Yaml> {
         Some(Yaml::Sequence(items)) => items.iter().collect(),
         Some(_) => {
             let line = ctx.lines.find_key(key, 1).0;
-            ctx.error(format!("'{key}:' must be a list of entries (each starting with '- name:')"), line);
+            ctx.error(
+                format!("'{key}:' must be a list of entries (each starting with '- name:')"),
+                line,
+            );
             Vec::new()
         }
     }
@@ -266,7 +353,12 @@ fn entry_config(ctx: &mut Ctx<'_>, entry: &Yaml, line: usize, extra_keys: &[&str
 
 fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, from: usize) -> Option<NodePatch> {
     let (name, line) = entry_name(ctx, entry, what, from)?;
-    ctx.check_keys(entry, NODE_KEYS, &format!("{} '{name}'", what.trim_end_matches('s')), line);
+    ctx.check_keys(
+        entry,
+        NODE_KEYS,
+        &format!("{} '{name}'", what.trim_end_matches('s')),
+        line,
+    );
     let config = entry_config(ctx, entry, line, &["column_types", "quote_columns"]);
     Some(NodePatch {
         description: yaml::get_str(entry, "description").unwrap_or_default(),
@@ -285,10 +377,16 @@ fn columns(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<ColumnPatch> {
         return out;
     };
     for col in cols {
-        let Some((name, line)) = entry_name(ctx, col, "columns", from) else { continue };
+        let Some((name, line)) = entry_name(ctx, col, "columns", from) else {
+            continue;
+        };
         ctx.check_keys(col, COLUMN_KEYS, &format!("column '{name}'"), line);
-        let meta = col.get("meta").or_else(|| col.get("config").and_then(|c| c.get("meta")));
-        let tags = col.get("tags").or_else(|| col.get("config").and_then(|c| c.get("tags")));
+        let meta = col
+            .get("meta")
+            .or_else(|| col.get("config").and_then(|c| c.get("meta")));
+        let tags = col
+            .get("tags")
+            .or_else(|| col.get("config").and_then(|c| c.get("tags")));
         out.push(ColumnPatch {
             info: ColumnInfo {
                 description: yaml::get_str(col, "description").unwrap_or_default(),
@@ -321,7 +419,10 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
         for item in items {
             let parsed = match item {
                 Yaml::String(name) => Some((name.clone(), JsonMap::new())),
-                Yaml::Mapping(m) if m.len() == 1 => m.iter().next().map(|(k, v)| (yaml::key_string(k), yaml::to_json_map(v))),
+                Yaml::Mapping(m) if m.len() == 1 => m
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (yaml::key_string(k), yaml::to_json_map(v))),
                 Yaml::Mapping(_) => {
                     // `- name: my_test\n  test_name: unique\n  ...` form.
                     let mut body = yaml::to_json_map(item);
@@ -332,10 +433,15 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
                 _ => None,
             };
             let Some((test_name, mut body)) = parsed else {
-                ctx.error(format!("cannot read this entry of '{key}:': expected a test name or a mapping with one test"), search_from);
+                ctx.error(
+                    format!("cannot read this entry of '{key}:': expected a test name or a mapping with one test"),
+                    search_from,
+                );
                 continue;
             };
-            let (line, _) = ctx.lines.find_key(test_name.rsplit('.').next().unwrap_or(&test_name), search_from);
+            let (line, _) = ctx
+                .lines
+                .find_key(test_name.rsplit('.').next().unwrap_or(&test_name), search_from);
             search_from = line + 1;
             let mut config = match body.remove("config") {
                 Some(Json::Object(c)) => c,
@@ -354,7 +460,13 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
                     args.insert(k, v);
                 }
             }
-            out.push(TestEntry { line, test_name, args, config, custom_name });
+            out.push(TestEntry {
+                line,
+                test_name,
+                args,
+                config,
+                custom_name,
+            });
         }
     }
     out
@@ -367,7 +479,9 @@ fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePa
     let mut tables = Vec::new();
     if let Some(Yaml::Sequence(items)) = entry.get("tables") {
         for t in items {
-            let Some((tname, tline)) = entry_name(ctx, t, "tables", line) else { continue };
+            let Some((tname, tline)) = entry_name(ctx, t, "tables", line) else {
+                continue;
+            };
             ctx.check_keys(t, TABLE_KEYS, &format!("source table '{name}.{tname}'"), tline);
             let tconfig = entry_config(ctx, t, tline, &[]);
             tables.push(SourceTablePatch {

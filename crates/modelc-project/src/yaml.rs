@@ -44,11 +44,7 @@ pub fn to_json(value: &Yaml) -> Json {
         }
         Yaml::String(s) => Json::String(s.clone()),
         Yaml::Sequence(items) => Json::Array(items.iter().map(to_json).collect()),
-        Yaml::Mapping(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| (key_string(k), to_json(v)))
-                .collect(),
-        ),
+        Yaml::Mapping(m) => Json::Object(m.iter().map(|(k, v)| (key_string(k), to_json(v))).collect()),
         Yaml::Tagged(t) => to_json(&t.value),
     }
 }

@@ -129,11 +129,7 @@ impl ParsedQuery {
             return Vec::new();
         };
         let mut analyzer = Analyzer::new(catalog);
-        analyzer
-            .query(query, None)
-            .into_iter()
-            .map(Col::finish)
-            .collect()
+        analyzer.query(query, None).into_iter().map(Col::finish).collect()
     }
 }
 

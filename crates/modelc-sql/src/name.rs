@@ -173,9 +173,7 @@ const RESERVED: &[&str] = &[
 ];
 
 fn is_reserved(ident: &str) -> bool {
-    RESERVED
-        .binary_search_by(|k| cmp_lowercase(k, ident))
-        .is_ok()
+    RESERVED.binary_search_by(|k| cmp_lowercase(k, ident)).is_ok()
 }
 
 /// Compares an already-lowercase `a` with `b` as if `b` were lowercased,
@@ -202,10 +200,7 @@ mod tests {
         assert_eq!(name(&["main", "Orders"]).to_string(), "main.Orders");
         assert_eq!(name(&["my schema", "t"]).to_string(), "\"my schema\".t");
         assert_eq!(name(&["s", "Order"]).to_string(), "s.\"Order\"");
-        assert_eq!(
-            name(&["a\"b", "1t", ""]).to_string(),
-            "\"a\"\"b\".\"1t\".\"\""
-        );
+        assert_eq!(name(&["a\"b", "1t", ""]).to_string(), "\"a\"\"b\".\"1t\".\"\"");
         assert_eq!(name(&["_x$1"]).to_string(), "_x$1");
     }
 

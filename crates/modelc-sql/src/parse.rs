@@ -67,10 +67,7 @@ pub fn parse(sql: &str) -> Result<ParsedQuery, SqlError> {
     if statements.len() > 1 {
         let start = statements[1].span().start;
         return Err(SqlError {
-            message: format!(
-                "expected exactly one SQL statement, found {}",
-                statements.len()
-            ),
+            message: format!("expected exactly one SQL statement, found {}", statements.len()),
             line: start.line,
             column: start.column,
         });

@@ -55,11 +55,7 @@ impl ParsedQuery {
 }
 
 fn same_name(a: &RelationName, b: &RelationName) -> bool {
-    a.parts.len() == b.parts.len()
-        && a.parts
-            .iter()
-            .zip(&b.parts)
-            .all(|(x, y)| x.eq_ignore_ascii_case(y))
+    a.parts.len() == b.parts.len() && a.parts.iter().zip(&b.parts).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
 /// CTE names introduced by one `WITH`.
@@ -83,11 +79,9 @@ struct Collector {
 
 impl Collector {
     fn is_cte(&self, name: &str) -> bool {
-        self.frames.iter().any(|f| {
-            f.names[..f.visible]
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(name))
-        })
+        self.frames
+            .iter()
+            .any(|f| f.names[..f.visible].iter().any(|n| n.eq_ignore_ascii_case(name)))
     }
 }
 
@@ -106,16 +100,8 @@ impl Visitor for Collector {
         if let Some(with) = &query.with {
             self.frames.push(Frame {
                 owner: ptr,
-                names: with
-                    .cte_tables
-                    .iter()
-                    .map(|c| c.alias.name.value.clone())
-                    .collect(),
-                bodies: with
-                    .cte_tables
-                    .iter()
-                    .map(|c| &*c.query as *const Query)
-                    .collect(),
+                names: with.cte_tables.iter().map(|c| c.alias.name.value.clone()).collect(),
+                bodies: with.cte_tables.iter().map(|c| &*c.query as *const Query).collect(),
                 recursive: with.recursive,
                 visible: 0,
             });
@@ -138,10 +124,7 @@ impl Visitor for Collector {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
-        let TableFactor::Table {
-            name, args: None, ..
-        } = factor
-        else {
+        let TableFactor::Table { name, args: None, .. } = factor else {
             return ControlFlow::Continue(());
         };
         if let [ObjectNamePart::Identifier(ident)] = name.0.as_slice() {

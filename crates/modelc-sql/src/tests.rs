@@ -14,10 +14,7 @@ use crate::{parse, strip_trailing_semicolon, Catalog, RelationName};
 /// The test catalog. `mystery` and `mystery2` are deliberately unknown.
 fn catalog() -> HashMap<String, Vec<String>> {
     let tables: &[(&str, &[&str])] = &[
-        (
-            "orders",
-            &["id", "customer_id", "amount", "status", "created_at"],
-        ),
+        ("orders", &["id", "customer_id", "amount", "status", "created_at"]),
         ("customers", &["id", "name", "email"]),
         ("payments", &["id", "order_id", "amount", "method"]),
         ("raw.events", &["event_id", "user_id", "ts"]),
@@ -101,11 +98,7 @@ fn join_using_maps_to_both_sides() {
 
 #[test]
 fn natural_join() {
-    check(
-        "select * from orders natural join payments",
-        &catalog(),
-        "natural_join",
-    );
+    check("select * from orders natural join payments", &catalog(), "natural_join");
 }
 
 #[test]
@@ -168,11 +161,7 @@ fn subquery_in_from() {
 
 #[test]
 fn select_star_from_catalog() {
-    check(
-        "select * from orders",
-        &catalog(),
-        "select_star_from_catalog",
-    );
+    check("select * from orders", &catalog(), "select_star_from_catalog");
 }
 
 #[test]
@@ -649,27 +638,9 @@ fn deepest_parsable_nesting_does_not_overflow() {
     // analysis must handle on a test thread's default stack.
     let catalog = catalog();
     let shapes: [fn(usize) -> String; 4] = [
-        |n| {
-            format!(
-                "select * from {}orders{}",
-                "(select * from ".repeat(n),
-                ") t".repeat(n)
-            )
-        },
-        |n| {
-            format!(
-                "select {}amount{} as x from orders",
-                "(".repeat(n),
-                ")".repeat(n)
-            )
-        },
-        |n| {
-            format!(
-                "select {}1{} as x from orders",
-                "(select ".repeat(n),
-                ")".repeat(n)
-            )
-        },
+        |n| format!("select * from {}orders{}", "(select * from ".repeat(n), ") t".repeat(n)),
+        |n| format!("select {}amount{} as x from orders", "(".repeat(n), ")".repeat(n)),
+        |n| format!("select {}1{} as x from orders", "(select ".repeat(n), ")".repeat(n)),
         |n| {
             format!(
                 "{}select * from orders{}",

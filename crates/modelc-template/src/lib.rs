@@ -162,7 +162,11 @@ impl Jinja {
                 diags.push(error_diag(&e, &file.path));
                 continue;
             }
-            let package = if is_builtin { "dbt" } else { shared.project_name.as_str() };
+            let package = if is_builtin {
+                "dbt"
+            } else {
+                shared.project_name.as_str()
+            };
             for def in defs {
                 if let Some(prev) = macros.get(&def.name) {
                     if !prev.builtin {
@@ -220,7 +224,12 @@ impl Jinja {
     }
 
     /// Calls a macro with positional arguments and returns its output (or returned value as text).
-    pub fn call_macro(&self, name: &str, args: &[serde_json::Value], node: &NodeContext) -> Result<String, RenderError> {
+    pub fn call_macro(
+        &self,
+        name: &str,
+        args: &[serde_json::Value],
+        node: &NodeContext,
+    ) -> Result<String, RenderError> {
         let capture = Arc::new(Capture::new(node));
         let tmpl = self
             .env
@@ -232,7 +241,8 @@ impl Jinja {
             "__modelc_args".into(),
             Value::from(args.iter().map(crate::to_value).collect::<Vec<_>>()),
         );
-        tmpl.render(Value::from(ctx)).map_err(|e| render_error(&e, "<macro call>"))
+        tmpl.render(Value::from(ctx))
+            .map_err(|e| render_error(&e, "<macro call>"))
     }
 }
 
@@ -246,7 +256,10 @@ fn context_for(capture: &Arc<Capture>, node: &NodeContext) -> BTreeMap<String, V
     let mut ctx = BTreeMap::new();
     ctx.insert("__modelc".to_string(), Value::from_dyn_object(capture.clone()));
     ctx.insert("this".to_string(), Value::from_object(RelObj(Target::This)));
-    ctx.insert("config".to_string(), Value::from_dyn_object(Arc::new(ConfigObj(capture.clone()))));
+    ctx.insert(
+        "config".to_string(),
+        Value::from_dyn_object(Arc::new(ConfigObj(capture.clone()))),
+    );
     ctx.insert("model".to_string(), crate::to_value(&model));
     ctx
 }

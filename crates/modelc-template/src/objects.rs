@@ -104,7 +104,12 @@ impl Object for RelObj {
         Some(Value::from(placeholder(self.0, part)))
     }
 
-    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, _args: &[Value]) -> Result<Value, Error> {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
         match method {
             "render" | "include" | "quote" | "incorporate" => Ok(Value::from(placeholder(self.0, Part::Whole))),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
@@ -130,7 +135,9 @@ impl Object for ConfigObj {
                     map.extend(m);
                 }
             } else if !a.is_undefined() && !a.is_none() {
-                return Err(err("config() takes keyword arguments, e.g. config(materialized='table')"));
+                return Err(err(
+                    "config() takes keyword arguments, e.g. config(materialized='table')",
+                ));
             }
         }
         merge_config(&mut self.0.lock().config, &map);
@@ -146,7 +153,10 @@ impl Object for ConfigObj {
             "require" => found.ok_or_else(|| err(format!("required config '{key}' is not set"))),
             "set" => {
                 let mut m = JsonMap::new();
-                let v = args.get(1).map(|v| serde_json::to_value(v).unwrap_or_default()).unwrap_or_default();
+                let v = args
+                    .get(1)
+                    .map(|v| serde_json::to_value(v).unwrap_or_default())
+                    .unwrap_or_default();
                 m.insert(key, v);
                 merge_config(&mut self.0.lock().config, &m);
                 Ok(Value::from(""))
@@ -210,7 +220,10 @@ impl Object for Adapter {
     fn call_method(self: &Arc<Self>, state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
             "dispatch" => {
-                let name = args.first().and_then(Value::as_str).ok_or_else(|| err("adapter.dispatch needs a macro name"))?;
+                let name = args
+                    .first()
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| err("adapter.dispatch needs a macro name"))?;
                 for candidate in [format!("duckdb__{name}"), format!("default__{name}"), name.to_string()] {
                     if let Some(v) = state.lookup(&candidate) {
                         if !v.is_undefined() {
@@ -218,7 +231,9 @@ impl Object for Adapter {
                         }
                     }
                 }
-                Err(err(format!("adapter.dispatch: no macro named duckdb__{name}, default__{name} or {name}")))
+                Err(err(format!(
+                    "adapter.dispatch: no macro named duckdb__{name}, default__{name} or {name}"
+                )))
             }
             "quote" => Ok(Value::from(modelc_core::quote_ident(
                 args.first().and_then(Value::as_str).unwrap_or_default(),
@@ -226,7 +241,9 @@ impl Object for Adapter {
             "type" => Ok(Value::from("duckdb")),
             "get_relation" | "load_relation" => Ok(Value::from(())),
             "get_columns_in_relation" | "list_relations_without_caching" => Ok(Value::from(Vec::<Value>::new())),
-            _ => Err(err(format!("adapter.{method} is not supported by modelc at compile time"))),
+            _ => Err(err(format!(
+                "adapter.{method} is not supported by modelc at compile time"
+            ))),
         }
     }
 }
@@ -268,42 +285,50 @@ fn json_to_value(v: &serde_json::Value) -> Value {
 
 /// Registers dbt's global functions and objects.
 pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectContext>) {
-    env.add_function("ref", |state: &State, args: Rest<String>, kwargs: Kwargs| -> Result<Value, Error> {
-        let version: Option<Value> = kwargs.get("v").ok().or_else(|| kwargs.get("version").ok());
-        let (package, name) = match args.as_slice() {
-            [name] => (None, name.clone()),
-            [package, name] => (Some(package.clone()), name.clone()),
-            _ => return Err(err("ref() takes a model name, or a package and a model name")),
-        };
-        let call = RefCall {
-            package,
-            name,
-            version: version.filter(|v| !v.is_none() && !v.is_undefined()).map(|v| v.to_string()),
-        };
-        let c = capture(state)?;
-        let mut inner = c.lock();
-        let idx = match inner.refs.iter().position(|r| *r == call) {
-            Some(i) => i,
-            None => {
-                inner.refs.push(call);
-                inner.refs.len() - 1
-            }
-        };
-        Ok(Value::from_object(RelObj(Target::Ref(idx))))
-    });
-    env.add_function("source", |state: &State, source: String, table: String| -> Result<Value, Error> {
-        let c = capture(state)?;
-        let mut inner = c.lock();
-        let key = (source, table);
-        let idx = match inner.sources.iter().position(|s| *s == key) {
-            Some(i) => i,
-            None => {
-                inner.sources.push(key);
-                inner.sources.len() - 1
-            }
-        };
-        Ok(Value::from_object(RelObj(Target::Source(idx))))
-    });
+    env.add_function(
+        "ref",
+        |state: &State, args: Rest<String>, kwargs: Kwargs| -> Result<Value, Error> {
+            let version: Option<Value> = kwargs.get("v").ok().or_else(|| kwargs.get("version").ok());
+            let (package, name) = match args.as_slice() {
+                [name] => (None, name.clone()),
+                [package, name] => (Some(package.clone()), name.clone()),
+                _ => return Err(err("ref() takes a model name, or a package and a model name")),
+            };
+            let call = RefCall {
+                package,
+                name,
+                version: version
+                    .filter(|v| !v.is_none() && !v.is_undefined())
+                    .map(|v| v.to_string()),
+            };
+            let c = capture(state)?;
+            let mut inner = c.lock();
+            let idx = match inner.refs.iter().position(|r| *r == call) {
+                Some(i) => i,
+                None => {
+                    inner.refs.push(call);
+                    inner.refs.len() - 1
+                }
+            };
+            Ok(Value::from_object(RelObj(Target::Ref(idx))))
+        },
+    );
+    env.add_function(
+        "source",
+        |state: &State, source: String, table: String| -> Result<Value, Error> {
+            let c = capture(state)?;
+            let mut inner = c.lock();
+            let key = (source, table);
+            let idx = match inner.sources.iter().position(|s| *s == key) {
+                Some(i) => i,
+                None => {
+                    inner.sources.push(key);
+                    inner.sources.len() - 1
+                }
+            };
+            Ok(Value::from_object(RelObj(Target::Source(idx))))
+        },
+    );
     let vars = shared.clone();
     env.add_function("var", move |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {
         if let Ok(c) = capture(state) {
@@ -316,15 +341,18 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
             }),
         }
     });
-    env.add_function("env_var", |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {
-        if let Ok(c) = capture(state) {
-            c.lock().env_vars.insert(name.clone());
-        }
-        match std::env::var(&name) {
-            Ok(v) => Ok(Value::from(v)),
-            Err(_) => default.ok_or_else(|| err(format!("env var required but not provided: '{name}'"))),
-        }
-    });
+    env.add_function(
+        "env_var",
+        |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {
+            if let Ok(c) = capture(state) {
+                c.lock().env_vars.insert(name.clone());
+            }
+            match std::env::var(&name) {
+                Ok(v) => Ok(Value::from(v)),
+                Err(_) => default.ok_or_else(|| err(format!("env var required but not provided: '{name}'"))),
+            }
+        },
+    );
     env.add_function("is_incremental", |state: &State| -> Result<bool, Error> {
         let c = capture(state)?;
         c.lock().uses_is_incremental = true;
@@ -342,25 +370,40 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
         }
         Value::from("")
     });
-    env.add_function("get_where_subquery", |state: &State, relation: Value| -> Result<Value, Error> {
-        let c = capture(state)?;
-        let cfg = c.effective_config();
-        Ok(match cfg.get("where").and_then(|w| w.as_str()).filter(|w| !w.trim().is_empty()) {
-            Some(w) => Value::from(format!("(select * from {relation} where {w}) dbt_subquery")),
-            None => relation,
-        })
-    });
+    env.add_function(
+        "get_where_subquery",
+        |state: &State, relation: Value| -> Result<Value, Error> {
+            let c = capture(state)?;
+            let cfg = c.effective_config();
+            Ok(
+                match cfg
+                    .get("where")
+                    .and_then(|w| w.as_str())
+                    .filter(|w| !w.trim().is_empty())
+                {
+                    Some(w) => Value::from(format!("(select * from {relation} where {w}) dbt_subquery")),
+                    None => relation,
+                },
+            )
+        },
+    );
     env.add_function("should_store_failures", |state: &State| -> Result<bool, Error> {
         let c = capture(state)?;
         let cfg = c.effective_config();
-        Ok(cfg.get("store_failures").and_then(serde_json::Value::as_bool).unwrap_or(false))
+        Ok(cfg
+            .get("store_failures")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false))
     });
-    env.add_function("__modelc_call", |state: &mut State, name: String, args: Vec<Value>| -> Result<Value, Error> {
-        match state.lookup(&name) {
-            Some(f) if !f.is_undefined() => f.call(state, &args),
-            _ => Err(err(format!("no macro named '{name}'"))),
-        }
-    });
+    env.add_function(
+        "__modelc_call",
+        |state: &mut State, name: String, args: Vec<Value>| -> Result<Value, Error> {
+            match state.lookup(&name) {
+                Some(f) if !f.is_undefined() => f.call(state, &args),
+                _ => Err(err(format!("no macro named '{name}'"))),
+            }
+        },
+    );
     env.add_global("adapter", Value::from_object(Adapter));
     env.add_global("exceptions", Value::from_object(Exceptions));
     env.add_global("dbt", Value::from_object(Namespace));

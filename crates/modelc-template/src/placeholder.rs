@@ -96,10 +96,14 @@ pub fn resolve(sql: &str, mut lookup: impl FnMut(Target, Part) -> Option<String>
 fn parse(tail: &str) -> Option<(Target, Part, usize)> {
     let end = tail.find("__")?;
     let body = &tail[..end];
-    let (head, part) = [("_database", Part::Database), ("_schema", Part::Schema), ("_identifier", Part::Identifier)]
-        .into_iter()
-        .find_map(|(suf, p)| body.strip_suffix(suf).map(|h| (h, p)))
-        .unwrap_or((body, Part::Whole));
+    let (head, part) = [
+        ("_database", Part::Database),
+        ("_schema", Part::Schema),
+        ("_identifier", Part::Identifier),
+    ]
+    .into_iter()
+    .find_map(|(suf, p)| body.strip_suffix(suf).map(|h| (h, p)))
+    .unwrap_or((body, Part::Whole));
     let target = if head == "this" {
         Target::This
     } else if let Some(n) = head.strip_prefix("ref_") {
@@ -131,7 +135,10 @@ mod tests {
             (Target::This, Part::Identifier) => Some("me".into()),
             _ => None,
         });
-        assert_eq!(out, "select * from \"db\".\"main\".\"a\" join read_csv('x.csv') on 1=1 -- me __modelc_ref_1_schema__");
+        assert_eq!(
+            out,
+            "select * from \"db\".\"main\".\"a\" join read_csv('x.csv') on 1=1 -- me __modelc_ref_1_schema__"
+        );
         assert_eq!(resolve("__modelc_nope__ x", |_, _| None), "__modelc_nope__ x");
     }
 }

@@ -53,7 +53,10 @@ pub fn scan_tags(text: &str, keywords: &[&str]) -> Vec<BlockTag> {
             let inner = &text[inner_start..i + 2 + close];
             let lead = inner.len() - inner.trim_start_matches(['-', '+']).trim_start().len();
             let body = &inner[lead..];
-            let keyword: String = body.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let keyword: String = body
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             if keyword == "raw" {
                 in_raw = true;
             } else if keyword == "endraw" {
@@ -86,7 +89,11 @@ pub fn scan_tags(text: &str, keywords: &[&str]) -> Vec<BlockTag> {
 
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// A macro (or generic test) defined in a file.
@@ -102,7 +109,10 @@ pub struct MacroDef {
 
 /// Rewrites a macro file: renames macros and turns `test` blocks into macros.
 pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
-    let tags = scan_tags(text, &["macro", "test", "endtest", "materialization", "endmaterialization"]);
+    let tags = scan_tags(
+        text,
+        &["macro", "test", "endtest", "materialization", "endmaterialization"],
+    );
     let mut out = String::with_capacity(text.len() + tags.len() * 16);
     let mut defs = Vec::new();
     let mut pos = 0;
@@ -110,14 +120,22 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
         match tag.keyword.as_str() {
             "macro" | "test" if !tag.name.is_empty() => {
                 let is_test = tag.keyword == "test";
-                let name = if is_test { format!("test_{}", tag.name) } else { tag.name.clone() };
+                let name = if is_test {
+                    format!("test_{}", tag.name)
+                } else {
+                    tag.name.clone()
+                };
                 out.push_str(&text[pos..tag.start]);
                 let head = &text[tag.start..tag.name_start];
                 out.push_str(&head.replacen("test", "macro", usize::from(is_test)));
                 out.push_str(MACRO_PREFIX);
                 out.push_str(&name);
                 pos = tag.name_start + tag.name.len();
-                defs.push(MacroDef { name, line: tag.line, is_test });
+                defs.push(MacroDef {
+                    name,
+                    line: tag.line,
+                    is_test,
+                });
             }
             "endtest" => {
                 out.push_str(&text[pos..tag.start]);
@@ -152,7 +170,13 @@ pub fn extract_blocks(text: &str, kind: &str) -> Result<Vec<Block>, (usize, Stri
     for tag in &tags {
         if tag.keyword == kind {
             if let Some(o) = open {
-                return Err((tag.line, format!("'{{% {kind} {} %}}' opened on line {} is not closed before this one", o.name, o.line)));
+                return Err((
+                    tag.line,
+                    format!(
+                        "'{{% {kind} {} %}}' opened on line {} is not closed before this one",
+                        o.name, o.line
+                    ),
+                ));
             }
             if tag.name.is_empty() {
                 return Err((tag.line, format!("'{{% {kind} %}}' needs a name")));
@@ -167,11 +191,17 @@ pub fn extract_blocks(text: &str, kind: &str) -> Result<Vec<Block>, (usize, Stri
                 body: format!("{pad}{}", &text[body_start..tag.start]),
             });
         } else {
-            return Err((tag.line, format!("'{{% {end_kw} %}}' without an opening '{{% {kind} %}}'")));
+            return Err((
+                tag.line,
+                format!("'{{% {end_kw} %}}' without an opening '{{% {kind} %}}'"),
+            ));
         }
     }
     if let Some(o) = open {
-        return Err((o.line, format!("'{{% {kind} {} %}}' is never closed with '{{% {end_kw} %}}'", o.name)));
+        return Err((
+            o.line,
+            format!("'{{% {kind} {} %}}' is never closed with '{{% {end_kw} %}}'", o.name),
+        ));
     }
     Ok(out)
 }
@@ -185,14 +215,28 @@ mod tests {
         let src = "{# {% macro commented() %} #}\n{%- macro cents_to_dollars(col, scale=2) -%}\n({{ col }} / 100)::numeric(16, {{ scale }})\n{%- endmacro %}\n{% test is_positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} < 0\n{% endtest %}\n";
         let (out, defs) = rewrite_macro_file(src);
         assert_eq!(out.lines().count(), src.lines().count());
-        assert!(out.contains("{%- macro __modelc_macro_cents_to_dollars(col, scale=2) -%}"), "{out}");
-        assert!(out.contains("{% macro __modelc_macro_test_is_positive(model, column_name) %}"), "{out}");
+        assert!(
+            out.contains("{%- macro __modelc_macro_cents_to_dollars(col, scale=2) -%}"),
+            "{out}"
+        );
+        assert!(
+            out.contains("{% macro __modelc_macro_test_is_positive(model, column_name) %}"),
+            "{out}"
+        );
         assert!(out.contains("{% endmacro %}\n"), "{out}");
         assert_eq!(
             defs,
             vec![
-                MacroDef { name: "cents_to_dollars".into(), line: 2, is_test: false },
-                MacroDef { name: "test_is_positive".into(), line: 5, is_test: true },
+                MacroDef {
+                    name: "cents_to_dollars".into(),
+                    line: 2,
+                    is_test: false
+                },
+                MacroDef {
+                    name: "test_is_positive".into(),
+                    line: 5,
+                    is_test: true
+                },
             ]
         );
     }

@@ -1,5 +1,7 @@
 //! Rendering nodes: dbt's context functions, macros, and located errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use modelc_template::{Jinja, MacroFile, NodeContext, ProjectContext};
 use serde_json::json;
 
@@ -13,7 +15,10 @@ fn jinja(macros: &[(&str, &str)]) -> Jinja {
     ctx.target.insert("name".into(), json!("dev"));
     let files: Vec<MacroFile> = macros
         .iter()
-        .map(|(p, t)| MacroFile { path: p.to_string(), text: t.to_string() })
+        .map(|(p, t)| MacroFile {
+            path: p.to_string(),
+            text: t.to_string(),
+        })
         .collect();
     let (j, diags) = Jinja::new(ctx, &files);
     assert!(diags.is_empty(), "{diags:?}");
@@ -79,9 +84,18 @@ fn where_config_wraps_the_tested_relation() {
     let mut n = node("t");
     n.config.insert("where".into(), json!("status = 'approved'"));
     let out = j
-        .render("t.sql", "{{ test_unique(model=get_where_subquery(ref('x')), column_name='id') }}", &n)
+        .render(
+            "t.sql",
+            "{{ test_unique(model=get_where_subquery(ref('x')), column_name='id') }}",
+            &n,
+        )
         .unwrap();
-    assert!(out.sql.contains("from (select * from __modelc_ref_0__ where status = 'approved') dbt_subquery"), "{}", out.sql);
+    assert!(
+        out.sql
+            .contains("from (select * from __modelc_ref_0__ where status = 'approved') dbt_subquery"),
+        "{}",
+        out.sql
+    );
 }
 
 #[test]
@@ -92,19 +106,30 @@ fn project_macros_override_builtins() {
     )]);
     assert!(j.is_overridden("generate_schema_name"));
     assert!(!j.is_overridden("generate_alias_name"));
-    let out = j.call_macro("generate_schema_name", &[json!("finance"), json!({})], &node("m")).unwrap();
+    let out = j
+        .call_macro("generate_schema_name", &[json!("finance"), json!({})], &node("m"))
+        .unwrap();
     assert_eq!(out.trim(), "finance");
     let default = jinja(&[]);
-    let out = default.call_macro("generate_schema_name", &[json!("finance"), json!({})], &node("m")).unwrap();
+    let out = default
+        .call_macro("generate_schema_name", &[json!("finance"), json!({})], &node("m"))
+        .unwrap();
     assert_eq!(out.trim(), "main_finance");
-    let out = default.call_macro("generate_schema_name", &[json!(null), json!({})], &node("m")).unwrap();
+    let out = default
+        .call_macro("generate_schema_name", &[json!(null), json!({})], &node("m"))
+        .unwrap();
     assert_eq!(out.trim(), "main");
 }
 
 #[test]
 fn errors_name_file_and_line() {
-    let j = jinja(&[("macros/bad.sql", "{% macro boom() %}\n\n{{ exceptions.raise_compiler_error('kaboom') }}\n{% endmacro %}")]);
-    let e = j.render("models/m.sql", "select 1\n{{ var('nope') }}", &node("m")).unwrap_err();
+    let j = jinja(&[(
+        "macros/bad.sql",
+        "{% macro boom() %}\n\n{{ exceptions.raise_compiler_error('kaboom') }}\n{% endmacro %}",
+    )]);
+    let e = j
+        .render("models/m.sql", "select 1\n{{ var('nope') }}", &node("m"))
+        .unwrap_err();
     assert_eq!((e.file.as_str(), e.line), ("models/m.sql", 2));
     assert!(e.message.contains("required var 'nope' not found"), "{}", e.message);
 
@@ -118,9 +143,18 @@ fn errors_name_file_and_line() {
     let (_, diags) = Jinja::new(
         ProjectContext::default(),
         &[
-            MacroFile { path: "macros/a.sql".into(), text: "{% macro x() %}{% endmacro %}".into() },
-            MacroFile { path: "macros/b.sql".into(), text: "\n{% macro x() %}{% endmacro %}".into() },
-            MacroFile { path: "macros/c.sql".into(), text: "{% macro y() %}{% if %}{% endmacro %}".into() },
+            MacroFile {
+                path: "macros/a.sql".into(),
+                text: "{% macro x() %}{% endmacro %}".into(),
+            },
+            MacroFile {
+                path: "macros/b.sql".into(),
+                text: "\n{% macro x() %}{% endmacro %}".into(),
+            },
+            MacroFile {
+                path: "macros/c.sql".into(),
+                text: "{% macro y() %}{% if %}{% endmacro %}".into(),
+            },
         ],
     );
     let shown: Vec<String> = diags.iter().map(|d| d.to_string()).collect();

@@ -38,10 +38,7 @@ pub struct Table {
 impl Table {
     /// Column index by name (panics if absent).
     pub fn col(&self, name: &str) -> usize {
-        *self
-            .index
-            .get(name)
-            .unwrap_or_else(|| panic!("no column {name}"))
+        *self.index.get(name).unwrap_or_else(|| panic!("no column {name}"))
     }
 
     /// Iterates the values of a column.
@@ -80,23 +77,10 @@ pub fn read_table(path: &Path) -> Table {
     let header = split_line(lines.next().expect("header"));
     let rows: Vec<Vec<String>> = lines.map(split_line).collect();
     for r in &rows {
-        assert_eq!(
-            r.len(),
-            header.len(),
-            "ragged row {r:?} in {}",
-            path.display()
-        );
+        assert_eq!(r.len(), header.len(), "ragged row {r:?} in {}", path.display());
     }
-    let index = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.clone(), i))
-        .collect();
-    Table {
-        header,
-        rows,
-        index,
-    }
+    let index = header.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect();
+    Table { header, rows, index }
 }
 
 /// All five tables of an output directory.

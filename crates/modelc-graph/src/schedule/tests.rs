@@ -39,12 +39,7 @@ fn check(name: &str, subset: &[&str], fail: &[&str]) {
             let skipped = scheduler.complete(&id, ok);
             let _ = writeln!(out, "  {} {}", if ok { "ok  " } else { "FAIL" }, short(&id));
             for (skip, cause) in skipped {
-                let _ = writeln!(
-                    out,
-                    "         skip {} (caused by {})",
-                    short(&skip),
-                    short(&cause)
-                );
+                let _ = writeln!(out, "         skip {} (caused by {})", short(&skip), short(&cause));
             }
         }
     }
@@ -65,11 +60,7 @@ fn full_run() {
 
 #[test]
 fn failure_skips_exactly_descendants() {
-    check(
-        "failure_skips_descendants",
-        &[],
-        &["model.lending.stg_loans"],
-    );
+    check("failure_skips_descendants", &[], &["model.lending.stg_loans"]);
 }
 
 #[test]

@@ -91,12 +91,7 @@ fn glob_name() {
 
 #[test]
 fn glob_fqn_segment() {
-    check(
-        "glob_fqn_segment",
-        &["lending.staging.stg_[al]*"],
-        &[],
-        Empty,
-    );
+    check("glob_fqn_segment", &["lending.staging.stg_[al]*"], &[], Empty);
 }
 
 #[test]
@@ -133,12 +128,7 @@ fn path_directory() {
 
 #[test]
 fn path_trailing_slash_and_dot() {
-    check(
-        "path_trailing_slash",
-        &["path:./models/staging/"],
-        &[],
-        Empty,
-    );
+    check("path_trailing_slash", &["path:./models/staging/"], &[], Empty);
 }
 
 #[test]
@@ -148,12 +138,7 @@ fn path_is_default_for_slashes() {
 
 #[test]
 fn path_file() {
-    check(
-        "path_file",
-        &["path:models/marts/finance/fct_loans.sql"],
-        &[],
-        Empty,
-    );
+    check("path_file", &["path:models/marts/finance/fct_loans.sql"], &[], Empty);
 }
 
 #[test]
@@ -168,12 +153,7 @@ fn path_glob() {
 
 #[test]
 fn path_double_star() {
-    check(
-        "path_double_star",
-        &["path:models/**/schema.yml"],
-        &[],
-        Empty,
-    );
+    check("path_double_star", &["path:models/**/schema.yml"], &[], Empty);
 }
 
 #[test]
@@ -203,12 +183,7 @@ fn resource_type_seed() {
 
 #[test]
 fn resource_type_source() {
-    check(
-        "resource_type_source",
-        &["resource_type:source"],
-        &[],
-        Empty,
-    );
+    check("resource_type_source", &["resource_type:source"], &[], Empty);
 }
 
 #[test]
@@ -218,22 +193,12 @@ fn resource_type_test() {
 
 #[test]
 fn resource_type_without_nodes_warns() {
-    check(
-        "resource_type_exposure",
-        &["resource_type:exposure"],
-        &[],
-        Eager,
-    );
+    check("resource_type_exposure", &["resource_type:exposure"], &[], Eager);
 }
 
 #[test]
 fn resource_type_invalid() {
-    check(
-        "resource_type_invalid",
-        &["resource_type:table"],
-        &[],
-        Eager,
-    );
+    check("resource_type_invalid", &["resource_type:table"], &[], Eager);
 }
 
 #[test]
@@ -243,12 +208,7 @@ fn source_name() {
 
 #[test]
 fn source_table_children() {
-    check(
-        "source_table_children",
-        &["source:raw.applicants+"],
-        &[],
-        Empty,
-    );
+    check("source_table_children", &["source:raw.applicants+"], &[], Empty);
 }
 
 #[test]
@@ -268,12 +228,7 @@ fn source_too_many_parts() {
 
 #[test]
 fn config_materialized() {
-    check(
-        "config_materialized",
-        &["config.materialized:table"],
-        &[],
-        Empty,
-    );
+    check("config_materialized", &["config.materialized:table"], &[], Empty);
 }
 
 #[test]
@@ -392,32 +347,17 @@ fn at_and_plus_prefix_conflict() {
 
 #[test]
 fn union_across_values_and_spaces() {
-    check(
-        "union",
-        &["stg_loans stg_rates", "dim_applicants"],
-        &[],
-        Empty,
-    );
+    check("union", &["stg_loans stg_rates", "dim_applicants"], &[], Empty);
 }
 
 #[test]
 fn intersection() {
-    check(
-        "intersection",
-        &["tag:finance,resource_type:model"],
-        &[],
-        Eager,
-    );
+    check("intersection", &["tag:finance,resource_type:model"], &[], Eager);
 }
 
 #[test]
 fn intersection_with_graph_operator() {
-    check(
-        "intersection_graph",
-        &["+loan_summary,tag:staging"],
-        &[],
-        Empty,
-    );
+    check("intersection_graph", &["+loan_summary,tag:staging"], &[], Empty);
 }
 
 #[test]
@@ -433,12 +373,7 @@ fn intersection_three_way() {
 #[test]
 fn intersection_eager_keeps_shared_tests() {
     // Both parts select fct_loans and (eagerly) its tests.
-    check(
-        "intersection_eager_tests",
-        &["fct_loans,tag:nightly"],
-        &[],
-        Eager,
-    );
+    check("intersection_eager_tests", &["fct_loans,tag:nightly"], &[], Eager);
 }
 
 #[test]
@@ -453,12 +388,7 @@ fn exclude_from_default() {
 
 #[test]
 fn exclude_tests() {
-    check(
-        "exclude_tests",
-        &["+loan_summary"],
-        &["resource_type:test"],
-        Eager,
-    );
+    check("exclude_tests", &["+loan_summary"], &["resource_type:test"], Eager);
 }
 
 #[test]
@@ -501,12 +431,7 @@ fn indirect_cautious_with_parents() {
 #[test]
 fn indirect_cautious_across_union() {
     // Each criterion alone holds one parent of the relationships test.
-    check(
-        "indirect_cautious_union",
-        &["fct_loans dim_applicants"],
-        &[],
-        Cautious,
-    );
+    check("indirect_cautious_union", &["fct_loans dim_applicants"], &[], Cautious);
 }
 
 #[test]
@@ -525,22 +450,12 @@ fn indirect_buildable_across_union() {
 fn indirect_buildable_source_parent() {
     // Sources always count as buildable parents: the relationships test to
     // the raw.applicants source is added, unlike in cautious mode.
-    check(
-        "indirect_buildable_source",
-        &["stg_applicants"],
-        &[],
-        Buildable,
-    );
+    check("indirect_buildable_source", &["stg_applicants"], &[], Buildable);
 }
 
 #[test]
 fn indirect_cautious_source_parent() {
-    check(
-        "indirect_cautious_source",
-        &["stg_applicants"],
-        &[],
-        Cautious,
-    );
+    check("indirect_cautious_source", &["stg_applicants"], &[], Cautious);
 }
 
 #[test]
@@ -556,12 +471,7 @@ fn indirect_empty_keeps_explicit_tests() {
 #[test]
 fn indirect_eager_then_excluded_parent() {
     // The relationships test is excluded with dim_applicants (eager exclude).
-    check(
-        "indirect_excluded_parent",
-        &["marts"],
-        &["dim_applicants"],
-        Cautious,
-    );
+    check("indirect_excluded_parent", &["marts"], &["dim_applicants"], Cautious);
 }
 
 // --- warnings and errors -------------------------------------------------
@@ -593,12 +503,7 @@ fn result_not_supported() {
 
 #[test]
 fn source_status_not_supported() {
-    check(
-        "source_status_unsupported",
-        &["source_status:fresher+"],
-        &[],
-        Eager,
-    );
+    check("source_status_unsupported", &["source_status:fresher+"], &[], Eager);
 }
 
 #[test]
@@ -613,32 +518,17 @@ fn empty_value() {
 
 #[test]
 fn empty_intersection_part() {
-    check(
-        "empty_intersection_part",
-        &["stg_loans,,stg_rates"],
-        &[],
-        Eager,
-    );
+    check("empty_intersection_part", &["stg_loans,,stg_rates"], &[], Eager);
 }
 
 #[test]
 fn depth_overflow() {
-    check(
-        "depth_overflow",
-        &["99999999999999999999999+stg_loans"],
-        &[],
-        Eager,
-    );
+    check("depth_overflow", &["99999999999999999999999+stg_loans"], &[], Eager);
 }
 
 #[test]
 fn error_in_exclude() {
-    check(
-        "error_in_exclude",
-        &["stg_loans"],
-        &["state:modified"],
-        Eager,
-    );
+    check("error_in_exclude", &["stg_loans"], &["state:modified"], Eager);
 }
 
 #[test]
@@ -662,10 +552,6 @@ fn glob_semantics() {
         ("ü*", "über", true),
     ];
     for (pattern, text, want) in cases {
-        assert_eq!(
-            Glob::new(pattern).is_match(text),
-            want,
-            "{pattern} ~ {text}"
-        );
+        assert_eq!(Glob::new(pattern).is_match(text), want, "{pattern} ~ {text}");
     }
 }

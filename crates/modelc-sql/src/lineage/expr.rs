@@ -5,9 +5,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AccessExpr, Expr, Function, FunctionArg, FunctionArguments, Ident, NamedWindowDefinition,
-    NamedWindowExpr, ObjectName, ObjectNamePart, OneOrManyWithParens, Query, Visit, Visitor,
-    WindowType,
+    AccessExpr, Expr, Function, FunctionArg, FunctionArguments, Ident, NamedWindowDefinition, NamedWindowExpr,
+    ObjectName, ObjectNamePart, OneOrManyWithParens, Query, Visit, Visitor, WindowType,
 };
 
 use super::query::Analyzer;
@@ -73,9 +72,7 @@ pub(super) fn unnest_parens(mut e: &Expr) -> &Expr {
 pub(super) fn output_name(e: &Expr) -> String {
     match unnest_parens(e) {
         Expr::Identifier(ident) => ident.value.clone(),
-        Expr::CompoundIdentifier(parts) => parts
-            .last()
-            .map_or_else(|| e.to_string(), |p| p.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map_or_else(|| e.to_string(), |p| p.value.clone()),
         other => other.to_string(),
     }
 }
@@ -166,9 +163,9 @@ pub(super) const AGGREGATES: &[&str] = &[
 
 pub(super) fn is_aggregate(name: &ObjectName) -> bool {
     match name.0.last() {
-        Some(ObjectNamePart::Identifier(ident)) => AGGREGATES
-            .binary_search_by(|k| cmp_lowercase(k, &ident.value))
-            .is_ok(),
+        Some(ObjectNamePart::Identifier(ident)) => {
+            AGGREGATES.binary_search_by(|k| cmp_lowercase(k, &ident.value)).is_ok()
+        }
         _ => false,
     }
 }
@@ -223,8 +220,7 @@ impl Scan<'_, '_> {
         }
         if let [ObjectNamePart::Identifier(ident)] = f.name.0.as_slice() {
             if ident.value.eq_ignore_ascii_case("columns") {
-                self.lin
-                    .add_reason("DuckDB COLUMNS(...) expressions are not expanded");
+                self.lin.add_reason("DuckDB COLUMNS(...) expressions are not expanded");
             }
         }
         if let FunctionArguments::List(list) = &f.args {
@@ -242,9 +238,8 @@ impl Scan<'_, '_> {
         let windows = self.cx.windows;
         let mut name = name;
         for _ in 0..windows.len() {
-            let Some(NamedWindowDefinition(_, def)) = windows
-                .iter()
-                .find(|w| w.0.value.eq_ignore_ascii_case(&name.value))
+            let Some(NamedWindowDefinition(_, def)) =
+                windows.iter().find(|w| w.0.value.eq_ignore_ascii_case(&name.value))
             else {
                 return;
             };
@@ -314,9 +309,7 @@ impl Visitor for Scan<'_, '_> {
                 let lin = resolve(std::slice::from_ref(ident), self.cx);
                 self.read(lin);
             }
-            Expr::CompoundIdentifier(parts)
-                if !parts.first().is_some_and(|p| self.is_lambda_param(p)) =>
-            {
+            Expr::CompoundIdentifier(parts) if !parts.first().is_some_and(|p| self.is_lambda_param(p)) => {
                 let lin = resolve(parts, self.cx);
                 self.read(lin);
             }
@@ -362,9 +355,7 @@ impl Visitor for Scan<'_, '_> {
 
 impl Scan<'_, '_> {
     pub(super) fn is_lambda_param(&self, ident: &Ident) -> bool {
-        self.lambda
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(&ident.value))
+        self.lambda.iter().any(|p| p.eq_ignore_ascii_case(&ident.value))
     }
 }
 

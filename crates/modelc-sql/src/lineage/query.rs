@@ -4,16 +4,15 @@
 use std::rc::Rc;
 
 use sqlparser::ast::{
-    ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, Ident, JoinConstraint, JoinOperator,
-    NamedWindowDefinition, ObjectName, ObjectNamePart, Query, RenameSelectItem, Select,
-    SelectFlavor, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetQuantifier, TableAlias,
-    TableFactor, TableWithJoins, Values, WildcardAdditionalOptions,
+    ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, Ident, JoinConstraint, JoinOperator, NamedWindowDefinition,
+    ObjectName, ObjectNamePart, Query, RenameSelectItem, Select, SelectFlavor, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, SetQuantifier, TableAlias, TableFactor, TableWithJoins, Values,
+    WildcardAdditionalOptions,
 };
 
 use super::expr::output_name;
 use super::scope::{
-    add_using, function_source, opaque, rename, using_lin, with_alias, Cx, Lookup, Scope, Source,
-    SourceKind, Using,
+    add_using, function_source, opaque, rename, using_lin, with_alias, Cx, Lookup, Scope, Source, SourceKind, Using,
 };
 use super::value::{combine, push_col, Col, Lin, Name, Unknown};
 use super::Transform;
@@ -58,9 +57,7 @@ impl Analyzer<'_> {
                             cte.alias
                                 .columns
                                 .iter()
-                                .map(|c| {
-                                    Col::new(c.name.value.clone(), Lin::new(Transform::Literal))
-                                })
+                                .map(|c| Col::new(c.name.value.clone(), Lin::new(Transform::Literal)))
                                 .collect(),
                         )
                     };
@@ -94,9 +91,7 @@ impl Analyzer<'_> {
                 let right = self.set_expr(right, outer);
                 let by_name = matches!(
                     set_quantifier,
-                    SetQuantifier::ByName
-                        | SetQuantifier::AllByName
-                        | SetQuantifier::DistinctByName
+                    SetQuantifier::ByName | SetQuantifier::AllByName | SetQuantifier::DistinctByName
                 );
                 combine(left, right, by_name)
             }
@@ -230,11 +225,7 @@ impl Analyzer<'_> {
                             push_col(&mut cols, col);
                             continue;
                         }
-                        match scope
-                            .using
-                            .iter()
-                            .find(|u| u.column.eq_ignore_ascii_case(&col.name))
-                        {
+                        match scope.using.iter().find(|u| u.column.eq_ignore_ascii_case(&col.name)) {
                             // Shown once, at its first relation, fed by all.
                             Some(u) if u.members.first() == Some(&i) => {
                                 let lin = using_lin(scope, u);
@@ -247,12 +238,7 @@ impl Analyzer<'_> {
                 }
             }
             Some(name) => {
-                let parts: Vec<Ident> = name
-                    .0
-                    .iter()
-                    .filter_map(ObjectNamePart::as_ident)
-                    .cloned()
-                    .collect();
+                let parts: Vec<Ident> = name.0.iter().filter_map(ObjectNamePart::as_ident).cloned().collect();
                 match scope.sources.iter().find(|s| s.qualified_by(&parts)) {
                     Some(source) => {
                         for col in source.columns() {
@@ -412,19 +398,13 @@ impl Analyzer<'_> {
                         let mut lin = Lin::new(Transform::Direct);
                         lin.add_reason(&format!("read from {what}"));
                         let unknown = Unknown::Opaque { what, lin };
-                        sources.push(with_alias(
-                            SourceKind::Unknown(unknown),
-                            None,
-                            alias.as_ref(),
-                        ));
+                        sources.push(with_alias(SourceKind::Unknown(unknown), None, alias.as_ref()));
                         return;
                     }
                 }
                 self.table_source(rel, alias.as_ref())
             }
-            TableFactor::Derived {
-                subquery, alias, ..
-            } => {
+            TableFactor::Derived { subquery, alias, .. } => {
                 let scope = Scope {
                     sources: sources.as_slice(),
                     using: using.as_slice(),
@@ -433,33 +413,22 @@ impl Analyzer<'_> {
                 let cols = self.query(subquery, Some(&scope));
                 with_alias(SourceKind::Derived(cols.into()), None, alias.as_ref())
             }
-            TableFactor::Function {
-                name, args, alias, ..
-            } => {
+            TableFactor::Function { name, args, alias, .. } => {
                 let lin = self.args_lin(args, sources, using, outer);
                 function_source(name, lin, alias.as_ref())
             }
             TableFactor::TableFunction { expr, alias } => {
                 let lin = self.lateral_expr(expr, sources, using, outer);
-                opaque(
-                    "table_function",
-                    "a table function".to_owned(),
-                    lin,
-                    alias.as_ref(),
-                )
+                opaque("table_function", "a table function".to_owned(), lin, alias.as_ref())
             }
-            TableFactor::UNNEST {
-                alias, array_exprs, ..
-            } => {
+            TableFactor::UNNEST { alias, array_exprs, .. } => {
                 let mut lin = Lin::new(Transform::Literal);
                 for e in array_exprs {
                     lin.merge(self.lateral_expr(e, sources, using, outer));
                 }
                 opaque("unnest", "unnest".to_owned(), lin, alias.as_ref())
             }
-            TableFactor::NestedJoin {
-                table_with_joins, ..
-            } => {
+            TableFactor::NestedJoin { table_with_joins, .. } => {
                 self.table_with_joins(table_with_joins, sources, using, outer);
                 return;
             }
@@ -487,12 +456,7 @@ impl Analyzer<'_> {
     /// A real relation or a CTE reference.
     pub(super) fn table_source(&mut self, rel: RelationName, alias: Option<&TableAlias>) -> Source {
         if let [name] = rel.parts.as_slice() {
-            if let Some((_, cte)) = self
-                .ctes
-                .iter()
-                .rev()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
+            if let Some((_, cte)) = self.ctes.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 let kind = match cte {
                     Cte::Cols(cols) => SourceKind::Derived(Rc::clone(cols)),
                     Cte::Recursive => SourceKind::Unknown(Unknown::Recursive(name.clone())),

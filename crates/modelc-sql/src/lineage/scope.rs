@@ -49,27 +49,20 @@ pub(super) enum Lookup {
 
 impl Source {
     pub(super) fn qualified_by(&self, qualifier: &[Ident]) -> bool {
-        self.qualifier.as_ref().is_some_and(|q| {
-            crate::name::suffix_matches(&q.parts, qualifier.iter().map(|i| i.value.as_str()))
-        })
+        self.qualifier
+            .as_ref()
+            .is_some_and(|q| crate::name::suffix_matches(&q.parts, qualifier.iter().map(|i| i.value.as_str())))
     }
 
     pub(super) fn lookup(&self, name: &str) -> Lookup {
         match &self.kind {
-            SourceKind::Table {
-                rel,
-                columns,
-                renamed,
-            } => columns
+            SourceKind::Table { rel, columns, renamed } => columns
                 .iter()
                 .enumerate()
                 .find(|(i, c)| renamed.get(*i).unwrap_or(c).eq_ignore_ascii_case(name))
                 .map_or(Lookup::Missing, |(_, c)| Lookup::Found(Lin::direct(rel, c))),
             SourceKind::Derived(cols) => {
-                if let Some(col) = cols
-                    .iter()
-                    .find(|c| !c.is_star() && c.name.eq_ignore_ascii_case(name))
-                {
+                if let Some(col) = cols.iter().find(|c| !c.is_star() && c.name.eq_ignore_ascii_case(name)) {
                     return Lookup::Found(col.lin.clone());
                 }
                 let mut unknowns = cols.iter().flat_map(|c| &c.star);
@@ -89,11 +82,7 @@ impl Source {
     /// Its columns for `*`, in order.
     pub(super) fn columns(&self) -> Vec<Col> {
         match &self.kind {
-            SourceKind::Table {
-                rel,
-                columns,
-                renamed,
-            } => columns
+            SourceKind::Table { rel, columns, renamed } => columns
                 .iter()
                 .enumerate()
                 .map(|(i, c)| Col::new(Rc::clone(renamed.get(i).unwrap_or(c)), Lin::direct(rel, c)))
@@ -167,11 +156,7 @@ pub(super) fn opaque(name: &str, what: String, mut lin: Lin, alias: Option<&Tabl
 
 /// A source named by its alias if any (else `default`), with columns renamed
 /// by an alias column list.
-pub(super) fn with_alias(
-    kind: SourceKind,
-    default: Option<Rc<RelationName>>,
-    alias: Option<&TableAlias>,
-) -> Source {
+pub(super) fn with_alias(kind: SourceKind, default: Option<Rc<RelationName>>, alias: Option<&TableAlias>) -> Source {
     let Some(alias) = alias else {
         return Source {
             qualifier: default,
@@ -186,11 +171,7 @@ pub(super) fn with_alias(
             SourceKind::Table { rel, columns, .. } => SourceKind::Table {
                 rel,
                 columns,
-                renamed: alias
-                    .columns
-                    .iter()
-                    .map(|c| c.name.value.as_str().into())
-                    .collect(),
+                renamed: alias.columns.iter().map(|c| c.name.value.as_str().into()).collect(),
             },
             SourceKind::Derived(cols) => {
                 let mut cols = cols.to_vec();
@@ -228,11 +209,7 @@ pub(super) fn with_alias(
 /// Renames columns positionally by an alias column list (`x(a, b)`). Only
 /// columns before any `*` placeholder can be renamed.
 pub(super) fn rename(cols: &mut [Col], alias: &TableAlias) {
-    for (col, new) in cols
-        .iter_mut()
-        .take_while(|c| !c.is_star())
-        .zip(&alias.columns)
-    {
+    for (col, new) in cols.iter_mut().take_while(|c| !c.is_star()).zip(&alias.columns) {
         col.name = new.name.value.as_str().into();
     }
 }
@@ -248,9 +225,10 @@ pub(super) fn add_using(
 ) {
     let (right_members, right_ambiguous) = candidates(sources, right, column);
     // An earlier USING on the same column already merged the left side.
-    if let Some(existing) = using.iter_mut().find(|u| {
-        u.column.eq_ignore_ascii_case(column) && u.members.iter().all(|m| left.contains(m))
-    }) {
+    if let Some(existing) = using
+        .iter_mut()
+        .find(|u| u.column.eq_ignore_ascii_case(column) && u.members.iter().all(|m| left.contains(m)))
+    {
         existing.members.extend(right_members);
         existing.ambiguous |= right_ambiguous;
         return;
@@ -266,11 +244,7 @@ pub(super) fn add_using(
 
 /// The items in `range` that have `column`: the one known to have it, else
 /// the one that may have it; several means ambiguous (all are returned).
-pub(super) fn candidates(
-    sources: &[Source],
-    range: std::ops::Range<usize>,
-    column: &str,
-) -> (Vec<usize>, bool) {
+pub(super) fn candidates(sources: &[Source], range: std::ops::Range<usize>, column: &str) -> (Vec<usize>, bool) {
     let mut found = Vec::new();
     let mut maybe = Vec::new();
     for i in range {
@@ -288,9 +262,7 @@ pub(super) fn candidates(
 pub(super) fn using_lin(scope: &Scope<'_>, using: &Using) -> Lin {
     let mut lin = Lin::new(Transform::Direct);
     for &m in &using.members {
-        if let Some(Lookup::Found(l) | Lookup::Maybe(l)) =
-            scope.sources.get(m).map(|s| s.lookup(&using.column))
-        {
+        if let Some(Lookup::Found(l) | Lookup::Maybe(l)) = scope.sources.get(m).map(|s| s.lookup(&using.column)) {
             lin.merge(l);
         }
     }
@@ -320,10 +292,9 @@ pub(super) fn resolve(parts: &[Ident], cx: Cx<'_>) -> Lin {
                     let column = &parts[k].value;
                     let found = match source.lookup(column) {
                         Lookup::Found(l) | Lookup::Maybe(l) => l,
-                        Lookup::Missing => Lin::unresolved(format!(
-                            "column {column} not found in {}",
-                            source.describe()
-                        )),
+                        Lookup::Missing => {
+                            Lin::unresolved(format!("column {column} not found in {}", source.describe()))
+                        }
                     };
                     lin = Some((found, k + 1 < n));
                     break 'levels;
@@ -343,11 +314,7 @@ pub(super) fn unqualified(name: &str, cx: Cx<'_>) -> Lin {
     let mut scope = Some(cx.scope);
     let mut innermost = true;
     while let Some(sc) = scope {
-        if let Some(u) = sc
-            .using
-            .iter()
-            .find(|u| u.column.eq_ignore_ascii_case(name))
-        {
+        if let Some(u) = sc.using.iter().find(|u| u.column.eq_ignore_ascii_case(name)) {
             return using_lin(sc, u);
         }
         let mut found = Vec::new();
@@ -360,10 +327,7 @@ pub(super) fn unqualified(name: &str, cx: Cx<'_>) -> Lin {
             }
         }
         if found.len() > 1 {
-            return Lin::unresolved(format!(
-                "column {name} is ambiguous: {}",
-                describe_sources(&found)
-            ));
+            return Lin::unresolved(format!("column {name} is ambiguous: {}", describe_sources(&found)));
         }
         if let Some((_, lin)) = found.pop() {
             return lin;

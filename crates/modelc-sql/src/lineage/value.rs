@@ -154,11 +154,7 @@ impl Col {
     }
 
     pub(super) fn finish(self) -> OutputColumn {
-        let Col {
-            name,
-            mut lin,
-            star,
-        } = self;
+        let Col { name, mut lin, star } = self;
         lin.sources.sort_unstable();
         lin.sources.dedup();
         if !star.is_empty() {
@@ -198,10 +194,7 @@ pub(super) fn push_col(cols: &mut Vec<Col>, col: Col) {
 }
 
 pub(super) fn describe_all<'a>(unknowns: impl Iterator<Item = &'a Unknown>) -> String {
-    unknowns
-        .map(Unknown::describe)
-        .collect::<Vec<_>>()
-        .join(", ")
+    unknowns.map(Unknown::describe).collect::<Vec<_>>().join(", ")
 }
 
 /// Combines the columns of two set-operation branches: positionally, or by
@@ -233,10 +226,7 @@ pub(super) fn combine(mut left: Vec<Col>, right: Vec<Col>, by_name: bool) -> Vec
     }
     if by_name {
         for col in right {
-            match left
-                .iter_mut()
-                .find(|c| c.name.eq_ignore_ascii_case(&col.name))
-            {
+            match left.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&col.name)) {
                 Some(l) => l.lin.merge(col.lin),
                 None => left.push(col),
             }
