@@ -293,16 +293,20 @@ pub fn parse_property_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) 
         ("snapshots", &mut out.snapshots),
         ("analyses", &mut out.analyses),
     ] {
-        let from = ctx.lines.find_key(key, 1).0;
+        // Entries are in file order: each search resumes after the previous entry
+        // (from the list's start it would be quadratic in the number of entries).
+        let mut from = ctx.lines.find_key(key, 1).0;
         for entry in entries(&mut ctx, &doc, key) {
             if let Some(p) = node_patch(&mut ctx, entry, key, from) {
+                from = p.line + 1;
                 list.push(p);
             }
         }
     }
-    let from = ctx.lines.find_key("sources", 1).0;
+    let mut from = ctx.lines.find_key("sources", 1).0;
     for entry in entries(&mut ctx, &doc, "sources") {
         if let Some(s) = source_patch(&mut ctx, entry, from) {
+            from = s.line + 1;
             out.sources.push(s);
         }
     }
@@ -376,10 +380,12 @@ fn columns(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<ColumnPatch> {
     let Some(Yaml::Sequence(cols)) = entry.get("columns") else {
         return out;
     };
+    let mut from = from;
     for col in cols {
         let Some((name, line)) = entry_name(ctx, col, "columns", from) else {
             continue;
         };
+        from = line + 1;
         ctx.check_keys(col, COLUMN_KEYS, &format!("column '{name}'"), line);
         let meta = col
             .get("meta")
@@ -478,10 +484,12 @@ fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePa
     let config = entry_config(ctx, entry, line, &[]);
     let mut tables = Vec::new();
     if let Some(Yaml::Sequence(items)) = entry.get("tables") {
+        let mut from = line;
         for t in items {
-            let Some((tname, tline)) = entry_name(ctx, t, "tables", line) else {
+            let Some((tname, tline)) = entry_name(ctx, t, "tables", from) else {
                 continue;
             };
+            from = tline + 1;
             ctx.check_keys(t, TABLE_KEYS, &format!("source table '{name}.{tname}'"), tline);
             let tconfig = entry_config(ctx, t, tline, &[]);
             tables.push(SourceTablePatch {
