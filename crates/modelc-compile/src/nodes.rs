@@ -560,6 +560,9 @@ fn test_names(test: &str, label: &str, args: &JsonMap) -> (String, String) {
 fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        // dbt formats arguments with Python's str(): True / False.
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
         other => other.to_string(),
     }
 }

@@ -55,7 +55,12 @@ pub struct LineageGraph {
 
 fn layer(rt: ResourceType, path: &str) -> String {
     match rt {
-        ResourceType::Model => path.split('/').nth(1).filter(|p| !p.ends_with(".sql")).unwrap_or("models").to_string(),
+        ResourceType::Model => path
+            .split('/')
+            .nth(1)
+            .filter(|p| !p.ends_with(".sql"))
+            .unwrap_or("models")
+            .to_string(),
         other => other.as_str().to_string(),
     }
 }
@@ -88,14 +93,18 @@ pub fn lineage_graph(project: &Project, ids: Option<&BTreeSet<String>>) -> Linea
                             .sources
                             .iter()
                             .map(|s| {
-                                let quoted: Vec<String> = s.relation.parts.iter().map(|p| modelc_core::quote_ident(p)).collect();
-                                let rel = by_relation.get(&quoted.join(".").to_lowercase()).cloned().unwrap_or_else(|| {
-                                    // Ephemeral CTEs are named after their model.
-                                    match s.relation.table().strip_prefix("__dbt__cte__") {
-                                        Some(name) => format!("model.{}.{name}", project.name),
-                                        None => s.relation.to_string(),
-                                    }
-                                });
+                                let quoted: Vec<String> =
+                                    s.relation.parts.iter().map(|p| modelc_core::quote_ident(p)).collect();
+                                let rel = by_relation
+                                    .get(&quoted.join(".").to_lowercase())
+                                    .cloned()
+                                    .unwrap_or_else(|| {
+                                        // Ephemeral CTEs are named after their model.
+                                        match s.relation.table().strip_prefix("__dbt__cte__") {
+                                            Some(name) => format!("model.{}.{name}", project.name),
+                                            None => s.relation.to_string(),
+                                        }
+                                    });
                                 format!("{rel}.{}", s.column)
                             })
                             .collect(),
@@ -152,7 +161,9 @@ impl LineageGraph {
 
     /// Graphviz DOT, coloured by resource type.
     pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph lineage {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n");
+        let mut out = String::from(
+            "digraph lineage {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n",
+        );
         for n in &self.nodes {
             let color = match n.resource_type.as_str() {
                 "source" => "#d9f2d9",
@@ -161,7 +172,12 @@ impl LineageGraph {
                 "test" => "#f5d0d0",
                 _ => "#d0e2f5",
             };
-            let _ = writeln!(out, "  {} [label=\"{}\", fillcolor=\"{color}\"];", short(&n.id), n.name.replace('"', "\\\""));
+            let _ = writeln!(
+                out,
+                "  {} [label=\"{}\", fillcolor=\"{color}\"];",
+                short(&n.id),
+                n.name.replace('"', "\\\"")
+            );
         }
         for (a, b) in &self.edges {
             let _ = writeln!(out, "  {} -> {};", short(a), short(b));
@@ -179,7 +195,13 @@ impl LineageGraph {
                 "test" => ("{{", "}}"),
                 _ => ("[", "]"),
             };
-            let _ = writeln!(out, "  {}{open}\"{}\"{close}:::{}", short(&n.id), n.name.replace('"', "#quot;"), n.resource_type);
+            let _ = writeln!(
+                out,
+                "  {}{open}\"{}\"{close}:::{}",
+                short(&n.id),
+                n.name.replace('"', "#quot;"),
+                n.resource_type
+            );
         }
         for (a, b) in &self.edges {
             let _ = writeln!(out, "  {} --> {}", short(a), short(b));

@@ -9,14 +9,20 @@ use modelc_compile::{compile, CompileOptions, Project};
 
 fn example() -> Project {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    compile(&root, &CompileOptions::default()).project.expect("example compiles")
+    compile(&root, &CompileOptions::default())
+        .project
+        .expect("example compiles")
 }
 
 #[test]
 fn column_lineage_of_finance_marts() {
     let p = example();
     let g = modelc_docs::lineage_graph(&p, None);
-    for n in g.nodes.iter().filter(|n| n.resource_type == "model" && n.path.starts_with("models/marts/finance/")) {
+    for n in g
+        .nodes
+        .iter()
+        .filter(|n| n.resource_type == "model" && n.path.starts_with("models/marts/finance/"))
+    {
         let text: Vec<String> = n
             .columns
             .iter()
@@ -37,7 +43,11 @@ fn exports_of_a_selection() {
     let p = example();
     let sel = p
         .dag
-        .select(&["+fact_loan_performance".to_string()], &[], modelc_graph::IndirectSelection::Empty)
+        .select(
+            &["+fact_loan_performance".to_string()],
+            &[],
+            modelc_graph::IndirectSelection::Empty,
+        )
         .expect("select");
     let ids: BTreeSet<String> = sel.ids;
     let g = modelc_docs::lineage_graph(&p, Some(&ids));
@@ -46,5 +56,13 @@ fn exports_of_a_selection() {
     let json: serde_json::Value = serde_json::from_str(&g.to_json()).expect("json");
     let edges = json["edges"].as_array().expect("edges").len();
     assert_eq!(edges, g.edges.len());
-    insta::assert_json_snapshot!("json_nodes", json["nodes"].as_array().expect("nodes").iter().map(|n| n["id"].clone()).collect::<Vec<_>>());
+    insta::assert_json_snapshot!(
+        "json_nodes",
+        json["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["id"].clone())
+            .collect::<Vec<_>>()
+    );
 }

@@ -1,1 +1,17 @@
-//! placeholder
+//! Execution on a database: materializations (view, table, incremental, ephemeral),
+//! seeds, data tests, SCD2 snapshots, and the parallel runner.
+//!
+//! The [`Adapter`] trait is the database boundary; [`DuckDb`] implements it.
+
+mod adapter;
+mod incremental;
+mod materialize;
+mod results;
+mod runner;
+mod snapshot;
+mod test;
+
+pub use adapter::{Adapter, Connection, DbError, DbResult, DuckDb};
+pub use materialize::{columns, existing, literal, run_node, ExecSettings, Outcome, RelKind, Status};
+pub use results::{write_run_results, NodeResult};
+pub use runner::{run, Reporter, RunRequest};

@@ -863,12 +863,14 @@ impl Dag {
                     "singular" => (false, true),
                     "data" => (true, true),
                     "unit" => (false, false),
-                    _ => return Err(err(
-                        raw,
-                        format!(
+                    _ => {
+                        return Err(err(
+                            raw,
+                            format!(
                             "invalid test type '{value}': expected \"generic\", \"singular\", \"unit\", or \"data\""
                         ),
-                    )),
+                        ))
+                    }
                 };
                 Box::new(move |n: &DagNode| {
                     n.resource_type == ResourceKind::Test

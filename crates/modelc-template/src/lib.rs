@@ -147,6 +147,9 @@ impl Jinja {
         let mut diags = Vec::new();
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        // dbt never escapes; minijinja would JSON-escape templates named `*.yml`
+        // (generic tests are named after their YAML file).
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         let shared = Arc::new(ctx);
         objects::register_globals(&mut env, &shared);

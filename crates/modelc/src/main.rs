@@ -1,1 +1,384 @@
-fn main() {}
+//! The `modelc` command: a thin layer over the library crates that maps results to
+//! exit codes: 0 success, 1 a node failed, 2 usage or project errors (nothing ran).
+
+mod cli;
+mod progress;
+mod report;
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use modelc_compile::{artifacts, compile, CompileOptions, Project};
+use modelc_core::{JsonMap, ResourceType};
+use modelc_exec::{Adapter, DuckDb, ExecSettings, RunRequest, Status};
+use modelc_graph::IndirectSelection;
+
+use cli::{Cli, Command, Common, DocsArgs, DocsFormat, Indirect, LsArgs, LsOutput, RunArgs};
+
+/// Exit code: a node failed.
+const FAILED: u8 = 1;
+/// Exit code: usage or project error; nothing was executed.
+const INVALID: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile(c) => cmd_compile(&c),
+        Command::Ls(a) => cmd_ls(&a),
+        Command::Debug(c) => cmd_debug(&c),
+        Command::Docs(a) => cmd_docs(&a),
+        Command::Run(a) => execute(&a, Verb::Run),
+        Command::Seed(a) => execute(&a, Verb::Seed),
+        Command::Snapshot(a) => execute(&a, Verb::Snapshot),
+        Command::Test(a) => execute(&a, Verb::Test),
+        Command::Build(a) => execute(&a, Verb::Build),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => ExitCode::from(code),
+    }
+}
+
+/// Prints an error line and returns the "invalid" exit code.
+fn invalid(msg: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {msg}");
+    INVALID
+}
+
+fn parse_vars(vars: Option<&str>) -> Result<JsonMap, u8> {
+    let Some(text) = vars else { return Ok(JsonMap::new()) };
+    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        Ok(v) if v.is_mapping() => Ok(modelc_project::yaml::to_json_map(&v)),
+        Ok(_) => Err(invalid(format!(
+            "--vars must be a YAML mapping like '{{key: value}}', got '{text}'"
+        ))),
+        Err(e) => Err(invalid(format!("--vars is not valid YAML: {e}"))),
+    }
+}
+
+/// Compiles the project, printing diagnostics; errors stop here with exit code 2.
+fn load(common: &Common, full_refresh: bool) -> Result<Project, u8> {
+    let opts = CompileOptions {
+        vars: parse_vars(common.vars.as_deref())?,
+        target: common.target.clone(),
+        profiles_dir: common.profiles_dir.clone(),
+        db_path: common.db.clone(),
+        threads: common.threads,
+        target_path: common.target_path.clone(),
+        full_refresh,
+    };
+    let compiled = compile(&common.project_dir, &opts);
+    let root = common
+        .project_dir
+        .canonicalize()
+        .unwrap_or_else(|_| common.project_dir.clone());
+    report::print_all(&compiled.diagnostics, &root);
+    compiled.project.ok_or(INVALID)
+}
+
+fn indirect(i: Indirect) -> IndirectSelection {
+    match i {
+        Indirect::Eager => IndirectSelection::Eager,
+        Indirect::Cautious => IndirectSelection::Cautious,
+        Indirect::Buildable => IndirectSelection::Buildable,
+        Indirect::Empty => IndirectSelection::Empty,
+    }
+}
+
+/// The selected node ids (sources removed), of the given resource types.
+fn select(project: &Project, common: &Common, types: &[ResourceType]) -> Result<BTreeSet<String>, u8> {
+    let selection = project
+        .dag
+        .select(&common.select, &common.exclude, indirect(common.indirect_selection))
+        .map_err(invalid)?;
+    for w in &selection.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(selection
+        .ids
+        .into_iter()
+        .filter(|id| project.nodes.get(id).is_some_and(|n| types.contains(&n.resource_type)))
+        .collect())
+}
+
+fn write_artifacts(project: &Project) -> Result<(), u8> {
+    artifacts::write(project, &invocation_id()).map_err(|e| {
+        invalid(format!(
+            "cannot write artifacts under {}: {e}",
+            project.target_dir.display()
+        ))
+    })
+}
+
+fn invocation_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:032x}", nanos ^ u128::from(std::process::id()) << 64)
+}
+
+fn cmd_compile(common: &Common) -> Result<(), u8> {
+    let project = load(common, false)?;
+    write_artifacts(&project)?;
+    if common.select.is_empty() {
+        let n = project.nodes.values().filter(|n| n.compiled_code.is_some()).count();
+        eprintln!(
+            "Compiled {n} nodes into {}.",
+            project.target_dir.join("compiled").display()
+        );
+        return Ok(());
+    }
+    let ids = select(
+        &project,
+        common,
+        &[
+            ResourceType::Model,
+            ResourceType::Snapshot,
+            ResourceType::Test,
+            ResourceType::Analysis,
+        ],
+    )?;
+    let many = ids.len() > 1;
+    for id in &ids {
+        if let Some(sql) = project.nodes.get(id).and_then(|n| n.compiled_code.as_ref()) {
+            if many {
+                println!("-- {id}");
+            }
+            println!("{}", sql.trim_end());
+        }
+    }
+    Ok(())
+}
+
+fn cmd_ls(args: &LsArgs) -> Result<(), u8> {
+    let project = load(&args.common, false)?;
+    let all = [
+        ResourceType::Model,
+        ResourceType::Seed,
+        ResourceType::Snapshot,
+        ResourceType::Test,
+        ResourceType::Analysis,
+        ResourceType::Source,
+    ];
+    let mut types: Vec<ResourceType> = Vec::new();
+    for t in &args.resource_types {
+        types.push(t.parse().map_err(invalid)?);
+    }
+    if types.is_empty() {
+        types = all.to_vec();
+    }
+    let selection = project
+        .dag
+        .select(
+            &args.common.select,
+            &args.common.exclude,
+            indirect(args.common.indirect_selection),
+        )
+        .map_err(invalid)?;
+    for w in &selection.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for id in &selection.ids {
+        if let Some(n) = project.nodes.get(id) {
+            if types.contains(&n.resource_type) {
+                rows.push([
+                    n.resource_type.to_string(),
+                    n.materialized(),
+                    n.name.clone(),
+                    n.original_file_path.clone(),
+                ]);
+            }
+        } else if let Some(s) = project.sources.get(id) {
+            if types.contains(&ResourceType::Source) {
+                rows.push([
+                    "source".into(),
+                    "-".into(),
+                    format!("{}.{}", s.source_name, s.name),
+                    s.original_file_path.clone(),
+                ]);
+            }
+        }
+    }
+    let widths: Vec<usize> = (0..3)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        match args.output {
+            LsOutput::Text => println!(
+                "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            ),
+            LsOutput::Name => println!("{}", r[2]),
+            LsOutput::Path => println!("{}", r[3]),
+            LsOutput::Json => println!(
+                "{}",
+                serde_json::json!({"resource_type": r[0], "materialized": r[1], "name": r[2], "original_file_path": r[3]})
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn cmd_docs(args: &DocsArgs) -> Result<(), u8> {
+    let project = load(&args.common, false)?;
+    let ids = if args.common.select.is_empty() && args.common.exclude.is_empty() {
+        None
+    } else {
+        let sel = project
+            .dag
+            .select(
+                &args.common.select,
+                &args.common.exclude,
+                indirect(args.common.indirect_selection),
+            )
+            .map_err(invalid)?;
+        Some(sel.ids)
+    };
+    let graph = modelc_docs::lineage_graph(&project, ids.as_ref());
+    match args.format {
+        Some(DocsFormat::Json) => println!("{}", graph.to_json()),
+        Some(DocsFormat::Dot) => print!("{}", graph.to_dot()),
+        Some(DocsFormat::Mermaid) => print!("{}", graph.to_mermaid()),
+        None => {
+            write_artifacts(&project)?;
+            for (file, text) in [
+                ("lineage.json", graph.to_json()),
+                ("lineage.dot", graph.to_dot()),
+                ("lineage.mmd", graph.to_mermaid()),
+            ] {
+                let path = project.target_dir.join(file);
+                std::fs::write(&path, text).map_err(|e| invalid(format!("cannot write {}: {e}", path.display())))?;
+            }
+            eprintln!(
+                "Wrote the lineage of {} nodes ({} edges) to {}/lineage.{{json,dot,mmd}}.",
+                graph.nodes.len(),
+                graph.edges.len(),
+                project.target_dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn cmd_debug(common: &Common) -> Result<(), u8> {
+    let project = load(common, false)?;
+    println!(
+        "project: {} ({} nodes, {} sources, {} macros)",
+        project.name,
+        project.nodes.len(),
+        project.sources.len(),
+        project.macros.len()
+    );
+    println!(
+        "database: {} (catalog '{}', schema '{}', {} threads)",
+        project.db.path, project.db.database, project.db.schema, project.db.threads
+    );
+    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
+    let conn = adapter.connect().map_err(invalid)?;
+    let version = conn.query("select version()").map_err(invalid)?;
+    println!(
+        "connection: OK, DuckDB {}",
+        version
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Run,
+    Seed,
+    Snapshot,
+    Test,
+    Build,
+}
+
+fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
+    let started = Instant::now();
+    let project = load(&args.common, args.full_refresh)?;
+    let types: &[ResourceType] = match verb {
+        Verb::Run => &[ResourceType::Model],
+        Verb::Seed => &[ResourceType::Seed],
+        Verb::Snapshot => &[ResourceType::Snapshot],
+        Verb::Test => &[ResourceType::Test],
+        Verb::Build => &[
+            ResourceType::Model,
+            ResourceType::Seed,
+            ResourceType::Snapshot,
+            ResourceType::Test,
+        ],
+    };
+    let selected = select(&project, &args.common, types)?;
+    write_artifacts(&project)?;
+    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
+    run_hooks(&adapter, &project.on_run_start, "on-run-start")?;
+    let req = RunRequest {
+        nodes: &project.nodes,
+        dag: &project.dag,
+        selected,
+        tests_gate_children: verb == Verb::Build,
+        threads: project.db.threads,
+        settings: ExecSettings {
+            full_refresh: args.full_refresh,
+            store_failures: args.store_failures,
+            root: project.root.clone(),
+        },
+    };
+    let total = req
+        .selected
+        .iter()
+        .filter(|id| project.nodes.get(*id).is_some_and(|n| !n.is_ephemeral()))
+        .count();
+    let progress = progress::Progress::new(total);
+    let results = modelc_exec::run(&adapter, &req, &progress).map_err(invalid)?;
+    progress.finish();
+    run_hooks(&adapter, &project.on_run_end, "on-run-end")?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh});
+    if let Err(e) = modelc_exec::write_run_results(
+        &project.target_dir.join("run_results.json"),
+        &results,
+        &project.nodes,
+        elapsed,
+        &invocation_id(),
+        args_json,
+    ) {
+        eprintln!("warning: cannot write run_results.json: {e}");
+    }
+    let failures = progress.failures();
+    if !failures.is_empty() {
+        println!();
+        for f in &failures {
+            println!("{f}\n");
+        }
+    }
+    println!("{}", progress::summary(&results, &project.nodes, elapsed));
+    if results.iter().any(|r| matches!(r.status, Status::Error | Status::Fail)) {
+        Err(FAILED)
+    } else {
+        Ok(())
+    }
+}
+
+fn run_hooks(adapter: &DuckDb, hooks: &[String], what: &str) -> Result<(), u8> {
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let conn = adapter.connect().map_err(invalid)?;
+    for h in hooks {
+        conn.batch(h).map_err(|e| invalid(format!("{what} hook failed: {e}")))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! The database boundary: an [`Adapter`] opens [`Connection`]s; DuckDB is the one
+//! implementation. Materializations are written against these traits, so another
+//! engine is one more implementation, not a fork of the runner.
+
+use std::fmt;
+
+use modelc_core::DbConfig;
+
+/// A database error, with the engine's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbError(pub String);
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<duckdb::Error> for DbError {
+    fn from(e: duckdb::Error) -> Self {
+        DbError(e.to_string())
+    }
+}
+
+/// Result of a database call.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// One connection: each runner worker has its own.
+pub trait Connection: Send {
+    /// Runs one or more statements.
+    fn batch(&self, sql: &str) -> DbResult<()>;
+    /// Runs one statement and returns the rows it changed.
+    fn execute(&self, sql: &str) -> DbResult<usize>;
+    /// Runs a query and returns every value as text (NULL as `None`).
+    fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>>;
+    /// Cancels what this connection is running, from another thread.
+    fn interrupt(&self);
+}
+
+/// Opens connections to one database.
+pub trait Adapter: Send + Sync {
+    /// A new connection.
+    fn connect(&self) -> DbResult<Box<dyn Connection>>;
+    /// The engine's name (`duckdb`).
+    fn kind(&self) -> &'static str;
+}
+
+/// Embedded DuckDB.
+pub struct DuckDb {
+    // `duckdb::Connection` is Send but not Sync; new connections are cloned from it.
+    root: std::sync::Mutex<duckdb::Connection>,
+    setup: String,
+}
+
+impl DuckDb {
+    /// Opens (or creates) the database file of `db`, loads its extensions and settings.
+    pub fn open(db: &DbConfig) -> DbResult<DuckDb> {
+        let root = if db.path == ":memory:" {
+            duckdb::Connection::open_in_memory()?
+        } else {
+            if let Some(parent) = std::path::Path::new(&db.path).parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| DbError(format!("cannot create {}: {e}", parent.display())))?;
+            }
+            duckdb::Connection::open(&db.path).map_err(|e| {
+                let msg = e.to_string();
+                if msg.contains("lock") {
+                    DbError(format!("the database {} is in use by another process: {msg}", db.path))
+                } else {
+                    DbError(format!("cannot open the database {}: {msg}", db.path))
+                }
+            })?
+        };
+        let mut setup = String::new();
+        for ext in &db.extensions {
+            setup.push_str(&format!("LOAD {};\n", modelc_core::quote_ident(ext)));
+        }
+        for (k, v) in &db.settings {
+            setup.push_str(&format!("SET {k} = '{}';\n", v.replace('\'', "''")));
+        }
+        if !setup.is_empty() {
+            root.execute_batch(&setup)?;
+        }
+        Ok(DuckDb {
+            root: std::sync::Mutex::new(root),
+            setup,
+        })
+    }
+}
+
+impl Adapter for DuckDb {
+    fn connect(&self) -> DbResult<Box<dyn Connection>> {
+        let conn = self
+            .root
+            .lock()
+            .map_err(|_| DbError("the database handle is poisoned".into()))?
+            .try_clone()?;
+        if !self.setup.is_empty() {
+            conn.execute_batch(&self.setup)?;
+        }
+        let interrupt = conn.interrupt_handle();
+        Ok(Box::new(DuckConn { conn, interrupt }))
+    }
+
+    fn kind(&self) -> &'static str {
+        "duckdb"
+    }
+}
+
+struct DuckConn {
+    conn: duckdb::Connection,
+    interrupt: std::sync::Arc<duckdb::InterruptHandle>,
+}
+
+impl Connection for DuckConn {
+    fn batch(&self, sql: &str) -> DbResult<()> {
+        Ok(self.conn.execute_batch(sql)?)
+    }
+
+    fn execute(&self, sql: &str) -> DbResult<usize> {
+        Ok(self.conn.execute(sql, [])?)
+    }
+
+    fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
+        let wrapped = format!("select columns(*)::varchar from (\n{sql}\n)");
+        let mut stmt = self.conn.prepare(&wrapped)?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let n = row.as_ref().column_count();
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                values.push(row.get::<_, Option<String>>(i)?);
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    fn interrupt(&self) {
+        self.interrupt.interrupt();
+    }
+}

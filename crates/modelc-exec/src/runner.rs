@@ -1,0 +1,177 @@
+//! The parallel runner: N workers, each on its own connection, fed by the graph's
+//! scheduler. A failed node skips its descendants, never its siblings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use modelc_core::{quote_ident, Node, ResourceType};
+use modelc_graph::{Dag, DagNode, Scheduler};
+
+use crate::adapter::{Adapter, DbResult};
+use crate::materialize::{run_node, ExecSettings, Outcome, Status};
+use crate::results::NodeResult;
+
+/// Receives progress as nodes start and finish (called from the coordinating thread).
+pub trait Reporter {
+    /// A node was handed to a worker.
+    fn started(&self, node: &Node, index: usize, total: usize);
+    /// A node finished, failed or was skipped.
+    fn finished(&self, node: &Node, result: &NodeResult, index: usize, total: usize);
+}
+
+/// What to execute.
+pub struct RunRequest<'a> {
+    /// All compiled nodes.
+    pub nodes: &'a BTreeMap<String, Node>,
+    /// The project graph.
+    pub dag: &'a Dag,
+    /// The nodes to execute (others are taken as already built).
+    pub selected: BTreeSet<String>,
+    /// `build` semantics: a failing test skips the children of the node it tests.
+    pub tests_gate_children: bool,
+    /// Worker threads.
+    pub threads: usize,
+    /// Settings passed to materializations.
+    pub settings: ExecSettings,
+}
+
+/// Nodes that execute: selected, and neither sources, analyses nor ephemeral models.
+fn executable(nodes: &BTreeMap<String, Node>, selected: &BTreeSet<String>) -> BTreeSet<String> {
+    selected
+        .iter()
+        .filter(|id| {
+            nodes.get(*id).is_some_and(|n| {
+                !matches!(n.resource_type, ResourceType::Analysis | ResourceType::Source) && !n.is_ephemeral()
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// For `build`: a test gates the children of the nodes it tests (unless that would
+/// create a cycle, as with a `relationships` test pointing at a child).
+fn gated_dag(dag: &Dag, nodes: &BTreeMap<String, Node>) -> Option<Dag> {
+    let mut edges: Vec<(String, String)> = dag.edges().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    for n in nodes.values().filter(|n| n.resource_type == ResourceType::Test) {
+        let ancestors = dag.ancestors(&n.unique_id, None);
+        for parent in dag.parents(&n.unique_id) {
+            for child in dag.children(parent) {
+                let is_test = nodes.get(child).is_some_and(|c| c.resource_type == ResourceType::Test);
+                if !is_test && child != n.unique_id && !ancestors.contains(child) {
+                    edges.push((n.unique_id.clone(), child.to_string()));
+                }
+            }
+        }
+    }
+    let dag_nodes: Vec<DagNode> = dag.nodes().cloned().collect();
+    Dag::new(dag_nodes, edges).ok()
+}
+
+/// Creates every schema the run writes to, in one transaction before workers start
+/// (concurrent `CREATE SCHEMA` would conflict).
+fn create_schemas(adapter: &dyn Adapter, nodes: &BTreeMap<String, Node>, ids: &BTreeSet<String>) -> DbResult<()> {
+    let schemas: BTreeSet<(String, String)> = ids
+        .iter()
+        .filter_map(|id| nodes.get(id))
+        .filter(|n| n.resource_type != ResourceType::Test)
+        .filter_map(|n| n.relation.as_ref().map(|r| (r.database.clone(), r.schema.clone())))
+        .collect();
+    if schemas.is_empty() {
+        return Ok(());
+    }
+    let conn = adapter.connect()?;
+    let sql: String = schemas
+        .iter()
+        .map(|(d, s)| format!("create schema if not exists {}.{};\n", quote_ident(d), quote_ident(s)))
+        .collect();
+    conn.batch(&sql)
+}
+
+/// Executes the request and returns one result per executed or skipped node, in
+/// completion order.
+pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter) -> DbResult<Vec<NodeResult>> {
+    let todo = executable(req.nodes, &req.selected);
+    create_schemas(adapter, req.nodes, &todo)?;
+    let gated;
+    let dag = if req.tests_gate_children {
+        gated = gated_dag(req.dag, req.nodes);
+        gated.as_ref().unwrap_or(req.dag)
+    } else {
+        req.dag
+    };
+    let mut scheduler = Scheduler::new(dag, &todo);
+    let total = todo.len();
+    let threads = req.threads.clamp(1, total.max(1));
+
+    let (task_tx, task_rx) = mpsc::channel::<(String, usize)>();
+    let task_rx = Arc::new(Mutex::new(task_rx));
+    let (done_tx, done_rx) = mpsc::channel::<(String, usize, NodeResult)>();
+    let mut results = Vec::with_capacity(total);
+
+    // All connections first: a failure here must not leave spawned workers waiting.
+    let conns = (0..threads).map(|_| adapter.connect()).collect::<DbResult<Vec<_>>>()?;
+    std::thread::scope(|scope| {
+        for (worker, conn) in conns.into_iter().enumerate() {
+            let task_rx = Arc::clone(&task_rx);
+            let done_tx = done_tx.clone();
+            let nodes = req.nodes;
+            let settings = &req.settings;
+            scope.spawn(move || loop {
+                let next = task_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                let Some((id, index)) = next else { break };
+                let Some(node) = nodes.get(&id) else { continue };
+                let started = chrono::Utc::now();
+                let clock = Instant::now();
+                let outcome = run_node(conn.as_ref(), node, settings);
+                let result = NodeResult::new(node, outcome, started, clock.elapsed().as_secs_f64(), worker);
+                if done_tx.send((id, index, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut index = 0;
+        let mut in_flight = 0;
+        loop {
+            while in_flight < threads {
+                let Some(id) = scheduler.pop_ready() else { break };
+                index += 1;
+                if let Some(node) = req.nodes.get(&id) {
+                    reporter.started(node, index, total);
+                }
+                if task_tx.send((id, index)).is_err() {
+                    break;
+                }
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                break;
+            }
+            let Ok((id, idx, result)) = done_rx.recv() else { break };
+            in_flight -= 1;
+            let ok = result.status.is_ok();
+            if let Some(node) = req.nodes.get(&id) {
+                reporter.finished(node, &result, idx, total);
+            }
+            results.push(result);
+            for (skipped, cause) in scheduler.complete(&id, ok) {
+                let Some(node) = req.nodes.get(&skipped) else { continue };
+                index += 1;
+                let cause_name = req.nodes.get(&cause).map(|n| n.name.clone()).unwrap_or(cause);
+                let outcome = Outcome {
+                    status: Status::Skipped,
+                    message: format!("skipped because {cause_name} failed"),
+                    rows_affected: None,
+                    failures: None,
+                };
+                let r = NodeResult::new(node, outcome, chrono::Utc::now(), 0.0, 0);
+                reporter.finished(node, &r, index, total);
+                results.push(r);
+            }
+        }
+        drop(task_tx);
+    });
+    Ok(results)
+}

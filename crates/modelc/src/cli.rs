@@ -1,0 +1,151 @@
+//! Command-line arguments: dbt's verbs and flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// modelc: a dbt-style SQL model compiler and runner on embedded DuckDB.
+#[derive(Debug, Parser)]
+#[command(name = "modelc", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every node and write target/compiled and target/manifest.json; with
+    /// -s, also print the selected nodes' SQL to stdout.
+    Compile(Common),
+    /// Build the selected models in DAG order.
+    Run(RunArgs),
+    /// Load CSV seeds into tables.
+    Seed(RunArgs),
+    /// Take SCD2 snapshots.
+    Snapshot(RunArgs),
+    /// Run data tests.
+    Test(RunArgs),
+    /// Seeds, models, snapshots and tests in DAG order; a failing test skips its node's descendants.
+    Build(RunArgs),
+    /// List the selected nodes.
+    #[command(alias = "list")]
+    Ls(LsArgs),
+    /// Check that the project compiles and the database opens.
+    Debug(Common),
+    /// Emit the lineage graph (nodes, edges, column lineage): target/lineage.{json,dot,mmd},
+    /// or one format on stdout with --format.
+    Docs(DocsArgs),
+}
+
+/// Lineage formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DocsFormat {
+    /// JSON with column-level lineage.
+    Json,
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
+
+/// Flags of `docs`.
+#[derive(Debug, Args, Clone)]
+pub struct DocsArgs {
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: Common,
+    /// Print this format to stdout instead of writing files.
+    #[arg(long, value_enum)]
+    pub format: Option<DocsFormat>,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// The project folder (with project.yml or dbt_project.yml).
+    #[arg(long, default_value = ".", env = "DBT_PROJECT_DIR")]
+    pub project_dir: PathBuf,
+    /// Folder with profiles.yml.
+    #[arg(long, env = "DBT_PROFILES_DIR")]
+    pub profiles_dir: Option<PathBuf>,
+    /// Profile target (output) name.
+    #[arg(short = 't', long)]
+    pub target: Option<String>,
+    /// Nodes to select (dbt syntax: name, +name, name+, tag:x, path:..., resource_type:seed, a,b intersections).
+    #[arg(short = 's', long = "select", alias = "models", num_args = 1.., action = clap::ArgAction::Append)]
+    pub select: Vec<String>,
+    /// Nodes to leave out.
+    #[arg(long, num_args = 1.., action = clap::ArgAction::Append)]
+    pub exclude: Vec<String>,
+    /// Variables as YAML, e.g. '{start_date: 2024-01-01}'.
+    #[arg(long)]
+    pub vars: Option<String>,
+    /// Where artifacts go (default: target-path of the project, `target`).
+    #[arg(long)]
+    pub target_path: Option<PathBuf>,
+    /// The DuckDB database file (default: the project's setting, or target/modelc.duckdb).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Worker threads (each with its own connection).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// How tests attached to selected nodes are added.
+    #[arg(long, value_enum, default_value_t = Indirect::Eager)]
+    pub indirect_selection: Indirect,
+}
+
+/// dbt's indirect selection modes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Indirect {
+    /// Tests with any parent selected.
+    Eager,
+    /// Tests with all parents selected.
+    Cautious,
+    /// Tests whose parents are selected or ancestors of selected nodes.
+    Buildable,
+    /// No tests added.
+    Empty,
+}
+
+/// Flags of commands that execute.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: Common,
+    /// Rebuild incremental models and seeds from scratch.
+    #[arg(long, short = 'f')]
+    pub full_refresh: bool,
+    /// Store the failing rows of every test in the audit schema.
+    #[arg(long)]
+    pub store_failures: bool,
+}
+
+/// Output formats of `ls`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LsOutput {
+    /// Aligned columns: resource type, materialization, name, path.
+    Text,
+    /// One JSON object per line.
+    Json,
+    /// Names only.
+    Name,
+    /// Paths only.
+    Path,
+}
+
+/// Flags of `ls`.
+#[derive(Debug, Args, Clone)]
+pub struct LsArgs {
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: Common,
+    /// Only these resource types.
+    #[arg(long = "resource-type", num_args = 1.., action = clap::ArgAction::Append)]
+    pub resource_types: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = LsOutput::Text)]
+    pub output: LsOutput,
+}

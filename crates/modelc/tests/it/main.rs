@@ -1,0 +1,13 @@
+//! Integration tests: the `modelc` binary on fixture projects and the example
+//! project, against real DuckDB databases. One test binary, because each links DuckDB.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod build;
+mod cli;
+mod incremental;
+mod lending;
+mod materialize;
+mod snapshot;
+mod support;
+mod tests;

@@ -1,0 +1,99 @@
+//! Views, tables, ephemeral models, seeds and custom schemas on DuckDB.
+
+use crate::support::{table, Fixture, PROJECT_YML};
+
+#[test]
+fn materializations_and_schemas() {
+    let f = Fixture::new(&[
+        ("project.yml", "name: shop\nduckdb:\n  path: shop.duckdb\nmodels:\n  shop:\n    marts:\n      +materialized: table\n      +schema: finance\n"),
+        ("seeds/orders.csv", "id,amount,day\n1,10.5,2024-01-02\n2,20,2024-01-03\n"),
+        ("seeds/_seeds.yml", "version: 2\nseeds:\n  - name: orders\n    config:\n      column_types:\n        amount: decimal(10,2)\n        day: varchar\n"),
+        ("models/base.sql", "{{ config(materialized='ephemeral') }}\nselect id, amount * 2 as doubled from {{ ref('orders') }}"),
+        ("models/orders_v.sql", "select * from {{ ref('base') }}"),
+        ("models/marts/totals.sql", "select sum(doubled) as total from {{ ref('base') }}"),
+        ("models/marts/aliased.sql", "{{ config(alias='renamed', schema='other') }}\nselect 1 as x"),
+    ]);
+    let out = f.modelc(&["build", "--threads", "1"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let kinds = f.query(
+        "select table_schema, table_name, table_type from information_schema.tables where table_catalog = 'shop' order by 1, 2",
+    );
+    insta::assert_snapshot!("materialized_relations", table(&kinds));
+    assert_eq!(table(&f.query("select data_type from information_schema.columns where table_name = 'orders' and column_name in ('amount', 'day') order by column_name")), "DECIMAL(10,2)\nVARCHAR");
+    assert_eq!(table(&f.query("select total from main_finance.totals")), "61.00");
+
+    // Switching a model from view to table and back replaces the relation.
+    f.write(
+        "models/orders_v.sql",
+        "{{ config(materialized='table') }}\nselect * from {{ ref('base') }}",
+    );
+    assert_eq!(f.modelc(&["run", "-s", "orders_v"]).code, 0);
+    assert_eq!(
+        table(&f.query("select table_type from information_schema.tables where table_name = 'orders_v'")),
+        "BASE TABLE"
+    );
+    f.write("models/orders_v.sql", "select * from {{ ref('base') }}");
+    assert_eq!(f.modelc(&["run", "-s", "orders_v"]).code, 0);
+    assert_eq!(
+        table(&f.query("select table_type from information_schema.tables where table_name = 'orders_v'")),
+        "VIEW"
+    );
+    // No temporary relations are left behind.
+    assert_eq!(
+        table(&f.query("select count(*) from information_schema.tables where table_name like '%modelc_tmp%'")),
+        "0"
+    );
+}
+
+#[test]
+fn a_failing_rebuild_keeps_the_previous_table() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("models/t.sql", "{{ config(materialized='table') }}\nselect 1 as v"),
+    ]);
+    assert_eq!(f.modelc(&["run"]).code, 0);
+    // Fails at run time (division by zero error from a cast), after the temp table would start filling.
+    f.write(
+        "models/t.sql",
+        "{{ config(materialized='table') }}\nselect cast('x' || v as integer) as v from (select 2 as v)",
+    );
+    assert_eq!(f.modelc(&["run"]).code, 1);
+    assert_eq!(table(&f.query("select v from main.t")), "1");
+    assert_eq!(
+        table(&f.query("select count(*) from information_schema.tables where table_name like '%modelc_tmp%'")),
+        "0"
+    );
+}
+
+#[test]
+fn parallel_run_skips_only_descendants_of_a_failure() {
+    let mut files = vec![("project.yml".to_string(), PROJECT_YML.to_string())];
+    for i in 0..12 {
+        files.push((
+            format!("models/ok_{i}.sql"),
+            format!("{{{{ config(materialized='table') }}}}\nselect {i} as v"),
+        ));
+    }
+    files.push(("models/bad.sql".into(), "select * from nowhere_at_all".into()));
+    files.push((
+        "models/child_of_bad.sql".into(),
+        "select * from {{ ref('bad') }}".into(),
+    ));
+    files.push((
+        "models/grandchild.sql".into(),
+        "select * from {{ ref('child_of_bad') }} join {{ ref('ok_1') }} on true".into(),
+    ));
+    files.push((
+        "models/child_of_ok.sql".into(),
+        "select * from {{ ref('ok_2') }}".into(),
+    ));
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let f = Fixture::new(&refs);
+    let out = f.modelc(&["run", "--threads", "4"]);
+    assert_eq!(out.code, 1);
+    let built =
+        table(&f.query("select table_name from information_schema.tables where table_catalog = 'shop' order by 1"));
+    insta::assert_snapshot!("parallel_built", built);
+    assert!(out.stdout.contains("SKIP=2"), "{}", out.stdout);
+    assert!(out.stdout.contains("ERROR=1"), "{}", out.stdout);
+}
