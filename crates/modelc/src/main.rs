@@ -87,8 +87,8 @@ fn indirect(i: Indirect) -> IndirectSelection {
     }
 }
 
-/// The selected node ids (sources removed), of the given resource types.
-fn select(project: &Project, common: &Common, types: &[ResourceType]) -> Result<BTreeSet<String>, u8> {
+/// The selected unique ids (sources included), printing selector warnings.
+fn selection(project: &Project, common: &Common) -> Result<BTreeSet<String>, u8> {
     let selection = project
         .dag
         .select(&common.select, &common.exclude, indirect(common.indirect_selection))
@@ -96,8 +96,12 @@ fn select(project: &Project, common: &Common, types: &[ResourceType]) -> Result<
     for w in &selection.warnings {
         eprintln!("warning: {w}");
     }
-    Ok(selection
-        .ids
+    Ok(selection.ids)
+}
+
+/// The selected node ids of the given resource types.
+fn select(project: &Project, common: &Common, types: &[ResourceType]) -> Result<BTreeSet<String>, u8> {
+    Ok(selection(project, common)?
         .into_iter()
         .filter(|id| project.nodes.get(id).is_some_and(|n| types.contains(&n.resource_type)))
         .collect())
@@ -170,19 +174,9 @@ fn cmd_ls(args: &LsArgs) -> Result<(), u8> {
     if types.is_empty() {
         types = all.to_vec();
     }
-    let selection = project
-        .dag
-        .select(
-            &args.common.select,
-            &args.common.exclude,
-            indirect(args.common.indirect_selection),
-        )
-        .map_err(invalid)?;
-    for w in &selection.warnings {
-        eprintln!("warning: {w}");
-    }
+    let ids = selection(&project, &args.common)?;
     let mut rows: Vec<[String; 4]> = Vec::new();
-    for id in &selection.ids {
+    for id in &ids {
         if let Some(n) = project.nodes.get(id) {
             if types.contains(&n.resource_type) {
                 rows.push([
@@ -234,15 +228,7 @@ fn cmd_docs(args: &DocsArgs) -> Result<(), u8> {
     let ids = if args.common.select.is_empty() && args.common.exclude.is_empty() {
         None
     } else {
-        let sel = project
-            .dag
-            .select(
-                &args.common.select,
-                &args.common.exclude,
-                indirect(args.common.indirect_selection),
-            )
-            .map_err(invalid)?;
-        Some(sel.ids)
+        Some(selection(&project, &args.common)?)
     };
     let graph = modelc_docs::lineage_graph(&project, ids.as_ref());
     match args.format {
