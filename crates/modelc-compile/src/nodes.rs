@@ -72,6 +72,14 @@ fn new_node(
     }
 }
 
+/// A node for a SQL file: named after the file, configured by its folders.
+fn file_node(rt: ResourceType, project: &str, tree: Option<&Value>, f: &SourceFile) -> Node {
+    let name = f.stem();
+    let fqn = fqn_of(project, f, name);
+    let config = folder_config(tree, &fqn);
+    new_node(rt, project, name, &f.resource_path, &f.path, fqn, &f.text, config)
+}
+
 fn fqn_of(project: &str, f: &SourceFile, name: &str) -> Vec<String> {
     let mut fqn = vec![project.to_string()];
     fqn.extend(f.folders());
@@ -170,19 +178,8 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
 
     let mut patches = Patches::new(input, "model", diags);
     for f in &input.models {
+        let mut node = file_node(ResourceType::Model, project, rc.get("models"), f);
         let name = f.stem();
-        let fqn = fqn_of(project, f, name);
-        let config = folder_config(rc.get("models"), &fqn);
-        let mut node = new_node(
-            ResourceType::Model,
-            project,
-            name,
-            &f.resource_path,
-            &f.path,
-            fqn,
-            &f.text,
-            config,
-        );
         let patch = patches.take(name);
         apply_patch(&mut node, patch, project);
         if let Some((p, file)) = patch {
@@ -197,20 +194,8 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
 
     let mut patches = Patches::new(input, "analysis", diags);
     for f in &input.analyses {
-        let name = f.stem();
-        let fqn = fqn_of(project, f, name);
-        let config = folder_config(rc.get("analyses"), &fqn);
-        let mut node = new_node(
-            ResourceType::Analysis,
-            project,
-            name,
-            &f.resource_path,
-            &f.path,
-            fqn,
-            &f.text,
-            config,
-        );
-        apply_patch(&mut node, patches.take(name), project);
+        let mut node = file_node(ResourceType::Analysis, project, rc.get("analyses"), f);
+        apply_patch(&mut node, patches.take(f.stem()), project);
         out.shells.push(Shell {
             template: f.text.clone(),
             node,
@@ -333,20 +318,8 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
     patches.warn_unused(diags);
 
     for f in &input.singular_tests {
-        let name = f.stem();
-        let fqn = fqn_of(project, f, name);
-        let mut config = folder_config(rc.get("data_tests"), &fqn);
-        config.insert("materialized".into(), "test".into());
-        let mut node = new_node(
-            ResourceType::Test,
-            project,
-            name,
-            &f.resource_path,
-            &f.path,
-            fqn,
-            &f.text,
-            config,
-        );
+        let mut node = file_node(ResourceType::Test, project, rc.get("data_tests"), f);
+        node.config.set("materialized", "test");
         node.test = Some(TestInfo {
             name: None,
             namespace: None,
