@@ -3,6 +3,8 @@
 //! The graph holds every seed, source, model, snapshot and test with its edges; the
 //! JSON export also carries column-level lineage from the SQL analysis.
 
+pub mod catalog;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
