@@ -1,9 +1,13 @@
-//! Lineage of a compiled project, exported as JSON, Graphviz DOT or Mermaid.
+//! Lineage of a compiled project, exported as JSON, Graphviz DOT or Mermaid, and
+//! the static docs site ([`site`]).
 //!
 //! The graph holds every seed, source, model, snapshot and test with its edges; the
 //! JSON export also carries column-level lineage from the SQL analysis.
 
 pub mod catalog;
+pub mod site;
+
+pub use site::{chart_spec, write_site, ChartData, ChartKind, ChartSpec, SiteInput, SiteStats};
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
