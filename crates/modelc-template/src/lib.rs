@@ -66,6 +66,8 @@ pub struct MacroInfo {
     pub is_test: bool,
     /// `true` for modelc's built-ins.
     pub builtin: bool,
+    /// Its source, from `{% macro %}` (or `{% test %}`) to the closing tag.
+    pub sql: String,
 }
 
 /// The node being rendered.
@@ -191,6 +193,7 @@ impl Jinja {
                         line: def.line,
                         is_test: def.is_test,
                         builtin: is_builtin,
+                        sql: def.sql,
                     },
                 );
             }

@@ -105,18 +105,34 @@ pub struct MacroDef {
     pub line: usize,
     /// `true` when defined with `{% test %}`.
     pub is_test: bool,
+    /// Its source as written, from the opening tag to the closing one (for the manifest's `macro_sql`).
+    pub sql: String,
 }
 
 /// Rewrites a macro file: renames macros and turns `test` blocks into macros.
 pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
     let tags = scan_tags(
         text,
-        &["macro", "test", "endtest", "materialization", "endmaterialization"],
+        &[
+            "macro",
+            "endmacro",
+            "test",
+            "endtest",
+            "materialization",
+            "endmaterialization",
+        ],
     );
     let mut out = String::with_capacity(text.len() + tags.len() * 16);
-    let mut defs = Vec::new();
+    let mut defs: Vec<MacroDef> = Vec::new();
     let mut pos = 0;
+    // The definition whose closing tag comes next, and where its opening tag starts.
+    let mut open: Option<usize> = None;
     for tag in tags {
+        if let ("endmacro" | "endtest", Some(start)) = (tag.keyword.as_str(), open.take()) {
+            if let Some(def) = defs.last_mut() {
+                def.sql = text[start..tag.end].to_string();
+            }
+        }
         match tag.keyword.as_str() {
             "macro" | "test" if !tag.name.is_empty() => {
                 let is_test = tag.keyword == "test";
@@ -135,7 +151,9 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
                     name,
                     line: tag.line,
                     is_test,
+                    sql: String::new(),
                 });
+                open = Some(tag.start);
             }
             "endtest" => {
                 out.push_str(&text[pos..tag.start]);
@@ -230,12 +248,16 @@ mod tests {
                 MacroDef {
                     name: "cents_to_dollars".into(),
                     line: 2,
-                    is_test: false
+                    is_test: false,
+                    sql: "{%- macro cents_to_dollars(col, scale=2) -%}\n({{ col }} / 100)::numeric(16, {{ scale }})\n{%- endmacro %}"
+                        .into(),
                 },
                 MacroDef {
                     name: "test_is_positive".into(),
                     line: 5,
-                    is_test: true
+                    is_test: true,
+                    sql: "{% test is_positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} < 0\n{% endtest %}"
+                        .into(),
                 },
             ]
         );
