@@ -7,7 +7,7 @@
 pub mod catalog;
 pub mod site;
 
-pub use site::{chart_spec, write_site, ChartData, ChartKind, ChartSpec, SiteInput, SiteStats};
+pub use site::{chart_queries, chart_spec, write_site, ChartData, ChartKind, ChartSpec, SiteInput, SiteStats};
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

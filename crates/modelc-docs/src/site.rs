@@ -5,6 +5,18 @@
 //! Everything is embedded: the CSS and JavaScript are written next to the pages,
 //! the graph data is inlined in `index.html` as JSON, charts are SVG rendered
 //! here. The site works opened from `file://`, without network.
+//!
+//! A chart is declared in a model's meta (YAML `meta:` or `config: {meta: ...}`):
+//!
+//! ```yaml
+//! config:
+//!   meta:
+//!     modelc_chart: {type: heatmap, x: risk_band, y: industry, value: default_rate, title: Default rate}
+//! ```
+//!
+//! `type` is `heatmap` (needs `y`), `bar` or `line`. The caller runs
+//! [`ChartSpec::query`] (see [`chart_queries`]) against the database and passes the
+//! rows as [`ChartData`]; without rows the page says to build the project.
 
 mod chart;
 mod layout;
@@ -18,7 +30,7 @@ use modelc_compile::Project;
 use modelc_core::{ColumnInfo, Node, SourceTable};
 use serde_json::{json, Value};
 
-pub use chart::{chart_spec, render_chart, ChartData, ChartKind, ChartSpec};
+pub use chart::{chart_queries, chart_spec, render_chart, ChartData, ChartKind, ChartSpec};
 
 use crate::catalog::Catalog;
 use crate::{lineage_graph, LineageGraph, LineageNode};
@@ -121,6 +133,12 @@ fn page_file(unique_id: &str) -> String {
     format!("{}.html", safe_name(unique_id))
 }
 
+/// The id of a column's row on its node page: `col-<safe lowercase name>`
+/// (columns match case-insensitively, as in DuckDB).
+fn col_anchor(column: &str) -> String {
+    format!("col-{}", safe_name(&column.to_lowercase()))
+}
+
 const TYPE_ORDER: [&str; 6] = ["seed", "source", "model", "snapshot", "test", "analysis"];
 
 fn type_rank(t: &str) -> usize {
@@ -206,7 +224,7 @@ impl<'a> Ctx<'a> {
     /// `<a>` to a node page from another node page.
     fn link(&self, id: &str, fragment: Option<&str>) -> String {
         let name = self.node(id).map_or(id, |n| n.name.as_str());
-        let frag = fragment.map(|f| format!("#col-{}", safe_name(f))).unwrap_or_default();
+        let frag = fragment.map(|f| format!("#{}", col_anchor(f))).unwrap_or_default();
         format!(
             "<a href=\"{}{}\" title=\"{}\">{}</a>",
             esc(&page_file(id)),
@@ -584,7 +602,7 @@ fn node_html(ctx: &Ctx<'_>, idx: usize) -> String {
                 &esc(t.name.as_deref().unwrap_or("singular (SQL file)")),
             );
             if let Some(a) = &t.attached_node {
-                fact(&mut out, "Tests", &ctx.link(a, t.column_name.as_deref()));
+                fact(&mut out, "Tested node", &ctx.link(a, t.column_name.as_deref()));
             }
             if let Some(c) = &t.column_name {
                 fact(&mut out, "Column", &code(c));
@@ -816,8 +834,8 @@ fn columns_section(
         let lineage_html = c.lineage.map(|l| lineage_cell(ctx, l)).unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr id=\"col-{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{lineage_html}</td></tr>",
-            esc(&safe_name(&c.name)),
+            "<tr id=\"{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{lineage_html}</td></tr>",
+            esc(&col_anchor(&c.name)),
             esc(&c.name),
             esc(&data_type),
             esc(description),
@@ -849,9 +867,9 @@ fn lineage_cell(ctx: &Ctx<'_>, l: &crate::LineageColumn) -> String {
             Some((id, col)) => {
                 let name = ctx.node(id).map_or(id, |n| n.name.as_str());
                 format!(
-                    "<a class=\"col-ref\" href=\"{}#col-{}\" title=\"{}\">{}.{}</a>",
+                    "<a class=\"col-ref\" href=\"{}#{}\" title=\"{}\">{}.{}</a>",
                     esc(&page_file(id)),
-                    esc(&safe_name(col)),
+                    esc(&col_anchor(col)),
                     esc(s),
                     esc(name),
                     esc(col)

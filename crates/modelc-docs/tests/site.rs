@@ -191,6 +191,12 @@ fn chart_specs_of_the_finance_marts() {
         Some(ChartKind::Bar)
     );
     assert!(chart_spec(&p.nodes["model.lending.fact_loans"]).is_none());
+    let queries = modelc_docs::chart_queries(&p);
+    assert_eq!(queries.len(), 4);
+    assert!(queries
+        .iter()
+        .all(|(id, spec, sql)| specs.iter().any(|s| s.contains(sql.as_str()))
+            && *spec == chart_spec(&p.nodes[id]).unwrap()));
 }
 
 #[test]
@@ -322,4 +328,45 @@ fn hostile_text_is_escaped_everywhere() {
     assert!(!embedded[1..].contains("</script") && !embedded[1..].contains("<!--"));
     let data = graph_data(&index);
     assert_eq!(data["nodes"].as_array().unwrap().len(), p.nodes.len());
+}
+
+#[test]
+fn column_types_come_from_the_catalog() {
+    use modelc_docs::catalog::{Catalog, ColumnRow};
+    let p = example();
+    let id = "model.lending.fact_loans";
+    let rel = p.nodes[id].relation.clone().unwrap();
+    let row = |column: &str, index: u32, data_type: &str| ColumnRow {
+        database: rel.database.clone(),
+        schema: rel.schema.clone(),
+        table: rel.identifier.clone(),
+        table_type: "BASE TABLE".into(),
+        column: column.into(),
+        index,
+        data_type: data_type.into(),
+    };
+    let catalog = Catalog::from_rows(
+        &p,
+        &[row("only_in_db", 1, "DECIMAL(14,2)"), row("RISK_BAND", 2, "VARCHAR")],
+    );
+    assert!(catalog.nodes.contains_key(id));
+    let mut site = input(&p);
+    site.catalog = Some(&catalog);
+    let tmp = TempDir::new("catalog");
+    write_site(&tmp.0, &site).unwrap();
+    let page = read(&tmp.0, &node_page(id));
+    assert!(page.contains("<dt>In the database</dt><dd>BASE TABLE</dd>"));
+    let row_of = |col: &str| {
+        page.split(&format!("<tr id=\"col-{col}\">"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no row {col}"))
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(row_of("risk_band").contains("<td>VARCHAR</td>"));
+    assert!(row_of("only_in_db").contains("<td>DECIMAL(14,2)</td>"));
+    // Database order first.
+    assert!(page.find("col-only_in_db").unwrap() < page.find("col-risk_band").unwrap());
 }

@@ -94,6 +94,20 @@ pub fn chart_spec(node: &Node) -> Option<ChartSpec> {
     })
 }
 
+/// Every chart to query before [`crate::write_site`]: `(unique id, spec, SQL)` for
+/// each node with a valid spec and a relation (ephemeral models have none), by id.
+pub fn chart_queries(project: &modelc_compile::Project) -> Vec<(String, ChartSpec, String)> {
+    project
+        .nodes
+        .values()
+        .filter_map(|n| {
+            let spec = chart_spec(n)?;
+            let sql = spec.query(&n.relation.as_ref()?.to_string());
+            Some((n.unique_id.clone(), spec, sql))
+        })
+        .collect()
+}
+
 impl ChartSpec {
     /// The columns read, in order: `x[, y], value`.
     pub fn columns(&self) -> Vec<&str> {

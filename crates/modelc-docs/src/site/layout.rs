@@ -12,6 +12,10 @@ pub(crate) const NODE_H: f64 = 26.0;
 const PITCH: f64 = 36.0;
 /// Horizontal gap between layers.
 const GAP: f64 = 90.0;
+/// Side layers up to this many nodes never wrap.
+const WRAP_ROWS: usize = 40;
+/// Horizontal gap between the sub-columns of a wrapped layer.
+const SUB_GAP: f64 = 12.0;
 /// Margin around the drawing.
 const MARGIN: f64 = 20.0;
 /// Down and up sweeps.
@@ -107,66 +111,90 @@ pub(crate) fn layout(widths: &[f64], edges: &[(usize, usize)], side: &[bool]) ->
     for v in 0..n {
         layers[layer[v]].push(v);
     }
+    // Side layers taller than the tallest main layer (and than `WRAP_ROWS`) wrap
+    // into sub-columns, filled row by row, so tests do not stretch the drawing.
+    let rows = layers
+        .iter()
+        .filter(|l| l.first().is_some_and(|&v| !is_side(v)))
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(WRAP_ROWS);
+    let wrap: Vec<usize> = layers
+        .iter()
+        .map(|l| match l.first() {
+            Some(&v) if is_side(v) => l.len().div_ceil(rows).max(1),
+            _ => 1,
+        })
+        .collect();
     let mut pos = vec![0.0f64; n];
-    let compact = |l: &[usize], pos: &mut Vec<f64>| {
-        let mid = (l.len() as f64 - 1.0) / 2.0;
+    let compact = |l: &[usize], k: usize, pos: &mut Vec<f64>| {
+        let mid = (l.len().div_ceil(k) as f64 - 1.0) / 2.0;
         for (i, &v) in l.iter().enumerate() {
-            pos[v] = (i as f64 - mid) * PITCH;
+            pos[v] = ((i / k) as f64 - mid) * PITCH;
         }
     };
-    for l in &layers {
-        compact(l, &mut pos);
+    for (l, &k) in layers.iter().zip(&wrap) {
+        compact(l, k, &mut pos);
     }
-    let reorder = |l: &mut Vec<usize>, pos: &mut Vec<f64>, adj: &[Vec<usize>]| {
+    let reorder = |l: &mut Vec<usize>, k: usize, pos: &mut Vec<f64>, adj: &[Vec<usize>]| {
         let mut keyed: Vec<(f64, usize)> = l
             .iter()
             .map(|&v| (mean(adj[v].iter().map(|&u| pos[u])).unwrap_or(pos[v]), v))
             .collect();
         keyed.sort_by(|a, b| a.0.total_cmp(&b.0)); // stable: ties keep the current order
         *l = keyed.into_iter().map(|(_, v)| v).collect();
-        compact(l, pos);
+        compact(l, k, pos);
     };
     for _ in 0..SWEEPS {
-        for l in layers.iter_mut().skip(1) {
-            reorder(l, &mut pos, &parents);
+        for (l, &k) in layers.iter_mut().zip(&wrap).skip(1) {
+            reorder(l, k, &mut pos, &parents);
         }
-        for l in layers.iter_mut().rev().skip(1) {
-            reorder(l, &mut pos, &children);
+        for (l, &k) in layers.iter_mut().zip(&wrap).rev().skip(1) {
+            reorder(l, k, &mut pos, &children);
         }
     }
-    for l in layers.iter_mut().skip(1) {
-        reorder(l, &mut pos, &parents);
+    for (l, &k) in layers.iter_mut().zip(&wrap).skip(1) {
+        reorder(l, k, &mut pos, &parents);
     }
 
-    // Final placement: each node as close to its parents as the order and spacing allow.
+    // Final placement: each row as close to its nodes' parents as the order and
+    // spacing allow (a row is one node, or `k` nodes of a wrapped layer).
     let mut y = pos.clone();
-    for l in layers.iter().skip(1) {
+    for (l, &k) in layers.iter().zip(&wrap) {
         let desired: Vec<f64> = l
-            .iter()
-            .map(|&v| mean(parents[v].iter().map(|&u| y[u])).unwrap_or(pos[v]))
+            .chunks(k)
+            .map(|row| {
+                let d = row
+                    .iter()
+                    .map(|&v| mean(parents[v].iter().map(|&u| y[u])).unwrap_or(pos[v]));
+                mean(d).unwrap_or(0.0)
+            })
             .collect();
         let mut prev = f64::NEG_INFINITY;
-        let mut placed_y = Vec::with_capacity(l.len());
+        let mut placed_y = Vec::with_capacity(desired.len());
         for d in &desired {
             let v = d.max(prev + PITCH);
             placed_y.push(v);
             prev = v;
         }
         let shift = mean(desired.iter().zip(&placed_y).map(|(d, p)| d - p)).unwrap_or(0.0);
-        for (&v, p) in l.iter().zip(&placed_y) {
-            y[v] = p + shift;
+        for (row, p) in l.chunks(k).zip(&placed_y) {
+            for &v in row {
+                y[v] = p + shift;
+            }
         }
     }
 
-    // Columns: each layer as wide as its widest node.
+    // Columns: each layer as wide as its widest node, times its sub-columns.
     let mut x = vec![0.0; n];
     let mut left = MARGIN;
-    for l in &layers {
+    for (l, &k) in layers.iter().zip(&wrap) {
         let w = l.iter().map(|&v| widths[v]).fold(0.0, f64::max);
-        for &v in l {
-            x[v] = left;
+        for (i, &v) in l.iter().enumerate() {
+            x[v] = left + (i % k) as f64 * (w + SUB_GAP);
         }
-        left += w + GAP;
+        left += k as f64 * w + (k - 1) as f64 * SUB_GAP + GAP;
     }
     let top = y.iter().copied().fold(f64::INFINITY, f64::min);
     let top = if top.is_finite() { top } else { 0.0 };
@@ -253,6 +281,26 @@ mod tests {
             &[false, false, false, true, true],
         );
         assert_eq!(l.layer, vec![0, 1, 3, 2, 4]);
+    }
+
+    #[test]
+    fn tall_side_layers_wrap_into_sub_columns() {
+        // Fifty root models; 120 tests of the first wrap into three sub-columns of
+        // at most fifty rows: no taller than the models.
+        let edges: Vec<(usize, usize)> = (50..170).map(|t| (0, t)).collect();
+        let side: Vec<bool> = (0..170).map(|v| v >= 50).collect();
+        let l = check(&[100.0; 170], &edges, &side);
+        assert!((50..170).all(|t| l.layer[t] == 1));
+        let xs: std::collections::BTreeSet<u64> = (50..170).map(|v| l.x[v] as u64).collect();
+        let ys: std::collections::BTreeSet<u64> = (50..170).map(|v| l.y[v] as u64).collect();
+        assert_eq!((xs.len(), ys.len()), (3, 40));
+        // Thirty tests do not wrap.
+        let l = layout(
+            &[100.0; 31],
+            &(1..31).map(|t| (0, t)).collect::<Vec<_>>(),
+            &[false; 1].iter().chain(&[true; 30]).copied().collect::<Vec<_>>(),
+        );
+        assert!((1..31).all(|t| l.x[t] == l.x[1]));
     }
 
     #[test]
