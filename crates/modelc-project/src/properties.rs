@@ -478,10 +478,14 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
     out
 }
 
+/// Source and source table properties that are config in dbt.
+const SOURCE_CONFIG_PROPERTIES: &[&str] = &["loaded_at_field", "freshness", "quoting"];
+
 fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePatch> {
     let (name, line) = entry_name(ctx, entry, "sources", from)?;
     ctx.check_keys(entry, SOURCE_KEYS, &format!("source '{name}'"), line);
-    let config = entry_config(ctx, entry, line, &[]);
+    // dbt reads these source properties as config too (and a table's override its source's).
+    let config = entry_config(ctx, entry, line, SOURCE_CONFIG_PROPERTIES);
     let mut tables = Vec::new();
     if let Some(Yaml::Sequence(items)) = entry.get("tables") {
         let mut from = line;
@@ -491,7 +495,7 @@ fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePa
             };
             from = tline + 1;
             ctx.check_keys(t, TABLE_KEYS, &format!("source table '{name}.{tname}'"), tline);
-            let tconfig = entry_config(ctx, t, tline, &[]);
+            let tconfig = entry_config(ctx, t, tline, SOURCE_CONFIG_PROPERTIES);
             tables.push(SourceTablePatch {
                 identifier: yaml::get_str(t, "identifier"),
                 description: yaml::get_str(t, "description").unwrap_or_default(),
