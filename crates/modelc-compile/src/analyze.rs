@@ -1,10 +1,10 @@
-//! SQL analysis of compiled nodes: parse (in parallel), warn about parser gaps and
-//! tables named directly, and compute column-level lineage in dependency order.
+//! SQL analysis of compiled nodes: parse, warn about parser gaps and tables named
+//! directly, and compute column-level lineage, in parallel within each topological wave.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use modelc_core::{Diagnostic, Node, ResourceType, SourceTable};
-use modelc_sql::{parse, OutputColumn, ParsedQuery};
+use modelc_sql::{parse, OutputColumn};
 use rayon::prelude::*;
 
 use crate::resolve::locate_word;
@@ -16,21 +16,16 @@ fn key(parts: &[&str]) -> String {
     parts.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>().join(".")
 }
 
-/// Analyzes nodes in `order` (topological); returns lineage and pushes warnings.
+/// Analyzes nodes wave by wave (`waves`: topological layers); returns lineage and
+/// pushes warnings. The nodes of a wave are parsed and analyzed in parallel, and each
+/// syntax tree is dropped as soon as its lineage is known: only one wave's trees are
+/// alive at a time, and a node's lineage can read the columns of every upstream node.
 pub fn analyze(
-    order: &[String],
+    waves: &[Vec<String>],
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
     diags: &mut Vec<Diagnostic>,
 ) -> Lineage {
-    let parsed: HashMap<&str, Result<ParsedQuery, modelc_sql::SqlError>> = nodes
-        .par_iter()
-        .filter(|(_, n)| {
-            matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot) && n.compiled_code.is_some()
-        })
-        .map(|(id, n)| (id.as_str(), parse(n.compiled_code.as_deref().unwrap_or_default())))
-        .collect();
-
     // Relations the project knows: every node's and every source's.
     let mut known: HashSet<String> = HashSet::new();
     let mut catalog: HashMap<String, Vec<String>> = HashMap::new();
@@ -57,45 +52,68 @@ pub fn analyze(
     }
 
     let mut lineage = Lineage::new();
-    for id in order {
-        let (Some(n), Some(result)) = (nodes.get(id), parsed.get(id.as_str())) else {
-            continue;
-        };
-        let q = match result {
-            Ok(q) => q,
-            Err(e) => {
-                diags.push(
-                    Diagnostic::warning("sql-parse", format!("modelc's SQL parser cannot read {} '{}' ({}); lineage is not available for it, the run is not affected", n.resource_type, n.name, e.message))
-                        .at(&n.original_file_path, n.defined_at_line, 1)
-                        .with_help(format!("the position refers to the compiled SQL: target/{} line {}", n.compiled_path(), e.line)),
-                );
-                continue;
+    for wave in waves {
+        let analyzed: Vec<(&Node, Vec<Diagnostic>, Option<Vec<OutputColumn>>)> = wave
+            .par_iter()
+            .filter_map(|id| nodes.get(id))
+            .filter(|n| matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot))
+            .filter_map(|n| n.compiled_code.as_deref().map(|sql| (n, sql)))
+            .map(|(n, sql)| {
+                let (warnings, cols) = analyze_node(n, sql, &known, &catalog);
+                (n, warnings, cols)
+            })
+            .collect();
+        for (n, warnings, cols) in analyzed {
+            diags.extend(warnings);
+            let Some(cols) = cols else { continue };
+            if let Some(r) = &n.relation {
+                let names: Vec<String> = cols.iter().filter(|c| c.name != "*").map(|c| c.name.clone()).collect();
+                if !names.is_empty() {
+                    catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), names.clone());
+                    catalog.insert(key(&[&r.schema, &r.identifier]), names);
+                }
             }
-        };
-        for r in q.relations() {
-            let parts: Vec<&str> = r.name.parts.iter().map(String::as_str).collect();
-            if parts.len() >= 2 && known.contains(&key(&parts)) {
-                continue;
-            }
-            if parts.len() == 1 && parts[0].starts_with("__dbt__cte__") {
-                continue;
-            }
-            let (line, col) = locate_word(&n.raw_code, r.name.table());
-            diags.push(
-                Diagnostic::warning("direct-reference", format!("{} '{}' reads '{}' directly, not through ref() or source()", n.resource_type, n.name, r.name))
-                    .at(&n.original_file_path, line + n.defined_at_line.saturating_sub(1), col)
-                    .with_help("modelc cannot order or document a dependency it does not know; declare it as a source or ref the model that builds it"),
-            );
+            lineage.insert(n.unique_id.clone(), cols);
         }
-        let cols = q.lineage(&catalog);
-        if let Some(r) = &n.relation {
-            let names: Vec<String> = cols.iter().filter(|c| c.name != "*").map(|c| c.name.clone()).collect();
-            if !names.is_empty() {
-                catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), names.clone());
-                catalog.insert(key(&[&r.schema, &r.identifier]), names);
-            }
-        }
-        lineage.insert(id.clone(), cols);
     }
     lineage
+}
+
+/// Parses one node's compiled SQL: warnings for parser gaps and direct table reads,
+/// and the lineage of its output columns (`None` when it cannot be parsed).
+fn analyze_node(
+    n: &Node,
+    sql: &str,
+    known: &HashSet<String>,
+    catalog: &HashMap<String, Vec<String>>,
+) -> (Vec<Diagnostic>, Option<Vec<OutputColumn>>) {
+    let mut diags = Vec::new();
+    let q = match parse(sql) {
+        Ok(q) => q,
+        Err(e) => {
+            diags.push(
+                Diagnostic::warning("sql-parse", format!("modelc's SQL parser cannot read {} '{}' ({}); lineage is not available for it, the run is not affected", n.resource_type, n.name, e.message))
+                    .at(&n.original_file_path, n.defined_at_line, 1)
+                    .with_help(format!("the position refers to the compiled SQL: target/{} line {}", n.compiled_path(), e.line)),
+            );
+            return (diags, None);
+        }
+    };
+    for r in q.relations() {
+        let parts: Vec<&str> = r.name.parts.iter().map(String::as_str).collect();
+        if parts.len() >= 2 && known.contains(&key(&parts)) {
+            continue;
+        }
+        if parts.len() == 1 && parts[0].starts_with("__dbt__cte__") {
+            continue;
+        }
+        let (line, col) = locate_word(&n.raw_code, r.name.table());
+        diags.push(
+            Diagnostic::warning("direct-reference", format!("{} '{}' reads '{}' directly, not through ref() or source()", n.resource_type, n.name, r.name))
+                .at(&n.original_file_path, line + n.defined_at_line.saturating_sub(1), col)
+                .with_help("modelc cannot order or document a dependency it does not know; declare it as a source or ref the model that builds it"),
+        );
+    }
+    let cols = q.lineage(catalog);
+    (diags, Some(cols))
 }

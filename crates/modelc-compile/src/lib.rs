@@ -435,18 +435,23 @@ fn compile_phases(
     // Substitute placeholders in dependency order so ephemeral SQL is ready for consumers.
     let all: BTreeSet<String> = nodes.keys().cloned().collect();
     let order = dag.topo_order(&all);
+    // The SQL of ephemeral models, before their own CTEs: what their consumers inline.
     let mut base_sql: HashMap<String, String> = HashMap::new();
     for id in &order {
         let Some(node) = nodes.get(id) else { continue };
-        let Some((out, incr)) = outputs.get(id) else { continue };
-        let (refs, srcs) = deps.get(id).cloned().unwrap_or_default();
+        let Some((out, incr)) = outputs.remove(id) else {
+            continue;
+        };
+        let (refs, srcs) = deps.remove(id).unwrap_or_default();
         let base = resolve::substitute(&out.sql, node, &refs, &srcs, &nodes, &sources);
         let ctes = ephemeral_ctes(id, &nodes, &base_sql);
         let compiled = resolve::inject_ctes(&base, &ctes);
         let compiled_incr = incr
             .as_ref()
             .map(|s| resolve::inject_ctes(&resolve::substitute(s, node, &refs, &srcs, &nodes, &sources), &ctes));
-        base_sql.insert(id.clone(), base);
+        if node.is_ephemeral() {
+            base_sql.insert(id.clone(), base);
+        }
         if let Some(n) = nodes.get_mut(id) {
             if n.resource_type != ResourceType::Seed {
                 n.compiled_code = Some(compiled);
@@ -456,7 +461,7 @@ fn compile_phases(
     }
 
     clock.lap("substitute");
-    let lineage = analyze::analyze(&order, &nodes, &sources, &mut diags);
+    let lineage = analyze::analyze(&dag.waves(&all), &nodes, &sources, &mut diags);
     clock.lap("analyze");
 
     let render_hook = |h: &String| {
