@@ -7,6 +7,7 @@ use modelc_core::{Diagnostic, Node, ResourceType, SourceTable};
 use modelc_sql::{parse, OutputColumn};
 use rayon::prelude::*;
 
+use crate::cache::{hash, AnalysisEntry, Cache, Cached, Recorder};
 use crate::resolve::locate_word;
 
 /// Column lineage of every analyzed node, by unique id.
@@ -16,6 +17,14 @@ fn key(parts: &[&str]) -> String {
     parts.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>().join(".")
 }
 
+/// A node's analysis: warnings, lineage, and where it came from.
+type Analyzed<'a> = (
+    &'a Node,
+    Vec<Diagnostic>,
+    Option<Vec<OutputColumn>>,
+    Cached<AnalysisEntry>,
+);
+
 /// Analyzes nodes wave by wave (`waves`: topological layers); returns lineage and
 /// pushes warnings. The nodes of a wave are parsed and analyzed in parallel, and each
 /// syntax tree is dropped as soon as its lineage is known: only one wave's trees are
@@ -24,6 +33,7 @@ pub fn analyze(
     waves: &[Vec<String>],
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
+    cache: &mut Cache,
     diags: &mut Vec<Diagnostic>,
 ) -> Lineage {
     // Relations the project knows: every node's and every source's.
@@ -53,17 +63,36 @@ pub fn analyze(
 
     let mut lineage = Lineage::new();
     for wave in waves {
-        let analyzed: Vec<(&Node, Vec<Diagnostic>, Option<Vec<OutputColumn>>)> = wave
+        let cached = &*cache;
+        let analyzed: Vec<Analyzed<'_>> = wave
             .par_iter()
             .filter_map(|id| nodes.get(id))
             .filter(|n| matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot))
             .filter_map(|n| n.compiled_code.as_deref().map(|sql| (n, sql)))
             .map(|(n, sql)| {
-                let (warnings, cols) = analyze_node(n, sql, &known, &catalog);
-                (n, warnings, cols)
+                let key = hash(&[
+                    sql.as_bytes(),
+                    n.raw_code.as_bytes(),
+                    n.original_file_path.as_bytes(),
+                    &(n.defined_at_line as u64).to_le_bytes(),
+                    n.name.as_bytes(),
+                    n.resource_type.as_str().as_bytes(),
+                ]);
+                if let Some(e) = cached.analysis(&n.unique_id, key, &known, &catalog) {
+                    return (n, e.warnings(), e.columns.clone(), Cached::Reused);
+                }
+                let recorder = Recorder::new(&known, &catalog);
+                let (warnings, cols) = analyze_node(n, sql, &recorder);
+                let entry = cached.enabled().then(|| recorder.entry(key, &warnings, cols.clone()));
+                (n, warnings, cols, Cached::New(entry))
             })
             .collect();
-        for (n, warnings, cols) in analyzed {
+        for (n, warnings, cols, entry) in analyzed {
+            match entry {
+                Cached::New(e) => cache.store_analysis(&n.unique_id, e),
+                Cached::Reused => cache.reuse_analysis(&n.unique_id),
+                Cached::No => {}
+            }
             diags.extend(warnings);
             let Some(cols) = cols else { continue };
             if let Some(r) = &n.relation {
@@ -81,12 +110,7 @@ pub fn analyze(
 
 /// Parses one node's compiled SQL: warnings for parser gaps and direct table reads,
 /// and the lineage of its output columns (`None` when it cannot be parsed).
-fn analyze_node(
-    n: &Node,
-    sql: &str,
-    known: &HashSet<String>,
-    catalog: &HashMap<String, Vec<String>>,
-) -> (Vec<Diagnostic>, Option<Vec<OutputColumn>>) {
+fn analyze_node(n: &Node, sql: &str, catalog: &Recorder<'_>) -> (Vec<Diagnostic>, Option<Vec<OutputColumn>>) {
     let mut diags = Vec::new();
     let q = match parse(sql) {
         Ok(q) => q,
@@ -101,7 +125,7 @@ fn analyze_node(
     };
     for r in q.relations() {
         let parts: Vec<&str> = r.name.parts.iter().map(String::as_str).collect();
-        if parts.len() >= 2 && known.contains(&key(&parts)) {
+        if parts.len() >= 2 && catalog.is_known(&key(&parts)) {
             continue;
         }
         if parts.len() == 1 && parts[0].starts_with("__dbt__cte__") {

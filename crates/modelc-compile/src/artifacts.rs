@@ -376,7 +376,7 @@ pub fn manifest(project: &Project, invocation_id: &str) -> Value {
         "metadata": {
             "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
             "dbt_version": concat!("modelc-", env!("CARGO_PKG_VERSION")),
-            "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "generated_at": generated_at(),
             "invocation_id": invocation_id,
             "invocation_started_at": null,
             "env": {},
@@ -412,6 +412,11 @@ pub fn write(project: &Project, invocation_id: &str) -> std::io::Result<()> {
     let path = project.target_dir.join("manifest.json");
     let text = serde_json::to_string(&manifest(project, invocation_id)).map_err(std::io::Error::other)?;
     write_file(&path, &text)
+}
+
+/// Now, as dbt writes `generated_at` (RFC 3339, microseconds, `Z`).
+pub fn generated_at() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Writes the compiled SQL of some nodes.

@@ -7,6 +7,7 @@
 
 mod analyze;
 pub mod artifacts;
+mod cache;
 mod configs;
 mod nodes;
 mod resolve;
@@ -19,6 +20,9 @@ use modelc_graph::{Dag, DagError, DagNode, ResourceKind, TestKind};
 use modelc_project::{load_project, LoadOptions, ProjectInput};
 use modelc_template::{Jinja, MacroFile, MacroInfo, NodeContext, ProjectContext, RenderOutput};
 use rayon::prelude::*;
+
+pub use cache::CacheStats;
+use cache::Cached;
 
 pub use analyze::Lineage;
 pub use resolve::{cte_name, inject_ctes};
@@ -40,6 +44,9 @@ pub struct CompileOptions {
     pub target_path: Option<PathBuf>,
     /// `--full-refresh` (seen by `flags.FULL_REFRESH`).
     pub full_refresh: bool,
+    /// Reuse and update the compile cache (`compile_cache.msgpack` in the target
+    /// folder): renders and analyses whose inputs did not change are not redone.
+    pub cache: bool,
 }
 
 /// A compiled project, ready to run.
@@ -78,6 +85,8 @@ pub struct Compiled {
     pub diagnostics: Diagnostics,
     /// Wall time of each phase, in order (for benchmarks).
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// What the compile cache saved.
+    pub cache: CacheStats,
 }
 
 /// Loads and compiles the project at `root`.
@@ -107,6 +116,7 @@ fn finish(project: Option<Project>, diags: Vec<Diagnostic>) -> Compiled {
         project,
         diagnostics,
         timings: Vec::new(),
+        cache: CacheStats::default(),
     }
 }
 
@@ -254,6 +264,7 @@ fn compile_phases(
         run_started_at: chrono::Utc::now().to_rfc3339(),
         full_refresh: opts.full_refresh,
     };
+    let target_json = serde_json::to_string(&ctx.target).unwrap_or_default();
     let macro_files: Vec<MacroFile> = input
         .macros
         .iter()
@@ -266,18 +277,53 @@ fn compile_phases(
     let (jinja, jdiags) = Jinja::new(ctx, &macro_files);
     diags.extend(jdiags);
 
+    let vars = effective_vars(input, &opts.vars);
+    let render_env = render_env(&jinja, &macro_files, &vars);
+    let mut cache = if opts.cache {
+        let mut names: Vec<String> = jinja
+            .macros()
+            .values()
+            .map(|m| format!("{}@{}", m.name, m.file))
+            .collect();
+        names.sort();
+        let global = cache::hash(&[
+            input.config.name.as_bytes(),
+            target_json.as_bytes(),
+            &[u8::from(opts.full_refresh)],
+            names.join("\n").as_bytes(),
+        ]);
+        cache::Cache::load(&target_dir(input, opts), global)
+    } else {
+        cache::Cache::disabled()
+    };
+
     let built = nodes::build(input, &db, &mut diags);
     let sources = built.sources;
 
-    // Render every node in parallel; incremental models that ask `is_incremental()`
-    // are rendered a second time for incremental runs.
-    let rendered: Vec<(Node, Rendered)> = built
+    // Render every node in parallel (or take last compile's render, when its inputs
+    // are unchanged); incremental models that ask `is_incremental()` are rendered a
+    // second time for incremental runs.
+    let cached = &cache;
+    let rendered: Vec<(Node, Rendered, Cached<cache::RenderEntry>)> = built
         .shells
         .into_par_iter()
         .map(|shell| {
             let mut node = shell.node;
             if node.resource_type == ResourceType::Seed {
-                return (node, Ok((RenderOutput::default(), None)));
+                return (node, Ok((RenderOutput::default(), None)), Cached::No);
+            }
+            let key = cache::hash(&[
+                node.original_file_path.as_bytes(),
+                shell.template.as_bytes(),
+                node.name.as_bytes(),
+                node.unique_id.as_bytes(),
+                node.resource_type.as_str().as_bytes(),
+                serde_json::to_string(&node.config.0).unwrap_or_default().as_bytes(),
+            ]);
+            if let Some(e) = cached.render(&node.unique_id, key, &render_env) {
+                merge_config(&mut node.config.0, &e.output.config);
+                let out = (e.output.clone(), e.incremental.clone());
+                return (node, Ok(out), Cached::Reused);
             }
             let file = node.original_file_path.clone();
             let relocate = |e: modelc_template::RenderError, node: &Node| {
@@ -295,22 +341,31 @@ fn compile_phases(
                 Ok(o) => o,
                 Err(e) => {
                     let d = relocate(e, &node);
-                    return (node, Err(d));
+                    return (node, Err(d), Cached::No);
                 }
             };
             merge_config(&mut node.config.0, &out.config);
             let incremental = if out.uses_is_incremental && node.config.materialized() == "incremental" {
                 match jinja.render(&file, &shell.template, &node_context(&node, true)) {
-                    Ok(o) => Some(o.sql),
+                    Ok(o) => Some(o),
                     Err(e) => {
                         let d = relocate(e, &node);
-                        return (node, Err(d));
+                        return (node, Err(d), Cached::No);
                     }
                 }
             } else {
                 None
             };
-            (node, Ok((out, incremental)))
+            let incremental_sql = incremental.as_ref().map(|o| o.sql.clone());
+            let entry = opts.cache.then(|| {
+                render_env.entry(
+                    key,
+                    &shell.template,
+                    out.clone(),
+                    incremental.map(|o| (o.sql.clone(), o)),
+                )
+            });
+            (node, Ok((out, incremental_sql)), Cached::New(entry.flatten()))
         })
         .collect();
 
@@ -318,7 +373,12 @@ fn compile_phases(
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     let mut outputs: HashMap<String, (RenderOutput, Option<String>)> = HashMap::new();
     let mut disabled = Vec::new();
-    for (mut node, result) in rendered {
+    for (mut node, result, entry) in rendered {
+        match entry {
+            Cached::Reused => cache.reuse_render(&node.unique_id),
+            Cached::New(e) => cache.store_render(&node.unique_id, e),
+            Cached::No => {}
+        }
         match result {
             Err(d) => diags.push(d),
             Ok((out, incr)) => {
@@ -461,8 +521,11 @@ fn compile_phases(
     }
 
     clock.lap("substitute");
-    let lineage = analyze::analyze(&dag.waves(&all), &nodes, &sources, &mut diags);
+    let lineage = analyze::analyze(&dag.waves(&all), &nodes, &sources, &mut cache, &mut diags);
     clock.lap("analyze");
+    let cache_stats = cache.stats();
+    cache.save();
+    clock.lap("cache");
 
     let render_hook = |h: &String| {
         jinja
@@ -497,7 +560,28 @@ fn compile_phases(
         on_run_start,
         on_run_end,
     };
-    finish(Some(project), diags)
+    let mut out = finish(Some(project), diags);
+    out.cache = cache_stats;
+    out
+}
+
+/// What cached renders are checked against: macro files, vars, environment.
+fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap) -> cache::RenderEnv<'a> {
+    let mut macro_texts: HashMap<String, &'a str> = files.iter().map(|f| (f.path.clone(), f.text.as_str())).collect();
+    macro_texts.insert(modelc_template::BUILTINS_NAME.to_string(), modelc_template::BUILTINS);
+    cache::RenderEnv {
+        macro_files: macro_texts
+            .iter()
+            .map(|(path, text)| (path.clone(), cache::hash(&[text.as_bytes()])))
+            .collect(),
+        macro_file_of: jinja
+            .macros()
+            .values()
+            .map(|m| (m.unique_id.clone(), m.file.clone()))
+            .collect(),
+        macro_texts,
+        vars,
+    }
 }
 
 /// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency order.

@@ -18,20 +18,22 @@ pub fn relation_for(node: &Node, db: &DbConfig, jinja: &Jinja, diags: &mut Vec<D
         ResourceType::Test => Some(cfg.get_str("schema").unwrap_or_else(|| "dbt_test__audit".into())),
         _ => cfg.get_str("schema"),
     };
-    let node_json = json!({
-        "name": node.name, "unique_id": node.unique_id, "resource_type": node.resource_type.as_str(),
-        "original_file_path": node.original_file_path, "fqn": node.fqn, "config": node.config.0,
-    });
-    let ctx = NodeContext {
-        name: node.name.clone(),
-        unique_id: node.unique_id.clone(),
-        resource_type: node.resource_type.as_str().into(),
-        original_file_path: node.original_file_path.clone(),
-        config: node.config.0.clone(),
-        is_incremental: false,
-    };
+    // Only projects that override a generate_*_name macro call one: build its
+    // arguments then.
     let mut call = |macro_name: &str, arg: Option<String>| -> Option<String> {
-        match jinja.call_macro(macro_name, &[json!(arg), node_json.clone()], &ctx) {
+        let node_json = json!({
+            "name": node.name, "unique_id": node.unique_id, "resource_type": node.resource_type.as_str(),
+            "original_file_path": node.original_file_path, "fqn": node.fqn, "config": node.config.0,
+        });
+        let ctx = NodeContext {
+            name: node.name.clone(),
+            unique_id: node.unique_id.clone(),
+            resource_type: node.resource_type.as_str().into(),
+            original_file_path: node.original_file_path.clone(),
+            config: node.config.0.clone(),
+            is_incremental: false,
+        };
+        match jinja.call_macro(macro_name, &[json!(arg), node_json], &ctx) {
             Ok(s) => Some(s.trim().to_string()),
             Err(e) => {
                 diags.push(e.to_diagnostic(&node.original_file_path));

@@ -61,7 +61,7 @@ impl FromStr for ResourceType {
 }
 
 /// One `ref(...)` call found while rendering a node.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct RefCall {
     /// The package (project) named in the two-argument form, if any.
     pub package: Option<String>,

@@ -45,7 +45,7 @@ use query::Analyzer;
 use value::Col;
 
 /// One output column of a query, with its lineage.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutputColumn {
     /// The column's name (see the module docs for how it is derived).
     pub name: String,
@@ -59,7 +59,7 @@ pub struct OutputColumn {
 }
 
 /// A column of a real relation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ColumnSource {
     /// The relation, named as written in the SQL.
     pub relation: RelationName,
@@ -68,7 +68,7 @@ pub struct ColumnSource {
 }
 
 /// How an output column's value is derived from its sources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Transform {
     /// Passed through unchanged, possibly renamed.
     Direct,

@@ -9,7 +9,7 @@ use std::fmt;
 /// Parts are kept exactly as written (unquoted, not lowercased). DuckDB
 /// identifiers are case-insensitive, so [`RelationName::matches`] compares
 /// without regard to ASCII case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct RelationName {
     /// The name's parts, outermost first.
     pub parts: Vec<String>,

@@ -20,10 +20,10 @@ use modelc_core::{Diagnostic, JsonMap, RefCall};
 use objects::{Capture, ConfigObj, RelObj};
 pub use placeholder::{Part, Target};
 
-/// The built-in macro file, overridable by project macros.
-const BUILTINS: &str = include_str!("builtins.sql");
+/// The built-in macro file (dbt's macros, for DuckDB), overridable by project macros.
+pub const BUILTINS: &str = include_str!("builtins.sql");
 /// Template name of the built-in macro file.
-const BUILTINS_NAME: &str = "<modelc builtins>";
+pub const BUILTINS_NAME: &str = "<modelc builtins>";
 
 /// Project-wide values every template sees.
 #[derive(Debug, Clone, Default)]
@@ -88,7 +88,7 @@ pub struct NodeContext {
 }
 
 /// What rendering a node produced.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RenderOutput {
     /// The SQL, with relation placeholders.
     pub sql: String,

@@ -1,0 +1,411 @@
+//! The compile cache, `target/compile_cache.msgpack`: what rendering and analyzing
+//! each node produced last time, with everything it depended on, so a compile after a
+//! small change re-renders and re-parses only what the change can affect.
+//!
+//! An entry is reused only when its inputs are provably the same:
+//! - a render, keyed by the node's template and its config before rendering, is
+//!   valid while the files of the macros it called (transitively), the values of the
+//!   vars and environment variables it read are unchanged. Anything project-wide
+//!   that rendering can see (target, project name, `--full-refresh`, the set of
+//!   macro names, which decides `adapter.dispatch`) is in a global key: a change
+//!   there drops every render. Renders that read `invocation_id`, `run_started_at`
+//!   or `modules` (time) are never cached.
+//! - an analysis, keyed by the compiled SQL and the node's location, is valid while
+//!   every catalog lookup it made (the columns of the relations it reads) and every
+//!   "is this relation known" check answers the same.
+//!
+//! The file carries modelc's version; another version's cache, or an unreadable
+//! one, is ignored. It is written atomically (temporary file, then rename).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use modelc_core::{Diagnostic, JsonMap, Severity};
+use modelc_sql::{Catalog, OutputColumn, RelationName};
+use modelc_template::RenderOutput;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3;
+
+const FILE: &str = "compile_cache.msgpack";
+const FORMAT: &str = concat!("modelc-compile-cache-1/", env!("CARGO_PKG_VERSION"));
+/// Template names whose value changes from one invocation to the next.
+const VOLATILE: &[&str] = &["invocation_id", "run_started_at", "modules"];
+
+/// A 128-bit content hash.
+pub(crate) type Hash = (u64, u64);
+
+/// Hashes parts, each length-prefixed so that `("ab", "c")` and `("a", "bc")` differ.
+pub(crate) fn hash(parts: &[&[u8]]) -> Hash {
+    let mut h = Xxh3::new();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    let v = h.digest128();
+    ((v >> 64) as u64, v as u64)
+}
+
+/// Where a node's render or analysis came from.
+pub(crate) enum Cached<T> {
+    /// Nothing to cache (seeds, errors, or the cache is off).
+    No,
+    /// Last compile's, still valid.
+    Reused,
+    /// Computed now; `None` when it must not be cached.
+    New(Option<T>),
+}
+
+/// What a render read besides its template and node config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RenderDeps {
+    /// Files of the macros called, with their content hashes.
+    macro_files: Vec<(String, Hash)>,
+    /// Vars read, with their values as JSON (`None`: not set).
+    vars: Vec<(String, Option<String>)>,
+    /// Environment variables read, with their values.
+    env_vars: Vec<(String, Option<String>)>,
+}
+
+/// A cached render: the output and, for incremental models, the incremental variant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RenderEntry {
+    key: Hash,
+    deps: RenderDeps,
+    pub output: RenderOutput,
+    pub incremental: Option<String>,
+}
+
+/// A warning of the analysis, as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredWarning {
+    code: String,
+    message: String,
+    file: Option<PathBuf>,
+    line: usize,
+    column: usize,
+    help: Option<String>,
+}
+
+/// The analysis codes, as `'static` strings for [`Diagnostic`].
+const ANALYSIS_CODES: &[&str] = &["sql-parse", "direct-reference"];
+
+/// A catalog lookup: the relation's name parts, and the columns it answered.
+type Lookup = (Vec<String>, Option<Vec<String>>);
+
+/// A cached analysis of one node's compiled SQL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AnalysisEntry {
+    key: Hash,
+    /// `known` checks made, with their answers.
+    known: Vec<(String, bool)>,
+    /// Catalog lookups made, with their answers.
+    lookups: Vec<Lookup>,
+    warnings: Vec<StoredWarning>,
+    pub columns: Option<Vec<OutputColumn>>,
+}
+
+impl AnalysisEntry {
+    /// The warnings, as diagnostics.
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        self.warnings
+            .iter()
+            .filter_map(|w| {
+                let code = ANALYSIS_CODES.iter().find(|c| **c == w.code)?;
+                Some(Diagnostic {
+                    severity: Severity::Warning,
+                    code,
+                    message: w.message.clone(),
+                    file: w.file.clone(),
+                    line: w.line,
+                    column: w.column,
+                    help: w.help.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Records the catalog lookups and `known` checks an analysis makes.
+pub(crate) struct Recorder<'a> {
+    known: &'a HashSet<String>,
+    catalog: &'a HashMap<String, Vec<String>>,
+    known_log: std::cell::RefCell<Vec<(String, bool)>>,
+    lookup_log: std::cell::RefCell<Vec<Lookup>>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(known: &'a HashSet<String>, catalog: &'a HashMap<String, Vec<String>>) -> Self {
+        Recorder {
+            known,
+            catalog,
+            known_log: Default::default(),
+            lookup_log: Default::default(),
+        }
+    }
+
+    /// Whether the project knows the relation with this lowercase dotted key.
+    pub fn is_known(&self, key: &str) -> bool {
+        let answer = self.known.contains(key);
+        self.known_log.borrow_mut().push((key.to_string(), answer));
+        answer
+    }
+
+    /// The entry for what was analyzed, with what the analysis read.
+    pub fn entry(self, key: Hash, warnings: &[Diagnostic], columns: Option<Vec<OutputColumn>>) -> AnalysisEntry {
+        AnalysisEntry {
+            key,
+            known: self.known_log.into_inner(),
+            lookups: self.lookup_log.into_inner(),
+            warnings: warnings
+                .iter()
+                .map(|d| StoredWarning {
+                    code: d.code.to_string(),
+                    message: d.message.clone(),
+                    file: d.file.clone(),
+                    line: d.line,
+                    column: d.column,
+                    help: d.help.clone(),
+                })
+                .collect(),
+            columns,
+        }
+    }
+}
+
+impl Catalog for Recorder<'_> {
+    fn columns(&self, relation: &RelationName) -> Option<Vec<String>> {
+        let answer = self.catalog.columns(relation);
+        self.lookup_log
+            .borrow_mut()
+            .push((relation.parts.clone(), answer.clone()));
+        answer
+    }
+}
+
+/// What render validation compares against.
+pub(crate) struct RenderEnv<'a> {
+    /// Content hash of every macro file, by path.
+    pub macro_files: HashMap<String, Hash>,
+    /// Macro file by macro unique id.
+    pub macro_file_of: HashMap<String, String>,
+    /// Source text of every macro file, by path (for the volatility check).
+    pub macro_texts: HashMap<String, &'a str>,
+    /// Effective vars.
+    pub vars: &'a JsonMap,
+}
+
+impl RenderEnv<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(name).map(|v| v.to_string())
+    }
+
+    /// The entry for a render, or `None` when the render must not be cached.
+    pub fn entry(
+        &self,
+        key: Hash,
+        template: &str,
+        output: RenderOutput,
+        incremental: Option<(String, RenderOutput)>,
+    ) -> Option<RenderEntry> {
+        let mut macros = output.macros.clone();
+        let mut vars = output.vars.clone();
+        let mut env_vars = output.env_vars.clone();
+        let incremental = incremental.map(|(sql, out)| {
+            macros.extend(out.macros);
+            vars.extend(out.vars);
+            env_vars.extend(out.env_vars);
+            sql
+        });
+        let mut files: Vec<String> = Vec::new();
+        for m in &macros {
+            let file = self.macro_file_of.get(m)?;
+            if !files.contains(file) {
+                files.push(file.clone());
+            }
+        }
+        let volatile = |text: &str| VOLATILE.iter().any(|w| text.contains(w));
+        if volatile(template)
+            || files
+                .iter()
+                .any(|f| self.macro_texts.get(f.as_str()).is_none_or(|t| volatile(t)))
+        {
+            return None;
+        }
+        let macro_files = files
+            .into_iter()
+            .map(|f| {
+                let h = self.macro_files.get(&f).copied()?;
+                Some((f, h))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(RenderEntry {
+            key,
+            deps: RenderDeps {
+                macro_files,
+                vars: vars.into_iter().map(|v| (v.clone(), self.var(&v))).collect(),
+                env_vars: env_vars
+                    .into_iter()
+                    .map(|v| (v.clone(), std::env::var(&v).ok()))
+                    .collect(),
+            },
+            output,
+            incremental,
+        })
+    }
+
+    fn still_valid(&self, deps: &RenderDeps) -> bool {
+        deps.macro_files.iter().all(|(f, h)| self.macro_files.get(f) == Some(h))
+            && deps.vars.iter().all(|(v, val)| &self.var(v) == val)
+            && deps.env_vars.iter().all(|(v, val)| &std::env::var(v).ok() == val)
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    format: String,
+    global: Hash,
+    renders: HashMap<String, RenderEntry>,
+    analyses: HashMap<String, AnalysisEntry>,
+}
+
+/// The cache of one compile: last compile's entries, and this one's.
+#[derive(Debug, Default)]
+pub(crate) struct Cache {
+    path: Option<PathBuf>,
+    old: CacheFile,
+    new: CacheFile,
+    stats: CacheStats,
+}
+
+/// What the cache saved: how many renders and analyses were reused, and which
+/// nodes were rendered and analyzed anew (by unique id, sorted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Renders reused.
+    pub renders_reused: usize,
+    /// Analyses reused.
+    pub analyses_reused: usize,
+    /// Nodes rendered.
+    pub rendered: Vec<String>,
+    /// Nodes analyzed.
+    pub analyzed: Vec<String>,
+}
+
+impl Cache {
+    /// A cache that reuses nothing and saves nothing.
+    pub fn disabled() -> Cache {
+        Cache::default()
+    }
+
+    /// Loads the cache of `target_dir`; entries made under another global key are dropped.
+    pub fn load(target_dir: &Path, global: Hash) -> Cache {
+        let path = target_dir.join(FILE);
+        let old = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| rmp_serde::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|f| f.format == FORMAT)
+            .map(|mut f| {
+                if f.global != global {
+                    f.renders.clear();
+                }
+                f
+            })
+            .unwrap_or_default();
+        Cache {
+            path: Some(path),
+            old,
+            new: CacheFile {
+                format: FORMAT.to_string(),
+                global,
+                ..CacheFile::default()
+            },
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// Whether entries are looked up and saved.
+    pub fn enabled(&self) -> bool {
+        self.path.is_some()
+    }
+
+    /// The cached render of a node, if still valid.
+    pub fn render(&self, unique_id: &str, key: Hash, env: &RenderEnv<'_>) -> Option<&RenderEntry> {
+        self.old
+            .renders
+            .get(unique_id)
+            .filter(|e| e.key == key && env.still_valid(&e.deps))
+    }
+
+    /// The cached analysis of a node, if still valid.
+    pub fn analysis(
+        &self,
+        unique_id: &str,
+        key: Hash,
+        known: &HashSet<String>,
+        catalog: &HashMap<String, Vec<String>>,
+    ) -> Option<&AnalysisEntry> {
+        self.old.analyses.get(unique_id).filter(|e| {
+            e.key == key
+                && e.known.iter().all(|(k, b)| known.contains(k) == *b)
+                && e.lookups
+                    .iter()
+                    .all(|(parts, cols)| &catalog.columns(&RelationName::new(parts.clone())) == cols)
+        })
+    }
+
+    /// Keeps last compile's render of a node, found valid by [`Cache::render`].
+    pub fn reuse_render(&mut self, unique_id: &str) {
+        self.stats.renders_reused += 1;
+        if let Some(e) = self.old.renders.remove(unique_id) {
+            self.new.renders.insert(unique_id.to_string(), e);
+        }
+    }
+
+    /// Keeps a new render for the next compile (`None`: not cacheable).
+    pub fn store_render(&mut self, unique_id: &str, entry: Option<RenderEntry>) {
+        self.stats.rendered.push(unique_id.to_string());
+        if let (Some(e), true) = (entry, self.path.is_some()) {
+            self.new.renders.insert(unique_id.to_string(), e);
+        }
+    }
+
+    /// Keeps last compile's analysis of a node, found valid by [`Cache::analysis`].
+    pub fn reuse_analysis(&mut self, unique_id: &str) {
+        self.stats.analyses_reused += 1;
+        if let Some(e) = self.old.analyses.remove(unique_id) {
+            self.new.analyses.insert(unique_id.to_string(), e);
+        }
+    }
+
+    /// Keeps a new analysis for the next compile.
+    pub fn store_analysis(&mut self, unique_id: &str, entry: Option<AnalysisEntry>) {
+        self.stats.analyzed.push(unique_id.to_string());
+        if let (Some(e), true) = (entry, self.path.is_some()) {
+            self.new.analyses.insert(unique_id.to_string(), e);
+        }
+    }
+
+    /// What was reused and computed so far.
+    pub fn stats(&self) -> CacheStats {
+        let mut s = self.stats.clone();
+        s.rendered.sort();
+        s.analyzed.sort();
+        s
+    }
+
+    /// Writes this compile's entries (atomically); errors are ignored: a missing
+    /// cache only costs time.
+    pub fn save(self) {
+        let Some(path) = self.path else { return };
+        let Ok(bytes) = rmp_serde::to_vec(&self.new) else {
+            return;
+        };
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if path.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+            && std::fs::write(&tmp, bytes).is_ok()
+            && std::fs::rename(&tmp, &path).is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}

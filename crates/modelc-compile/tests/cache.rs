@@ -1,0 +1,301 @@
+//! The compile cache is never stale: after each kind of change (a model, a macro, a
+//! var, a YAML file, an environment variable, an upstream model's columns), exactly
+//! the nodes that depend on it are rendered or analyzed again, and the result equals
+//! a compile without the cache.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use modelc_compile::{compile, CacheStats, CompileOptions, Project};
+
+fn write(root: &Path, path: &str, text: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+/// A small project: models over two seeds, a macro used by one model, a var read by
+/// one model, YAML with a test.
+fn shop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "project.yml",
+        "name: shop\nduckdb:\n  path: shop.duckdb\nvars:\n  min_amount: 10\n  unused: 1\n",
+    );
+    write(root, "seeds/raw_orders.csv", "id,customer_id,amount\n1,1,10\n");
+    write(root, "seeds/raw_customers.csv", "id,name\n1,ann\n");
+    write(
+        root,
+        "models/stg_orders.sql",
+        "select id, customer_id, {{ cents('amount') }} as amount_cents from {{ ref('raw_orders') }}\n",
+    );
+    write(
+        root,
+        "models/stg_customers.sql",
+        "select id, name from {{ ref('raw_customers') }}\n",
+    );
+    write(
+        root,
+        "models/big_orders.sql",
+        "select * from {{ ref('stg_orders') }} where amount_cents >= {{ var('min_amount') }} * 100\n",
+    );
+    write(
+        root,
+        "models/customers.sql",
+        "select c.*, 'eu' as region from {{ ref('stg_customers') }} c\n",
+    );
+    write(
+        root,
+        "models/orders_per_customer.sql",
+        "select customer_id, count(*) as orders from {{ ref('stg_orders') }} group by 1\n",
+    );
+    write(
+        root,
+        "models/_models.yml",
+        "version: 2\nmodels:\n  - name: customers\n    description: One row per customer.\n    columns:\n      - name: id\n        data_tests: [unique]\n",
+    );
+    write(
+        root,
+        "macros/cents.sql",
+        "{% macro cents(col) %}({{ col }} * 100){% endmacro %}\n",
+    );
+    write(root, "macros/unused.sql", "{% macro unused() %}1{% endmacro %}\n");
+    dir
+}
+
+fn cached() -> CompileOptions {
+    CompileOptions {
+        cache: true,
+        ..CompileOptions::default()
+    }
+}
+
+fn compile_ok(root: &Path, opts: &CompileOptions) -> (Project, CacheStats) {
+    let out = compile(root, opts);
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("does not compile: {diags:#?}"));
+    (project, out.cache)
+}
+
+/// Compiles with the cache, checks the result equals an uncached compile, and
+/// returns the nodes rendered and analyzed anew (by name).
+fn recompile(root: &Path) -> (Vec<String>, Vec<String>) {
+    let (with_cache, stats) = compile_ok(root, &cached());
+    let (without, _) = compile_ok(root, &CompileOptions::default());
+    assert_same(&with_cache, &without);
+    // `model.shop.name`, `test.shop.name.hash`: the name.
+    let name = |id: &String| id.split('.').nth(2).unwrap_or_default().to_string();
+    (
+        stats.rendered.iter().map(name).collect(),
+        stats.analyzed.iter().map(name).collect(),
+    )
+}
+
+/// Everything compiling produces, equal with and without the cache.
+fn assert_same(a: &Project, b: &Project) {
+    assert_eq!(a.nodes.keys().collect::<Vec<_>>(), b.nodes.keys().collect::<Vec<_>>());
+    for (id, n) in &a.nodes {
+        let m = &b.nodes[id];
+        assert_eq!(n.compiled_code, m.compiled_code, "{id}");
+        assert_eq!(n.compiled_incremental_code, m.compiled_incremental_code, "{id}");
+        assert_eq!(n.config, m.config, "{id}");
+        assert_eq!(n.depends_on, m.depends_on, "{id}");
+        assert_eq!(n.relation, m.relation, "{id}");
+        assert_eq!(n.description, m.description, "{id}");
+    }
+    assert_eq!(a.lineage, b.lineage);
+}
+
+#[test]
+fn an_unchanged_project_reuses_every_render_and_analysis() {
+    let dir = shop();
+    let (_, first) = compile_ok(dir.path(), &cached());
+    assert!(first.renders_reused == 0 && first.rendered.len() > 5, "{first:?}");
+    assert!(dir.path().join("target/compile_cache.msgpack").is_file());
+    let (rendered, analyzed) = recompile(dir.path());
+    assert_eq!((rendered, analyzed), (vec![], vec![]));
+}
+
+#[test]
+fn a_changed_model_is_rendered_again_and_its_readers_analyzed_again_only_if_its_columns_changed() {
+    let dir = shop();
+    compile_ok(dir.path(), &cached());
+    // Same columns: only the model itself.
+    write(
+        dir.path(),
+        "models/stg_customers.sql",
+        "select id, name from {{ ref('raw_customers') }} where id > 0\n",
+    );
+    assert_eq!(
+        recompile(dir.path()),
+        (vec!["stg_customers".into()], vec!["stg_customers".into()])
+    );
+    // A new column: `customers` reads `c.*` and is analyzed again; its lineage has it.
+    write(
+        dir.path(),
+        "models/stg_customers.sql",
+        "select id, name, upper(name) as shout from {{ ref('raw_customers') }}\n",
+    );
+    assert_eq!(
+        recompile(dir.path()),
+        (
+            vec!["stg_customers".into()],
+            vec!["customers".into(), "stg_customers".into()]
+        )
+    );
+    let (p, _) = compile_ok(dir.path(), &cached());
+    let cols: Vec<&str> = p.lineage["model.shop.customers"]
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(cols, ["id", "name", "shout", "region"]);
+}
+
+#[test]
+fn a_changed_macro_re_renders_exactly_its_callers() {
+    let dir = shop();
+    compile_ok(dir.path(), &cached());
+    write(
+        dir.path(),
+        "macros/cents.sql",
+        "{% macro cents(col) %}round({{ col }} * 100){% endmacro %}\n",
+    );
+    let (rendered, analyzed) = recompile(dir.path());
+    assert_eq!(rendered, ["stg_orders"]);
+    assert_eq!(analyzed, ["stg_orders"]);
+    // A macro nobody calls changes nothing.
+    write(dir.path(), "macros/unused.sql", "{% macro unused() %}2{% endmacro %}\n");
+    assert_eq!(recompile(dir.path()), (vec![], vec![]));
+}
+
+#[test]
+fn a_changed_var_re_renders_exactly_its_readers() {
+    let dir = shop();
+    compile_ok(dir.path(), &cached());
+    let project = std::fs::read_to_string(dir.path().join("project.yml")).expect("read");
+    write(
+        dir.path(),
+        "project.yml",
+        &project.replace("min_amount: 10", "min_amount: 20"),
+    );
+    assert_eq!(recompile(dir.path()).0, ["big_orders"]);
+    write(dir.path(), "project.yml", &project.replace("unused: 1", "unused: 2"));
+    assert_eq!(recompile(dir.path()).0, ["big_orders"], "back to 10: big_orders again");
+    // `--vars` over the project's.
+    let opts = CompileOptions {
+        vars: serde_json::from_str(r#"{"min_amount": 30}"#).expect("json"),
+        ..cached()
+    };
+    let (p, stats) = compile_ok(dir.path(), &opts);
+    assert_eq!(stats.rendered, ["model.shop.big_orders"]);
+    assert!(p.nodes["model.shop.big_orders"]
+        .compiled_code
+        .as_deref()
+        .is_some_and(|s| s.contains("30 * 100")));
+}
+
+#[test]
+fn a_changed_yaml_file_re_renders_exactly_the_nodes_whose_config_changed() {
+    let dir = shop();
+    compile_ok(dir.path(), &cached());
+    let yml = std::fs::read_to_string(dir.path().join("models/_models.yml")).expect("read");
+    // A description is not seen by rendering: nothing to redo, yet the project has it.
+    write(
+        dir.path(),
+        "models/_models.yml",
+        &yml.replace("One row per customer.", "Customers."),
+    );
+    assert_eq!(recompile(dir.path()), (vec![], vec![]));
+    let (p, _) = compile_ok(dir.path(), &cached());
+    assert_eq!(p.nodes["model.shop.customers"].description, "Customers.");
+    // A config is: the model is rendered again, nothing else.
+    let yml = yml.replace(
+        "    description:",
+        "    config:\n      materialized: table\n    description:",
+    );
+    write(dir.path(), "models/_models.yml", &yml);
+    assert_eq!(recompile(dir.path()).0, ["customers"]);
+    // A new test is rendered; the models are not.
+    write(
+        dir.path(),
+        "models/_models.yml",
+        &yml.replace("data_tests: [unique]", "data_tests: [unique, not_null]"),
+    );
+    assert_eq!(recompile(dir.path()).0, ["not_null_customers_id"]);
+}
+
+#[test]
+fn a_changed_environment_variable_re_renders_its_readers() {
+    let dir = shop();
+    // Only this test's project reads this variable.
+    write(
+        dir.path(),
+        "models/regional.sql",
+        "select '{{ env_var('MODELC_CACHE_TEST_REGION', 'eu') }}' as region\n",
+    );
+    compile_ok(dir.path(), &cached());
+    std::env::set_var("MODELC_CACHE_TEST_REGION", "us");
+    let (p, stats) = compile_ok(dir.path(), &cached());
+    std::env::remove_var("MODELC_CACHE_TEST_REGION");
+    assert_eq!(stats.rendered, ["model.shop.regional"]);
+    assert!(p.nodes["model.shop.regional"]
+        .compiled_code
+        .as_deref()
+        .is_some_and(|s| s.contains("'us'")));
+}
+
+#[test]
+fn renders_that_read_the_clock_or_the_invocation_are_never_reused() {
+    let dir = shop();
+    write(
+        dir.path(),
+        "models/stamped.sql",
+        "select '{{ run_started_at }}' as at, '{{ invocation_id }}' as inv\n",
+    );
+    compile_ok(dir.path(), &cached());
+    let (_, stats) = compile_ok(dir.path(), &cached());
+    assert_eq!(stats.rendered, ["model.shop.stamped"]);
+}
+
+#[test]
+fn an_unreadable_cache_is_ignored() {
+    let dir = shop();
+    compile_ok(dir.path(), &cached());
+    write(dir.path(), "target/compile_cache.msgpack", "not a cache");
+    let (_, stats) = compile_ok(dir.path(), &cached());
+    assert_eq!(stats.renders_reused, 0);
+    assert!(stats.rendered.len() > 5);
+    assert_eq!(recompile(dir.path()), (vec![], vec![]));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// The example project (incremental models, ephemerals, a snapshot, custom schema
+/// names, generic tests with macros) compiles from the cache as without it.
+#[test]
+fn the_example_project_compiles_the_same_from_the_cache() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(repo.join("project.yml"), dir.path().join("project.yml")).expect("copy");
+    for d in ["models", "macros", "seeds", "snapshots", "tests"] {
+        copy_dir(&repo.join(d), &dir.path().join(d));
+    }
+    let (_, first) = compile_ok(dir.path(), &cached());
+    assert!(first.rendered.len() > 50, "{first:?}");
+    let (rendered, analyzed) = recompile(dir.path());
+    assert_eq!((rendered, analyzed), (vec![], vec![]));
+}
