@@ -492,31 +492,40 @@ fn compile_phases(
     };
 
     clock.lap("graph");
-    // Substitute placeholders in dependency order so ephemeral SQL is ready for consumers.
+    // Substitute placeholders (every node's relation is known now), then inline the
+    // ephemeral ancestors of each node as CTEs: both in parallel.
     let all: BTreeSet<String> = nodes.keys().cloned().collect();
-    let order = dag.topo_order(&all);
-    // The SQL of ephemeral models, before their own CTEs: what their consumers inline.
-    let mut base_sql: HashMap<String, String> = HashMap::new();
-    for id in &order {
-        let Some(node) = nodes.get(id) else { continue };
-        let Some((out, incr)) = outputs.remove(id) else {
-            continue;
-        };
-        let (refs, srcs) = deps.remove(id).unwrap_or_default();
-        let base = resolve::substitute(&out.sql, node, &refs, &srcs, &nodes, &sources);
-        let ctes = ephemeral_ctes(id, &nodes, &base_sql);
-        let compiled = resolve::inject_ctes(&base, &ctes);
-        let compiled_incr = incr
-            .as_ref()
-            .map(|s| resolve::inject_ctes(&resolve::substitute(s, node, &refs, &srcs, &nodes, &sources), &ctes));
-        if node.is_ephemeral() {
-            base_sql.insert(id.clone(), base);
-        }
-        if let Some(n) = nodes.get_mut(id) {
-            if n.resource_type != ResourceType::Seed {
-                n.compiled_code = Some(compiled);
-                n.compiled_incremental_code = compiled_incr;
-            }
+    let substituted: HashMap<&str, (String, Option<String>)> = nodes
+        .par_iter()
+        .filter_map(|(id, node)| {
+            let (out, incr) = outputs.get(id)?;
+            let (refs, srcs) = deps
+                .get(id)
+                .map(|(r, s)| (r.as_slice(), s.as_slice()))
+                .unwrap_or_default();
+            let sub = |sql: &str| resolve::substitute(sql, node, refs, srcs, &nodes, &sources);
+            Some((id.as_str(), (sub(&out.sql), incr.as_deref().map(sub))))
+        })
+        .collect();
+    drop(outputs);
+    drop(deps);
+    let compiled: Vec<(String, String, Option<String>)> = substituted
+        .par_iter()
+        .filter(|(id, _)| nodes.get(**id).is_some_and(|n| n.resource_type != ResourceType::Seed))
+        .map(|(id, (base, incr))| {
+            let ctes = ephemeral_ctes(id, &nodes, &substituted);
+            (
+                id.to_string(),
+                resolve::inject_ctes(base, &ctes),
+                incr.as_ref().map(|s| resolve::inject_ctes(s, &ctes)),
+            )
+        })
+        .collect();
+    drop(substituted);
+    for (id, sql, incr) in compiled {
+        if let Some(n) = nodes.get_mut(&id) {
+            n.compiled_code = Some(sql);
+            n.compiled_incremental_code = incr;
         }
     }
 
@@ -584,11 +593,12 @@ fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap) -> c
     }
 }
 
-/// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency order.
+/// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency
+/// order, with their SQL (`substituted`: every node's SQL before CTE injection).
 fn ephemeral_ctes(
     id: &str,
     nodes: &BTreeMap<String, Node>,
-    base_sql: &HashMap<String, String>,
+    substituted: &HashMap<&str, (String, Option<String>)>,
 ) -> Vec<(String, String)> {
     fn visit(id: &str, nodes: &BTreeMap<String, Node>, seen: &mut BTreeSet<String>, out: &mut Vec<String>) {
         let Some(n) = nodes.get(id) else { return };
@@ -606,7 +616,10 @@ fn ephemeral_ctes(
     visit(id, nodes, &mut seen, &mut order);
     order
         .into_iter()
-        .filter_map(|p| Some((cte_name(&nodes.get(&p)?.name), base_sql.get(&p)?.clone())))
+        .filter_map(|p| {
+            let sql = &substituted.get(p.as_str())?.0;
+            Some((cte_name(&nodes.get(&p)?.name), sql.clone()))
+        })
         .collect()
 }
 
