@@ -94,6 +94,9 @@ pub struct Common {
     /// How tests attached to selected nodes are added.
     #[arg(long, value_enum, default_value_t = Indirect::Eager)]
     pub indirect_selection: Indirect,
+    /// Ignore the compile cache (target/compile_cache.msgpack) and render and parse every node again.
+    #[arg(long)]
+    pub no_partial_parse: bool,
 }
 
 /// dbt's indirect selection modes.

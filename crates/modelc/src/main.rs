@@ -5,13 +5,15 @@ mod cli;
 mod progress;
 mod report;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
 use modelc_compile::{artifacts, compile, CompileOptions, Project};
 use modelc_core::{JsonMap, ResourceType};
+use modelc_docs::catalog::{Catalog, ColumnRow, CATALOG_QUERY};
+use modelc_docs::{ChartData, SiteInput};
 use modelc_exec::{Adapter, DuckDb, ExecSettings, RunRequest, Status};
 use modelc_graph::IndirectSelection;
 
@@ -68,6 +70,7 @@ fn load(common: &Common, full_refresh: bool) -> Result<Project, u8> {
         threads: common.threads,
         target_path: common.target_path.clone(),
         full_refresh,
+        cache: !common.no_partial_parse,
     };
     let compiled = compile(&common.project_dir, &opts);
     let root = common
@@ -236,6 +239,7 @@ fn cmd_docs(args: &DocsArgs) -> Result<(), u8> {
         Some(DocsFormat::Dot) => print!("{}", graph.to_dot()),
         Some(DocsFormat::Mermaid) => print!("{}", graph.to_mermaid()),
         None => {
+            let started = Instant::now();
             write_artifacts(&project)?;
             for (file, text) in [
                 ("lineage.json", graph.to_json()),
@@ -245,15 +249,80 @@ fn cmd_docs(args: &DocsArgs) -> Result<(), u8> {
                 let path = project.target_dir.join(file);
                 std::fs::write(&path, text).map_err(|e| invalid(format!("cannot write {}: {e}", path.display())))?;
             }
+            let (catalog, charts) = read_database(&project)?;
+            let site_dir = project.target_dir.join("docs");
+            let stats = modelc_docs::write_site(
+                &site_dir,
+                &SiteInput {
+                    project: &project,
+                    catalog: catalog.as_ref(),
+                    charts,
+                    generated_at: artifacts::generated_at(),
+                },
+            )
+            .map_err(|e| invalid(format!("cannot write the docs site under {}: {e}", site_dir.display())))?;
             eprintln!(
                 "Wrote the lineage of {} nodes ({} edges) to {}/lineage.{{json,dot,mmd}}.",
                 graph.nodes.len(),
                 graph.edges.len(),
                 project.target_dir.display()
             );
+            eprintln!(
+                "Wrote the docs site ({} pages{}) to {} in {:.2}s: open {}",
+                stats.pages,
+                if catalog.is_some() {
+                    ", column types from the database"
+                } else {
+                    ""
+                },
+                site_dir.display(),
+                started.elapsed().as_secs_f64(),
+                site_dir.join("index.html").display()
+            );
         }
     }
     Ok(())
+}
+
+/// What the docs take from a built database: the catalog (also written to
+/// `target/catalog.json`) and the rows of the charts declared in meta. Nothing when
+/// the database file does not exist yet: docs never create it.
+fn read_database(project: &Project) -> Result<(Option<Catalog>, BTreeMap<String, ChartData>), u8> {
+    let mut charts = BTreeMap::new();
+    if project.db.path == ":memory:" || !std::path::Path::new(&project.db.path).exists() {
+        eprintln!(
+            "No database at {}: the docs have no column types or charts. Run `modelc build` first.",
+            project.db.path
+        );
+        return Ok((None, charts));
+    }
+    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
+    let conn = adapter.connect().map_err(invalid)?;
+    let rows: Vec<ColumnRow> = conn
+        .query(CATALOG_QUERY)
+        .map_err(invalid)?
+        .iter()
+        .filter_map(|cells| ColumnRow::from_cells(cells))
+        .collect();
+    let catalog = Catalog::from_rows(project, &rows);
+    let path = project.target_dir.join("catalog.json");
+    let text = catalog
+        .to_json(&invocation_id(), &artifacts::generated_at())
+        .to_string();
+    std::fs::write(&path, text).map_err(|e| invalid(format!("cannot write {}: {e}", path.display())))?;
+    for (id, spec, sql) in modelc_docs::chart_queries(project) {
+        // A chart of a model not built yet is left out; its page says so.
+        if catalog.column_type(&id, &spec.x).is_none() {
+            continue;
+        }
+        match conn.query(&sql) {
+            Ok(rows) => {
+                charts.insert(id, ChartData { spec, rows });
+            }
+            Err(e) => eprintln!("warning: the chart of {id} could not be drawn: {e}"),
+        }
+    }
+    Ok((Some(catalog), charts))
 }
 
 fn cmd_debug(common: &Common) -> Result<(), u8> {

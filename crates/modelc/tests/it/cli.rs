@@ -240,6 +240,41 @@ fn vars_and_dbt_project_files_work() {
     assert_eq!(table(&f.query("select id from main.big order by id")), "1\n2");
 }
 
+/// Docs never create the database; after a build they carry its column types
+/// (`catalog.json`) and the charts declared in meta.
+#[test]
+fn docs_read_the_database_only_when_it_exists() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("seeds/orders.csv", "id,amount\n1,10\n2,20\n"),
+        (
+            "models/totals.sql",
+            "{{ config(materialized='table', meta={'modelc_chart': {'type': 'bar', 'x': 'id', 'value': 'amount'}}) }}\nselect id, amount * 2 as amount from {{ ref('orders') }}",
+        ),
+    ]);
+    let out = f.modelc(&["docs"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("No database at"), "{}", out.stderr);
+    assert!(!f.db_path().exists(), "docs created the database");
+    assert!(!f.path().join("target/catalog.json").exists());
+    let page = std::fs::read_to_string(f.path().join("target/docs/nodes/model.shop.totals.html")).expect("page");
+    assert!(!page.contains("<svg class=\"chart"), "no chart without data");
+
+    assert_eq!(f.modelc(&["build"]).code, 0);
+    let out = f.modelc(&["docs"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("column types from the database"), "{}", out.stderr);
+    let catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.path().join("target/catalog.json")).expect("catalog"))
+            .expect("json");
+    assert_eq!(
+        catalog["nodes"]["model.shop.totals"]["columns"]["amount"]["type"],
+        "BIGINT"
+    );
+    let page = std::fs::read_to_string(f.path().join("target/docs/nodes/model.shop.totals.html")).expect("page");
+    assert!(page.contains("<svg class=\"chart"), "the chart is drawn from the table");
+}
+
 #[test]
 fn docs_writes_lineage_files_and_prints_formats() {
     let tmp = tempfile::tempdir().expect("tempdir");
