@@ -52,10 +52,47 @@ fn write(root: &Path, rel: &str, text: &str) -> io::Result<()> {
     std::fs::write(p, text)
 }
 
+/// A plain dbt project (`dbt_project.yml` and `profiles.yml`), so that dbt-duckdb
+/// runs it unchanged; `extra` is appended to `dbt_project.yml`.
+fn project_files(root: &Path, extra: &str) -> io::Result<()> {
+    write(
+        root,
+        "dbt_project.yml",
+        &format!("name: bench\nversion: '1.0'\nprofile: bench\n{extra}"),
+    )?;
+    write(
+        root,
+        "profiles.yml",
+        "bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/bench.duckdb\n      threads: 4\n",
+    )
+}
+
+/// A project with one seed, `big`, of `rows` rows (ids, categories, amounts, dates, text).
+pub fn big_seed(root: &Path, rows: usize) -> io::Result<()> {
+    project_files(root, "")?;
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut csv = String::with_capacity(rows * 48);
+    csv.push_str("id,category,amount,ts,note\n");
+    for i in 0..rows {
+        let _ = writeln!(
+            csv,
+            "{i},{},{}.{:02},2024-{:02}-{:02},\"note {}, {}\"",
+            ["a", "b", "c", "d", "e"][rng.below(5)],
+            rng.below(10_000),
+            rng.below(100),
+            1 + rng.below(12),
+            1 + rng.below(28),
+            rng.below(1000),
+            rng.below(1000)
+        );
+    }
+    write(root, "seeds/big.csv", &csv)
+}
+
 /// Writes the project into `root`. Returns the number of tests declared.
 pub fn generate(root: &Path, shape: Shape) -> io::Result<usize> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    write(root, "project.yml", "name: bench\nduckdb:\n  path: target/bench.duckdb\nmodels:\n  bench:\n    staging:\n      +materialized: view\n")?;
+    project_files(root, "models:\n  bench:\n    staging:\n      +materialized: view\n")?;
     for s in 0..shape.seeds {
         let mut csv = String::from("id,category,amount,ts\n");
         for i in 0..shape.seed_rows {

@@ -12,6 +12,11 @@ use modelc_compile::{compile, CompileOptions, Project};
 use modelc_core::{Node, ResourceType};
 use modelc_exec::{Adapter, DuckDb, ExecSettings, NodeResult, Reporter, RunRequest};
 
+/// mimalloc: compiling allocates many small strings and maps, and glibc's allocator
+/// spent a third of a 10,000-model compile in malloc and free (perf).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Benchmarks of modelc.
 #[derive(Debug, Parser)]
 #[command(name = "modelc-bench")]
@@ -55,6 +60,18 @@ enum Cmd {
         #[arg(long, default_value = "target/bench-projects")]
         dir: PathBuf,
     },
+    /// Time seeding a large CSV against DuckDB's own `read_csv` into a table.
+    Seed {
+        /// Rows of the CSV.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Repetitions (the best is reported).
+        #[arg(long, default_value_t = 3)]
+        iterations: usize,
+        /// Where generated projects are kept.
+        #[arg(long, default_value = "target/bench-projects")]
+        dir: PathBuf,
+    },
     /// Time `modelc build` of an existing project folder (e.g. the example project).
     Project {
         /// The project folder.
@@ -80,13 +97,18 @@ fn peak_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Resets the peak resident memory (Linux), so the next [`peak_mb`] measures what follows.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
 }
 
 fn project_dir(dir: &Path, models: usize) -> Result<PathBuf, String> {
     let p = dir.join(format!("layered-{models}"));
-    if !p.join("project.yml").is_file() {
+    if !p.join("dbt_project.yml").is_file() {
         let tests = gen::generate(&p, gen::Shape::for_models(models))
             .map_err(|e| format!("cannot generate {}: {e}", p.display()))?;
         eprintln!("generated {} ({models} models, {tests} tests)", p.display());
@@ -108,6 +130,219 @@ fn compiled(path: &Path, db: Option<PathBuf>, threads: usize) -> Result<Project,
             .collect::<Vec<_>>()
             .join("\n")
     })
+}
+
+/// Runs the same project through dbt (`parse`, `compile`, `seed`, `run`, `build`)
+/// when a `dbt` with the duckdb adapter is on PATH, and prints each time with its
+/// ratio to modelc's (`modelc`: the same five, in order).
+fn dbt_comparison(path: &Path, threads: usize, modelc: &[Duration]) -> Result<(), String> {
+    let Ok(version) = std::process::Command::new("dbt").arg("--version").output() else {
+        println!("  dbt: not on PATH; BENCHMARKS.md says how to install dbt-core and dbt-duckdb for a comparison");
+        return Ok(());
+    };
+    if !String::from_utf8_lossy(&version.stdout).contains("duckdb") {
+        println!("  dbt: found, but without the duckdb adapter (pip install dbt-duckdb)");
+        return Ok(());
+    }
+    let db = path.join("target/bench.duckdb");
+    for (args, m) in [
+        vec!["parse", "--no-partial-parse"],
+        vec!["compile", "--no-partial-parse"],
+        vec!["seed"],
+        vec!["run"],
+        vec!["build"],
+    ]
+    .into_iter()
+    .zip(modelc)
+    {
+        if args[0] == "seed" || args[0] == "build" {
+            let _ = std::fs::remove_file(&db);
+        }
+        let start = Instant::now();
+        let out = std::process::Command::new("dbt")
+            .args(&args)
+            .args(["--threads", &threads.to_string(), "--profiles-dir"])
+            .arg(path)
+            .current_dir(path)
+            .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+            .output()
+            .map_err(|e| format!("cannot run dbt: {e}"))?;
+        let t = start.elapsed();
+        if !out.status.success() {
+            return Err(format!(
+                "dbt {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+        println!(
+            "  dbt {:<41} {} = {:.1}x modelc",
+            args.join(" "),
+            secs(t),
+            t.as_secs_f64() / m.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// Compiles with the cache, changes one model file, and times compiling again: in
+/// this process, and as `modelc compile` when that binary is next to this one.
+fn recompile_after_one_change(path: &Path, models: usize) -> Result<(Timings, Option<Duration>), String> {
+    let opts = CompileOptions {
+        cache: true,
+        ..CompileOptions::default()
+    };
+    let file = path.join(format!("models/layer_{}/m_{}.sql", (models / 2) / 100, models / 2 - 10));
+    let original = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let modelc = std::env::current_exe()
+        .ok()
+        .map(|p| p.with_file_name("modelc"))
+        .filter(|p| p.is_file());
+    let mut best: Timings = (Duration::MAX, Vec::new());
+    let mut best_cli: Option<Duration> = None;
+    for i in 0..3 {
+        // Warm: the cache holds the original file.
+        std::fs::write(&file, &original).map_err(|e| e.to_string())?;
+        compile(path, &opts);
+        if let Some(bin) = &modelc {
+            run_cli(bin, path)?;
+        }
+        let changed = format!("{original}-- changed {i}\n");
+        std::fs::write(&file, &changed).map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let out = compile(path, &opts);
+        let t = start.elapsed();
+        if t < best.0 {
+            best = (t, out.timings.clone());
+        }
+        if out.cache.rendered.len() != 1 {
+            return Err(format!("expected 1 node rendered again, got {:?}", out.cache.rendered));
+        }
+        drop(out);
+        if let Some(bin) = &modelc {
+            std::fs::write(&file, &original).map_err(|e| e.to_string())?;
+            run_cli(bin, path)?;
+            std::fs::write(&file, &changed).map_err(|e| e.to_string())?;
+            let start = Instant::now();
+            run_cli(bin, path)?;
+            let t = start.elapsed();
+            best_cli = Some(best_cli.map_or(t, |b| b.min(t)));
+        }
+    }
+    std::fs::write(&file, &original).map_err(|e| e.to_string())?;
+    Ok((best, best_cli))
+}
+
+fn run_cli(bin: &Path, project: &Path) -> Result<(), String> {
+    let out = std::process::Command::new(bin)
+        .arg("compile")
+        .arg("--project-dir")
+        .arg(project)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "modelc compile failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Seeds a generated CSV of `rows` rows with modelc and with DuckDB's `read_csv` alone.
+fn seed_bench(dir: &Path, rows: usize, iterations: usize) -> Result<(), String> {
+    let root = dir.join(format!("seed-{rows}"));
+    let csv = root.join("seeds/big.csv");
+    if !csv.is_file() {
+        gen::big_seed(&root, rows).map_err(|e| format!("cannot write {}: {e}", csv.display()))?;
+    }
+    let size = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
+    let db = root.join("target/seed.duckdb");
+    let fresh = || {
+        let _ = std::fs::remove_file(&db);
+        let _ = std::fs::remove_file(db.with_extension("duckdb.wal"));
+    };
+    let mut alone = Duration::MAX;
+    let mut modelc = Duration::MAX;
+    for _ in 0..iterations.max(1) {
+        fresh();
+        let project = compiled(&root, Some(db.clone()), 1)?;
+        let adapter = DuckDb::open(&project.db).map_err(|e| e.to_string())?;
+        let conn = adapter.connect().map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        conn.batch(&format!(
+            "create table big as select * from read_csv('{}', header = true, auto_detect = true)",
+            csv.display()
+        ))
+        .map_err(|e| e.to_string())?;
+        alone = alone.min(start.elapsed());
+        drop(conn);
+        drop(adapter);
+
+        fresh();
+        let start = Instant::now();
+        let project = compiled(&root, Some(db.clone()), 1)?;
+        let adapter = DuckDb::open(&project.db).map_err(|e| e.to_string())?;
+        let results = execute(&adapter, &project, &[ResourceType::Seed], false, 1)?;
+        if results != 1 {
+            return Err(format!("expected 1 seed, ran {results}"));
+        }
+        modelc = modelc.min(start.elapsed());
+    }
+    println!(
+        "seed of {rows} rows ({:.1} MB CSV): duckdb read_csv alone {}, modelc seed (incl. compile) {} = {:.2}x",
+        size as f64 / 1e6,
+        secs(alone),
+        secs(modelc),
+        modelc.as_secs_f64() / alone.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs the nodes of `types` with modelc's runner; returns how many ran.
+fn execute(
+    adapter: &DuckDb,
+    project: &Project,
+    types: &[ResourceType],
+    tests_gate_children: bool,
+    threads: usize,
+) -> Result<usize, String> {
+    let req = RunRequest {
+        nodes: &project.nodes,
+        dag: &project.dag,
+        selected: project
+            .nodes
+            .values()
+            .filter(|n| types.contains(&n.resource_type))
+            .map(|n| n.unique_id.clone())
+            .collect(),
+        tests_gate_children,
+        threads,
+        settings: ExecSettings {
+            root: project.root.clone(),
+            ..ExecSettings::default()
+        },
+    };
+    let results = modelc_exec::run(adapter, &req, &Quiet).map_err(|e| e.to_string())?;
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.status.is_ok())
+        .map(|r| r.unique_id.as_str())
+        .collect();
+    if !failed.is_empty() {
+        return Err(format!("{} nodes failed: {}", failed.len(), failed.join(", ")));
+    }
+    Ok(results.len())
+}
+
+/// A compile's total time and its phases.
+type Timings = (Duration, Vec<(&'static str, Duration)>);
+
+fn phases(t: &[(&'static str, Duration)]) -> String {
+    t.iter()
+        .map(|(p, d)| format!("{p} {}", secs(*d)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 struct Quiet;
@@ -136,26 +371,51 @@ fn real_main() -> Result<(), String> {
             dir,
         } => {
             println!(
-                "{:>7}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>9}",
-                "models", "load", "render", "resolve", "graph", "subst", "analyze", "total", "peak MB"
+                "{:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>8}  {:>9}  {:>9}",
+                "models",
+                "load",
+                "render",
+                "resolve",
+                "graph",
+                "subst",
+                "analyze",
+                "total",
+                "peak MB",
+                "manifest",
+                "recompile",
+                "CLI recomp"
             );
             for n in models {
                 let path = project_dir(&dir, n)?;
+                let _ = std::fs::remove_file(path.join("target/compile_cache.msgpack"));
+                reset_peak();
                 let mut best: Option<(Duration, Vec<(&'static str, Duration)>)> = None;
+                let mut project = None;
                 for _ in 0..iterations.max(1) {
+                    // The previous iteration's project is dropped first, as a fresh process would not have it.
+                    drop(project.take());
                     let start = Instant::now();
                     let out = compile(&path, &CompileOptions::default());
                     let total = start.elapsed();
-                    if out.project.is_none() {
+                    let Some(p) = out.project else {
                         return Err(format!(
                             "the generated project does not compile: {:?}",
                             out.diagnostics.iter().next()
                         ));
-                    }
+                    };
                     if best.as_ref().is_none_or(|(t, _)| total < *t) {
                         best = Some((total, out.timings));
                     }
+                    project = Some(p);
                 }
+                let peak = peak_mb();
+                let manifest = project.as_ref().map(|p| {
+                    let start = Instant::now();
+                    let _ = modelc_compile::artifacts::manifest_text(p, "bench");
+                    start.elapsed()
+                });
+                drop(project);
+                let (recompile, cli) = recompile_after_one_change(&path, n)?;
                 let (total, timings) = best.unwrap_or_default();
                 let phase = |name: &str| {
                     timings
@@ -165,7 +425,7 @@ fn real_main() -> Result<(), String> {
                         .unwrap_or_default()
                 };
                 println!(
-                    "{n:>7}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>9.1}",
+                    "{n:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7.0}  {:>8}  {:>9}  {:>9}",
                     phase("load"),
                     phase("render"),
                     phase("resolve"),
@@ -173,10 +433,20 @@ fn real_main() -> Result<(), String> {
                     phase("substitute"),
                     phase("analyze"),
                     secs(total),
-                    peak_mb()
+                    peak,
+                    manifest.map(secs).unwrap_or_default(),
+                    secs(recompile.0),
+                    cli.map(secs).unwrap_or_else(|| "-".into()),
                 );
+                println!("         recompile phases: {}", phases(&recompile.1));
             }
+            println!(
+                "(total: load through the compiled project, no database; manifest: building and serializing \
+                 manifest.json; recompile: compile with the cache after one model file changed; CLI recomp: \
+                 the same as `modelc compile`, writing target/, when the modelc binary is next to this one)"
+            );
         }
+        Cmd::Seed { rows, iterations, dir } => seed_bench(&dir, rows, iterations)?,
         Cmd::Run { models, threads, dir } => {
             let path = project_dir(&dir, models)?;
             let tmp = path.join("target");
@@ -226,6 +496,7 @@ fn real_main() -> Result<(), String> {
             rows.push(("duckdb alone: tests".to_string(), test_t));
             rows.push(("duckdb alone: all".to_string(), seed_t + model_t + test_t));
 
+            let mut modelc_t = Vec::new();
             for (verb, types) in [
                 ("seed", vec![ResourceType::Seed]),
                 ("run", vec![ResourceType::Model]),
@@ -241,62 +512,48 @@ fn real_main() -> Result<(), String> {
                 let start = Instant::now();
                 let project = compiled(&path, Some(db), threads)?;
                 let adapter = DuckDb::open(&project.db).map_err(|e| e.to_string())?;
-                let selected = project
-                    .nodes
-                    .values()
-                    .filter(|n| types.contains(&n.resource_type))
-                    .map(|n| n.unique_id.clone())
-                    .collect();
-                let req = RunRequest {
-                    nodes: &project.nodes,
-                    dag: &project.dag,
-                    selected,
-                    tests_gate_children: verb.starts_with("build"),
-                    threads,
-                    settings: ExecSettings {
-                        root: project.root.clone(),
-                        ..ExecSettings::default()
-                    },
-                };
-                let results = modelc_exec::run(&adapter, &req, &Quiet).map_err(|e| e.to_string())?;
-                let failed = results.iter().filter(|r| !r.status.is_ok()).count();
-                if failed > 0 {
-                    return Err(format!("{failed} nodes failed in {verb}"));
-                }
-                rows.push((
-                    format!("modelc {verb} --threads {threads} (incl. compile)"),
-                    start.elapsed(),
-                ));
+                execute(&adapter, &project, &types, verb.starts_with("build"), threads)?;
+                let t = start.elapsed();
+                rows.push((format!("modelc {verb} --threads {threads} (incl. compile)"), t));
+                modelc_t.push(t);
             }
+            let start = Instant::now();
+            compiled(&path, None, threads)?;
+            let compile_t = start.elapsed();
+            rows.push(("modelc compile".to_string(), compile_t));
             println!("{models} models, {threads} threads");
             for (name, t) in rows {
                 println!("  {name:<45} {}", secs(t));
             }
+            println!(
+                "  run / duckdb alone (models): {:.2}x; build / duckdb alone (all, sequential): {:.2}x",
+                modelc_t[1].as_secs_f64() / model_t.as_secs_f64(),
+                modelc_t[2].as_secs_f64() / (seed_t + model_t + test_t).as_secs_f64()
+            );
             println!("  peak memory: {:.1} MB", peak_mb());
+            dbt_comparison(
+                &path,
+                threads,
+                &[compile_t, compile_t, modelc_t[0], modelc_t[1], modelc_t[2]],
+            )?;
         }
         Cmd::Project { path, threads } => {
             let start = Instant::now();
             let project = compiled(&path, None, threads)?;
             let compile_t = start.elapsed();
             let adapter = DuckDb::open(&project.db).map_err(|e| e.to_string())?;
-            let req = RunRequest {
-                nodes: &project.nodes,
-                dag: &project.dag,
-                selected: project.nodes.keys().cloned().collect(),
-                tests_gate_children: true,
-                threads,
-                settings: ExecSettings {
-                    root: project.root.clone(),
-                    ..ExecSettings::default()
-                },
-            };
-            let results = modelc_exec::run(&adapter, &req, &Quiet).map_err(|e| e.to_string())?;
+            let types = [
+                ResourceType::Seed,
+                ResourceType::Model,
+                ResourceType::Snapshot,
+                ResourceType::Test,
+            ];
+            let ran = execute(&adapter, &project, &types, true, threads)?;
             println!(
-                "{}: compile {}, build {} ({} nodes), peak {:.1} MB",
+                "{}: compile {}, build {} ({ran} nodes), peak {:.1} MB",
                 path.display(),
                 secs(compile_t),
                 secs(start.elapsed()),
-                results.len(),
                 peak_mb()
             );
         }

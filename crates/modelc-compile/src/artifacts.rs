@@ -1,9 +1,10 @@
 //! Artifacts under `target/`: compiled SQL files and `manifest.json` (dbt's v12 shape).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use modelc_core::{ColumnInfo, Node, ResourceType, SourceTable};
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::Project;
@@ -318,100 +319,127 @@ fn source_json(s: &SourceTable) -> Value {
     })
 }
 
-/// The manifest as JSON.
-pub fn manifest(project: &Project, invocation_id: &str) -> Value {
-    let mut tests_of: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
+/// `{"key":value,...}` from entries already written as `"key":value`.
+fn object(entries: &[String]) -> String {
+    let mut out = String::with_capacity(entries.iter().map(|e| e.len() + 1).sum::<usize>() + 2);
+    out.push('{');
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(e);
+    }
+    out.push('}');
+    out
+}
+
+/// One `"key":value` entry of a JSON object.
+fn entry(key: &str, value: &Value) -> String {
+    format!("{}:{value}", Value::from(key))
+}
+
+/// The manifest as JSON text. Each node is built and serialized in parallel and its
+/// JSON tree dropped at once: at 10,000 models the whole tree would take a gigabyte.
+pub fn manifest_text(project: &Project, invocation_id: &str) -> String {
+    let mut tests_of: HashMap<&str, Vec<&Node>> = HashMap::new();
     for n in project.nodes.values() {
         if let Some(attached) = n.test.as_ref().and_then(|t| t.attached_node.as_deref()) {
             tests_of.entry(attached).or_default().push(n);
         }
     }
-    let mut nodes = Map::new();
-    for n in project.nodes.values() {
-        let tests = tests_of
-            .get(n.unique_id.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        nodes.insert(n.unique_id.clone(), node_json(project, n, tests));
-    }
-    let mut sources = Map::new();
-    for s in project.sources.values() {
-        sources.insert(s.unique_id.clone(), source_json(s));
-    }
-    let mut macros = Map::new();
-    for m in project.macros.values() {
-        let package = m.unique_id.split('.').nth(1).unwrap_or_default();
-        macros.insert(
-            m.unique_id.clone(),
-            json!({
-                "name": m.name, "resource_type": "macro", "package_name": package, "path": m.file,
-                "original_file_path": m.file, "unique_id": m.unique_id, "macro_sql": m.sql, "depends_on": {"macros": []},
-                "description": "", "meta": {}, "docs": {"show": true, "node_color": null}, "patch_path": null,
-                "arguments": [], "created_at": 0.0, "supported_languages": null,
-            }),
-        );
-    }
-    let mut parent_map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut child_map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for n in project.dag.nodes() {
-        let mut parents: Vec<String> = project
-            .dag
-            .parents(&n.unique_id)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        parents.retain(|p| !p.starts_with("source.") || project.sources.contains_key(p));
-        parent_map.insert(n.unique_id.clone(), parents);
-        child_map.insert(
-            n.unique_id.clone(),
-            project
+    let nodes: Vec<String> = project
+        .nodes
+        .par_iter()
+        .map(|(id, n)| {
+            let tests = tests_of.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            entry(id, &node_json(project, n, tests))
+        })
+        .collect();
+    let sources: Vec<String> = project
+        .sources
+        .values()
+        .map(|s| entry(&s.unique_id, &source_json(s)))
+        .collect();
+    let macros: Vec<String> = project
+        .macros
+        .values()
+        .map(|m| {
+            let package = m.unique_id.split('.').nth(1).unwrap_or_default();
+            entry(
+                &m.unique_id,
+                &json!({
+                    "name": m.name, "resource_type": "macro", "package_name": package, "path": m.file,
+                    "original_file_path": m.file, "unique_id": m.unique_id, "macro_sql": m.sql, "depends_on": {"macros": []},
+                    "description": "", "meta": {}, "docs": {"show": true, "node_color": null}, "patch_path": null,
+                    "arguments": [], "created_at": 0.0, "supported_languages": null,
+                }),
+            )
+        })
+        .collect();
+    let mut ids: Vec<&str> = project.dag.nodes().map(|n| n.unique_id.as_str()).collect();
+    ids.sort_unstable();
+    let (parent_map, child_map): (Vec<String>, Vec<String>) = ids
+        .par_iter()
+        .map(|id| {
+            let parents: Vec<&str> = project
                 .dag
-                .children(&n.unique_id)
+                .parents(id)
                 .into_iter()
-                .map(str::to_owned)
-                .collect(),
-        );
-    }
-    json!({
-        "metadata": {
-            "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
-            "dbt_version": concat!("modelc-", env!("CARGO_PKG_VERSION")),
-            "generated_at": generated_at(),
-            "invocation_id": invocation_id,
-            "invocation_started_at": null,
-            "env": {},
-            "project_name": project.name,
-            "project_id": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(project.name.as_bytes())),
-            "user_id": null,
-            "send_anonymous_usage_stats": false,
-            "adapter_type": "duckdb",
-            "quoting": {"database": true, "schema": true, "identifier": true, "column": null},
-        },
-        "nodes": nodes,
-        "sources": sources,
-        "macros": macros,
-        "docs": {},
-        "exposures": {},
-        "metrics": {},
-        "groups": {},
-        "selectors": {},
-        "disabled": {},
-        "parent_map": parent_map,
-        "child_map": child_map,
-        "group_map": {},
-        "saved_queries": {},
-        "semantic_models": {},
-        "unit_tests": {},
-        "functions": {},
-    })
+                .filter(|p| !p.starts_with("source.") || project.sources.contains_key(*p))
+                .collect();
+            (entry(id, &json!(parents)), entry(id, &json!(project.dag.children(id))))
+        })
+        .unzip();
+    let metadata = json!({
+        "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+        "dbt_version": concat!("modelc-", env!("CARGO_PKG_VERSION")),
+        "generated_at": generated_at(),
+        "invocation_id": invocation_id,
+        "invocation_started_at": null,
+        "env": {},
+        "project_name": project.name,
+        "project_id": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(project.name.as_bytes())),
+        "user_id": null,
+        "send_anonymous_usage_stats": false,
+        "adapter_type": "duckdb",
+        "quoting": {"database": true, "schema": true, "identifier": true, "column": null},
+    });
+    let empty = "{}".to_string();
+    let parts = [
+        ("metadata", metadata.to_string()),
+        ("nodes", object(&nodes)),
+        ("sources", object(&sources)),
+        ("macros", object(&macros)),
+        ("docs", empty.clone()),
+        ("exposures", empty.clone()),
+        ("metrics", empty.clone()),
+        ("groups", empty.clone()),
+        ("selectors", empty.clone()),
+        ("disabled", empty.clone()),
+        ("parent_map", object(&parent_map)),
+        ("child_map", object(&child_map)),
+        ("group_map", empty.clone()),
+        ("saved_queries", empty.clone()),
+        ("semantic_models", empty.clone()),
+        ("unit_tests", empty.clone()),
+        ("functions", empty),
+    ];
+    let entries: Vec<String> = parts.iter().map(|(k, v)| format!("{}:{v}", Value::from(*k))).collect();
+    object(&entries)
+}
+
+/// The manifest as a JSON value (see [`manifest_text`]).
+pub fn manifest(project: &Project, invocation_id: &str) -> Value {
+    serde_json::from_str(&manifest_text(project, invocation_id)).unwrap_or(Value::Null)
 }
 
 /// Writes every node's compiled SQL under `target/compiled/` and `target/manifest.json`.
 pub fn write(project: &Project, invocation_id: &str) -> std::io::Result<()> {
     write_compiled(project, project.nodes.values())?;
     let path = project.target_dir.join("manifest.json");
-    let text = serde_json::to_string(&manifest(project, invocation_id)).map_err(std::io::Error::other)?;
-    write_file(&path, &text)
+    // Never the same as before (`generated_at`): written without comparing.
+    std::fs::create_dir_all(&project.target_dir)?;
+    std::fs::write(&path, manifest_text(project, invocation_id))
 }
 
 /// Now, as dbt writes `generated_at` (RFC 3339, microseconds, `Z`).
