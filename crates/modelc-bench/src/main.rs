@@ -144,6 +144,8 @@ fn dbt_comparison(path: &Path, threads: usize, modelc: &[Duration]) -> Result<()
         println!("  dbt: found, but without the duckdb adapter (pip install dbt-duckdb)");
         return Ok(());
     }
+    // dbt runs in the project folder; its paths must not be relative to ours.
+    let path = &path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
     let db = path.join("target/bench.duckdb");
     for (args, m) in [
         vec!["parse", "--no-partial-parse"],

@@ -4,19 +4,19 @@
 use modelc_core::{quote_ident, Node, Relation};
 
 use crate::adapter::{Connection, DbError, DbResult};
-use crate::materialize::{columns, existing, in_transaction, replace_table, strip_semicolons, Outcome, RelKind};
+use crate::materialize::{columns, in_transaction, replace_table, strip_semicolons, ExecSettings, Outcome, RelKind};
 
 /// Runs an incremental model.
-pub fn run_incremental(conn: &dyn Connection, node: &Node, full_refresh: bool) -> DbResult<Outcome> {
+pub fn run_incremental(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
     let rel = node
         .relation
         .as_ref()
         .ok_or_else(|| DbError(format!("{} has no relation", node.unique_id)))?;
-    let full_refresh = full_refresh && node.config.get_bool("full_refresh") != Some(false);
-    let exists = existing(conn, rel)?;
+    let full_refresh = settings.full_refresh && node.config.get_bool("full_refresh") != Some(false);
+    let exists = settings.existing(conn, rel)?;
     if full_refresh || exists != Some(RelKind::Table) {
         let sql = node.compiled_code.as_deref().unwrap_or_default();
-        let rows = replace_table(conn, rel, sql)?;
+        let rows = replace_table(conn, rel, sql, exists)?;
         return Ok(Outcome {
             status: crate::Status::Success,
             message: format!("CREATE TABLE ({} rows)", rows.unwrap_or(0)),

@@ -12,6 +12,6 @@ mod snapshot;
 mod test;
 
 pub use adapter::{Adapter, Connection, DbError, DbResult, DuckDb};
-pub use materialize::{columns, existing, literal, run_node, ExecSettings, Outcome, RelKind, Status};
+pub use materialize::{columns, existing, literal, run_node, ExecSettings, KnownRelations, Outcome, RelKind, Status};
 pub use results::{write_run_results, NodeResult};
 pub use runner::{run, Reporter, RunRequest};

@@ -4,9 +4,7 @@
 //! built under a temporary name and swapped in, so a failed or killed run leaves the
 //! previous version in place.
 
-use std::path::Path;
-
-use modelc_core::{quote_ident, Node, Relation, ResourceType};
+use modelc_core::{Node, Relation, ResourceType};
 
 use crate::adapter::{Connection, DbError, DbResult};
 use crate::snapshot;
@@ -79,6 +77,57 @@ pub struct ExecSettings {
     pub store_failures: bool,
     /// Project root, for seed paths.
     pub root: std::path::PathBuf,
+    /// The relations that existed when the run started (set by the runner): a node
+    /// looks its own relation up here instead of querying the catalog, which costs a
+    /// scan of every relation per node. Only the node itself changes its relation
+    /// during a run, so the answer stays true. `None`: query.
+    pub known: Option<std::sync::Arc<KnownRelations>>,
+}
+
+impl ExecSettings {
+    /// What exists at `rel`: from [`ExecSettings::known`], else from the database.
+    pub fn existing(&self, conn: &dyn Connection, rel: &Relation) -> DbResult<Option<RelKind>> {
+        match &self.known {
+            Some(k) => Ok(k.get(rel)),
+            None => existing(conn, rel),
+        }
+    }
+}
+
+/// Every table and view of the database, by lowercase `database.schema.name`.
+#[derive(Debug, Clone, Default)]
+pub struct KnownRelations(std::collections::HashMap<String, RelKind>);
+
+impl KnownRelations {
+    /// Reads every relation with one catalog query.
+    pub fn load(conn: &dyn Connection) -> DbResult<KnownRelations> {
+        let rows =
+            conn.query("select table_catalog, table_schema, table_name, table_type from information_schema.tables")?;
+        Ok(KnownRelations(
+            rows.into_iter()
+                .filter_map(|r| {
+                    let cell = |i: usize| r.get(i).cloned().flatten();
+                    let kind = if cell(3)? == "VIEW" {
+                        RelKind::View
+                    } else {
+                        RelKind::Table
+                    };
+                    Some((Self::key(&cell(0)?, &cell(1)?, &cell(2)?), kind))
+                })
+                .collect(),
+        ))
+    }
+
+    fn key(database: &str, schema: &str, name: &str) -> String {
+        format!("{database}.{schema}.{name}").to_lowercase()
+    }
+
+    /// What exists at `rel`.
+    pub fn get(&self, rel: &Relation) -> Option<RelKind> {
+        self.0
+            .get(&Self::key(&rel.database, &rel.schema, &rel.identifier))
+            .copied()
+    }
 }
 
 /// The kind of an existing relation.
@@ -175,45 +224,31 @@ pub fn in_transaction(conn: &dyn Connection, steps: &[(&str, bool)]) -> DbResult
     Ok(rows)
 }
 
-/// The temporary name a relation is built under.
-pub fn temp_relation(rel: &Relation) -> Relation {
-    rel.with_identifier(&format!("{}__modelc_tmp", rel.identifier))
-}
-
-/// Builds a table from a query atomically: create under a temporary name, drop the
-/// old relation, rename.
-pub fn replace_table(conn: &dyn Connection, rel: &Relation, select_sql: &str) -> DbResult<Option<u64>> {
-    let tmp = temp_relation(rel);
-    let old = existing(conn, rel)?;
-    let create = format!("create table {tmp} as (\n{}\n)", strip_semicolons(select_sql));
-    let mut swap = String::new();
-    if let Some(kind) = old {
-        swap.push_str(&drop_sql(rel, kind));
-    }
-    swap.push_str(&format!(
-        "alter table {tmp} rename to {};",
-        quote_ident(&rel.identifier)
-    ));
-    in_transaction(
-        conn,
-        &[
-            (&format!("drop table if exists {tmp}"), false),
-            (&create, true),
-            (&swap, false),
-        ],
-    )
+/// Builds a table from a query atomically, replacing `old` (what exists at `rel`):
+/// drop and create in one transaction. DuckDB's DDL is transactional, so other
+/// connections see the old relation until the commit, and a failed or killed build
+/// leaves it in place.
+pub fn replace_table(
+    conn: &dyn Connection,
+    rel: &Relation,
+    select_sql: &str,
+    old: Option<RelKind>,
+) -> DbResult<Option<u64>> {
+    let drop = old.map(|kind| drop_sql(rel, kind)).unwrap_or_default();
+    let create = format!("create table {rel} as (\n{}\n)", strip_semicolons(select_sql));
+    in_transaction(conn, &[(&drop, false), (&create, true)])
 }
 
 /// Executes one node.
 pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> Outcome {
     let result = match node.resource_type {
-        ResourceType::Seed => seed(conn, node, &settings.root),
+        ResourceType::Seed => seed(conn, node, settings),
         ResourceType::Test => return crate::test::run_test(conn, node, settings),
         ResourceType::Snapshot => snapshot::run_snapshot(conn, node),
         ResourceType::Model => match node.config.materialized().as_str() {
-            "view" => view(conn, node),
-            "table" => table(conn, node),
-            "incremental" => crate::incremental::run_incremental(conn, node, settings.full_refresh),
+            "view" => view(conn, node, settings),
+            "table" => table(conn, node, settings),
+            "incremental" => crate::incremental::run_incremental(conn, node, settings),
             "ephemeral" => Ok(Outcome::ok("EPHEMERAL", None)),
             other => Err(DbError(format!(
                 "unknown materialization '{other}' (modelc knows view, table, incremental, ephemeral)"
@@ -253,10 +288,10 @@ fn relation(node: &Node) -> DbResult<&Relation> {
         .ok_or_else(|| DbError(format!("{} has no relation", node.unique_id)))
 }
 
-fn view(conn: &dyn Connection, node: &Node) -> DbResult<Outcome> {
+fn view(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
     let rel = relation(node)?;
     let mut steps = String::new();
-    if existing(conn, rel)? == Some(RelKind::Table) {
+    if settings.existing(conn, rel)? == Some(RelKind::Table) {
         steps.push_str(&drop_sql(rel, RelKind::Table));
     }
     let create = format!(
@@ -267,14 +302,15 @@ fn view(conn: &dyn Connection, node: &Node) -> DbResult<Outcome> {
     Ok(Outcome::ok("CREATE VIEW", None))
 }
 
-fn table(conn: &dyn Connection, node: &Node) -> DbResult<Outcome> {
-    let rows = replace_table(conn, relation(node)?, compiled(node)?)?;
+fn table(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
+    let rel = relation(node)?;
+    let rows = replace_table(conn, rel, compiled(node)?, settings.existing(conn, rel)?)?;
     Ok(Outcome::ok(format!("CREATE TABLE ({} rows)", rows.unwrap_or(0)), rows))
 }
 
-fn seed(conn: &dyn Connection, node: &Node, root: &Path) -> DbResult<Outcome> {
+fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
     let rel = relation(node)?;
-    let path = root.join(&node.original_file_path);
+    let path = settings.root.join(&node.original_file_path);
     let mut opts = vec![
         "header = true".to_string(),
         "auto_detect = true".to_string(),
@@ -298,7 +334,7 @@ fn seed(conn: &dyn Connection, node: &Node, root: &Path) -> DbResult<Outcome> {
         literal(&path.to_string_lossy()),
         opts.join(", ")
     );
-    let rows = replace_table(conn, rel, &select)
+    let rows = replace_table(conn, rel, &select, settings.existing(conn, rel)?)
         .map_err(|e| DbError(format!("cannot load {}: {}", node.original_file_path, e.0)))?;
     Ok(Outcome::ok(format!("INSERT {}", rows.unwrap_or(0)), rows))
 }

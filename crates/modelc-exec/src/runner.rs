@@ -94,6 +94,11 @@ fn create_schemas(adapter: &dyn Adapter, nodes: &BTreeMap<String, Node>, ids: &B
 pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter) -> DbResult<Vec<NodeResult>> {
     let todo = executable(req.nodes, &req.selected);
     create_schemas(adapter, req.nodes, &todo)?;
+    let mut settings = req.settings.clone();
+    if settings.known.is_none() {
+        let conn = adapter.connect()?;
+        settings.known = Some(Arc::new(crate::KnownRelations::load(conn.as_ref())?));
+    }
     let gated;
     let dag = if req.tests_gate_children {
         gated = gated_dag(req.dag, req.nodes);
@@ -117,7 +122,7 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
             let task_rx = Arc::clone(&task_rx);
             let done_tx = done_tx.clone();
             let nodes = req.nodes;
-            let settings = &req.settings;
+            let settings = &settings;
             scope.spawn(move || loop {
                 let next = task_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some((id, index)) = next else { break };

@@ -31,7 +31,10 @@ pub fn run_test(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
         )) {
             return Outcome::error(describe_error(node, &e));
         }
-        if let Err(e) = replace_table(conn, rel, &format!("{}{limit}", strip_semicolons(sql))) {
+        let replaced = settings
+            .existing(conn, rel)
+            .and_then(|old| replace_table(conn, rel, &format!("{}{limit}", strip_semicolons(sql)), old));
+        if let Err(e) = replaced {
             return Outcome::error(describe_error(node, &e));
         }
         format!("select * from {rel}")

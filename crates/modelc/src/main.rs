@@ -394,6 +394,7 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
             full_refresh: args.full_refresh,
             store_failures: args.store_failures,
             root: project.root.clone(),
+            known: None,
         },
     };
     let total = req

@@ -65,6 +65,40 @@ fn a_failing_rebuild_keeps_the_previous_table() {
     );
 }
 
+/// `kill -9` while a table is being rebuilt: the previous table is what remains.
+#[test]
+fn a_killed_run_leaves_the_previous_table() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("models/t.sql", "{{ config(materialized='table') }}\nselect 1 as v"),
+    ]);
+    assert_eq!(f.modelc(&["run"]).code, 0);
+    // Tens of seconds of work: the kill lands while the new table is being built.
+    f.write(
+        "models/t.sql",
+        "{{ config(materialized='table') }}\nselect sum(range % 7) as v from range(50000000000)",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_modelc"))
+        .args(["run", "--project-dir"])
+        .arg(f.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start modelc");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the slow build finished before the kill"
+    );
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert_eq!(table(&f.query("select v from main.t")), "1");
+    assert_eq!(
+        table(&f.query("select count(*) from information_schema.tables where table_name = 't'")),
+        "1"
+    );
+}
+
 #[test]
 fn parallel_run_skips_only_descendants_of_a_failure() {
     let mut files = vec![("project.yml".to_string(), PROJECT_YML.to_string())];
