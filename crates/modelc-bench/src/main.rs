@@ -113,7 +113,8 @@ fn project_dir(dir: &Path, models: usize) -> Result<PathBuf, String> {
             .map_err(|e| format!("cannot generate {}: {e}", p.display()))?;
         eprintln!("generated {} ({models} models, {tests} tests)", p.display());
     }
-    Ok(p)
+    // Absolute: database paths given to the compiler are relative to the project.
+    p.canonicalize().map_err(|e| format!("{}: {e}", p.display()))
 }
 
 fn compiled(path: &Path, db: Option<PathBuf>, threads: usize) -> Result<Project, String> {
@@ -144,8 +145,6 @@ fn dbt_comparison(path: &Path, threads: usize, modelc: &[Duration]) -> Result<()
         println!("  dbt: found, but without the duckdb adapter (pip install dbt-duckdb)");
         return Ok(());
     }
-    // dbt runs in the project folder; its paths must not be relative to ours.
-    let path = &path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
     let db = path.join("target/bench.duckdb");
     for (args, m) in [
         vec!["parse", "--no-partial-parse"],
@@ -258,6 +257,8 @@ fn seed_bench(dir: &Path, rows: usize, iterations: usize) -> Result<(), String> 
     if !csv.is_file() {
         gen::big_seed(&root, rows).map_err(|e| format!("cannot write {}: {e}", csv.display()))?;
     }
+    let root = root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))?;
+    let csv = root.join("seeds/big.csv");
     let size = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
     let db = root.join("target/seed.duckdb");
     let fresh = || {
