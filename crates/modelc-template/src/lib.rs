@@ -183,7 +183,20 @@ impl Jinja {
                         continue;
                     }
                 }
-                env.add_global(def.name.clone(), objects::macro_value(&def.name, &file.path));
+                // Calling a macro evaluates its template first; the built-ins are a file
+                // of 28 macros only, so each gets a template of its own: a call to
+                // `test_not_null` then defines one macro, not 28.
+                let template = if is_builtin {
+                    let name = format!("{BUILTINS_NAME}#{}", def.name);
+                    let (own, _) = preprocess::rewrite_macro_file(&def.sql);
+                    if let Err(e) = env.add_template_owned(name.clone(), own) {
+                        diags.push(error_diag(&e, &file.path));
+                    }
+                    name
+                } else {
+                    file.path.clone()
+                };
+                env.add_global(def.name.clone(), objects::macro_value(&def.name, &template));
                 macros.insert(
                     def.name.clone(),
                     MacroInfo {
