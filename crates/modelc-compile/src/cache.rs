@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 const FILE: &str = "compile_cache.msgpack";
-const FORMAT: &str = concat!("modelc-compile-cache-1/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("modelc-compile-cache-2/", env!("CARGO_PKG_VERSION"));
 /// Template names whose value changes from one invocation to the next.
 const VOLATILE: &[&str] = &["invocation_id", "run_started_at", "modules"];
 
@@ -89,8 +89,8 @@ struct StoredWarning {
 /// The analysis codes, as `'static` strings for [`Diagnostic`].
 const ANALYSIS_CODES: &[&str] = &["sql-parse", "direct-reference"];
 
-/// A catalog lookup: the relation's name parts, and the columns it answered.
-type Lookup = (Vec<String>, Option<Vec<String>>);
+/// A catalog lookup: the relation's name, and the columns it answered.
+type Lookup = (RelationName, Option<Vec<String>>);
 
 /// A cached analysis of one node's compiled SQL.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,9 +175,7 @@ impl<'a> Recorder<'a> {
 impl Catalog for Recorder<'_> {
     fn columns(&self, relation: &RelationName) -> Option<Vec<String>> {
         let answer = self.catalog.columns(relation);
-        self.lookup_log
-            .borrow_mut()
-            .push((relation.parts.clone(), answer.clone()));
+        self.lookup_log.borrow_mut().push((relation.clone(), answer.clone()));
         answer
     }
 }
@@ -347,9 +345,7 @@ impl Cache {
         self.old.analyses.get(unique_id).filter(|e| {
             e.key == key
                 && e.known.iter().all(|(k, b)| known.contains(k) == *b)
-                && e.lookups
-                    .iter()
-                    .all(|(parts, cols)| &catalog.columns(&RelationName::new(parts.clone())) == cols)
+                && e.lookups.iter().all(|(name, cols)| &catalog.columns(name) == cols)
         })
     }
 

@@ -388,7 +388,7 @@ fn compile_phases(
                 }
                 // Keys from the project file and YAML are checked where they are written;
                 // here only those set by `config(...)` in the SQL.
-                for key in modelc_core::NodeConfig(out.config.clone()).unknown_keys() {
+                for key in modelc_core::unknown_config_keys(&out.config) {
                     let (line, col) = resolve::locate_word(&node.raw_code, key);
                     let mut d = Diagnostic::warning(
                         "unknown-config",

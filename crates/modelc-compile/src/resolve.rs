@@ -127,9 +127,11 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
         }
     };
     for r in &node.refs {
-        let (line, col) = locate("ref(", &r.name);
+        // Located only for an error: searching the text is most of the work here.
+        let at = || locate("ref(", &r.name);
         if let Some(p) = &r.package {
             if p != index.project {
+                let (line, col) = at();
                 diags.push(
                     Diagnostic::error("unknown-package", format!("ref('{p}', '{}') names package '{p}', which is not this project ('{}'); packages are not supported yet", r.name, index.project))
                         .at(file, line, col),
@@ -141,6 +143,7 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
         match index.by_name.get(r.name.as_str()) {
             Some(target) => refs.push(target.unique_id.clone()),
             None => {
+                let (line, col) = at();
                 let mut d = if index.disabled.contains(&r.name) {
                     Diagnostic::error(
                         "disabled-ref",

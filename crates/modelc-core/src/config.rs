@@ -210,15 +210,15 @@ impl NodeConfig {
             _ => JsonMap::new(),
         }
     }
+}
 
-    /// Keys that are not in [`KNOWN_CONFIG_KEYS`].
-    pub fn unknown_keys(&self) -> Vec<&str> {
-        self.0
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !KNOWN_CONFIG_KEYS.contains(k))
-            .collect()
-    }
+/// The keys of a config map that are not in [`KNOWN_CONFIG_KEYS`].
+pub fn unknown_config_keys(config: &JsonMap) -> Vec<&str> {
+    config
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !KNOWN_CONFIG_KEYS.contains(k))
+        .collect()
 }
 
 #[cfg(test)]
@@ -259,6 +259,6 @@ mod tests {
         assert_eq!(c.tags(), vec!["t"]);
         assert_eq!(c.materialized(), "view");
         let c = NodeConfig(map(json!({"materialised": "table"})));
-        assert_eq!(c.unknown_keys(), vec!["materialised"]);
+        assert_eq!(unknown_config_keys(&c.0), vec!["materialised"]);
     }
 }

@@ -10,7 +10,7 @@ mod node;
 mod relation;
 mod suggest;
 
-pub use config::{merge_config, normalize_key, NodeConfig, KNOWN_CONFIG_KEYS};
+pub use config::{merge_config, normalize_key, unknown_config_keys, NodeConfig, KNOWN_CONFIG_KEYS};
 pub use db::DbConfig;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use node::{ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo};
