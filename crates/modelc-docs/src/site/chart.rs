@@ -746,7 +746,7 @@ mod tests {
         assert_eq!(fmt_num(0.052631), "0.053");
         assert_eq!(fmt_num(12.0), "12");
         assert_eq!(fmt_num(1234.56), "1235");
-        assert_eq!(fmt_num(3.14159), "3.14");
+        assert_eq!(fmt_num(1.23456), "1.23");
         assert_eq!(ticks(0.0, 1.0, 5), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
         assert_eq!(ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
         assert_eq!(ticks(0.0, 0.52, 5), vec![0.0, 0.2, 0.4, 0.6]);

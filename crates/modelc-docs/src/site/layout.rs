@@ -252,9 +252,9 @@ mod tests {
                 assert!(apart_x || apart_y, "nodes {a} and {b} overlap");
             }
         }
-        for v in 0..widths.len() {
+        for (v, w) in widths.iter().enumerate() {
             assert!(l.x[v] >= 0.0 && l.y[v] >= 0.0);
-            assert!(l.x[v] + widths[v] <= l.width && l.y[v] + NODE_H <= l.height);
+            assert!(l.x[v] + w <= l.width && l.y[v] + NODE_H <= l.height);
         }
         l
     }
@@ -332,7 +332,7 @@ mod tests {
             widths.push(80.0 + (i % 7) as f64 * 20.0);
             if i >= 100 {
                 for _ in 0..1 + rand(3) {
-                    edges.push((rand(i - (i % 100)).max(0), i));
+                    edges.push((rand(i - (i % 100)), i));
                 }
             }
         }
