@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use modelc_compile::{artifacts, compile, CompileOptions, Project};
+use modelc_compile::{artifacts, compile, CacheStats, CompileOptions, Project};
 use modelc_core::{JsonMap, ResourceType};
 use modelc_docs::catalog::{Catalog, ColumnRow, CATALOG_QUERY};
 use modelc_docs::{ChartData, SiteInput};
@@ -67,6 +67,11 @@ fn parse_vars(vars: Option<&str>) -> Result<JsonMap, u8> {
 
 /// Compiles the project, printing diagnostics; errors stop here with exit code 2.
 fn load(common: &Common, full_refresh: bool) -> Result<Project, u8> {
+    load_with_cache_stats(common, full_refresh).map(|(p, _)| p)
+}
+
+/// [`load`], with what the compile cache saved.
+fn load_with_cache_stats(common: &Common, full_refresh: bool) -> Result<(Project, CacheStats), u8> {
     let opts = CompileOptions {
         vars: parse_vars(common.vars.as_deref())?,
         target: common.target.clone(),
@@ -83,7 +88,8 @@ fn load(common: &Common, full_refresh: bool) -> Result<Project, u8> {
         .canonicalize()
         .unwrap_or_else(|_| common.project_dir.clone());
     report::print_all(&compiled.diagnostics, &root);
-    compiled.project.ok_or(INVALID)
+    let cache = compiled.cache;
+    compiled.project.map(|p| (p, cache)).ok_or(INVALID)
 }
 
 fn indirect(i: Indirect) -> IndirectSelection {
@@ -133,12 +139,21 @@ fn invocation_id() -> String {
 }
 
 fn cmd_compile(common: &Common) -> Result<(), u8> {
-    let project = load(common, false)?;
+    let (project, cache) = load_with_cache_stats(common, false)?;
     write_artifacts(&project)?;
     if common.select.is_empty() {
         let n = project.nodes.values().filter(|n| n.compiled_code.is_some()).count();
+        let reused = if cache.renders_reused > 0 {
+            format!(
+                " ({} rendered, {} from the compile cache)",
+                cache.rendered.len(),
+                cache.renders_reused
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "Compiled {n} nodes into {}.",
+            "Compiled {n} nodes{reused} into {}.",
             project.target_dir.join("compiled").display()
         );
         return Ok(());

@@ -240,6 +240,38 @@ fn vars_and_dbt_project_files_work() {
     assert_eq!(table(&f.query("select id from main.big order by id")), "1\n2");
 }
 
+/// `compile` reuses the compile cache and says so; `--no-partial-parse` ignores it.
+#[test]
+fn compile_reuses_its_cache_unless_told_not_to() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("models/a.sql", "select 1 as id"),
+        ("models/b.sql", "select id from {{ ref('a') }}"),
+    ]);
+    let first = f.modelc(&["compile"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains("Compiled 2 nodes into"), "{}", first.stderr);
+    let second = f.modelc(&["compile"]);
+    assert!(
+        second
+            .stderr
+            .contains("Compiled 2 nodes (0 rendered, 2 from the compile cache)"),
+        "{}",
+        second.stderr
+    );
+    f.write("models/b.sql", "select id + 1 as id from {{ ref('a') }}");
+    let third = f.modelc(&["compile"]);
+    assert!(
+        third.stderr.contains("(1 rendered, 1 from the compile cache)"),
+        "{}",
+        third.stderr
+    );
+    let compiled = std::fs::read_to_string(f.path().join("target/compiled/shop/models/b.sql")).expect("compiled b");
+    assert!(compiled.contains("id + 1"), "{compiled}");
+    let fresh = f.modelc(&["compile", "--no-partial-parse"]);
+    assert!(fresh.stderr.contains("Compiled 2 nodes into"), "{}", fresh.stderr);
+}
+
 /// Docs never create the database; after a build they carry its column types
 /// (`catalog.json`) and the charts declared in meta.
 #[test]
