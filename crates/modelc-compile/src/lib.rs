@@ -493,36 +493,50 @@ fn compile_phases(
 
     clock.lap("graph");
     // Substitute placeholders (every node's relation is known now), then inline the
-    // ephemeral ancestors of each node as CTEs: both in parallel.
+    // ephemeral ancestors of each node as CTEs: both in parallel, each rendered SQL
+    // consumed as it is substituted.
     let all: BTreeSet<String> = nodes.keys().cloned().collect();
-    let substituted: HashMap<&str, (String, Option<String>)> = nodes
-        .par_iter()
-        .filter_map(|(id, node)| {
-            let (out, incr) = outputs.get(id)?;
+    let mut substituted: Vec<(String, String, Option<String>)> = outputs
+        .into_par_iter()
+        .filter_map(|(id, (out, incr))| {
+            let node = nodes.get(&id).filter(|n| n.resource_type != ResourceType::Seed)?;
             let (refs, srcs) = deps
-                .get(id)
+                .get(&id)
                 .map(|(r, s)| (r.as_slice(), s.as_slice()))
                 .unwrap_or_default();
             let sub = |sql: &str| resolve::substitute(sql, node, refs, srcs, &nodes, &sources);
-            Some((id.as_str(), (sub(&out.sql), incr.as_deref().map(sub))))
+            let base = sub(&out.sql);
+            let incr = incr.as_deref().map(sub);
+            Some((id, base, incr))
         })
         .collect();
-    drop(outputs);
     drop(deps);
-    let compiled: Vec<(String, String, Option<String>)> = substituted
-        .par_iter()
-        .filter(|(id, _)| nodes.get(**id).is_some_and(|n| n.resource_type != ResourceType::Seed))
-        .map(|(id, (base, incr))| {
-            let ctes = ephemeral_ctes(id, &nodes, &substituted);
-            (
-                id.to_string(),
-                resolve::inject_ctes(base, &ctes),
-                incr.as_ref().map(|s| resolve::inject_ctes(s, &ctes)),
-            )
-        })
-        .collect();
-    drop(substituted);
-    for (id, sql, incr) in compiled {
+    let with_ctes: Vec<(usize, String, Option<String>)> = {
+        // The SQL of ephemeral models, before their own CTEs: what consumers inline.
+        let ephemeral: HashMap<&str, &str> = substituted
+            .iter()
+            .filter(|(id, ..)| nodes.get(id).is_some_and(Node::is_ephemeral))
+            .map(|(id, base, _)| (id.as_str(), base.as_str()))
+            .collect();
+        substituted
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, (id, base, incr))| {
+                let ctes = ephemeral_ctes(id, &nodes, &ephemeral);
+                (!ctes.is_empty()).then(|| {
+                    let inject = |sql: &String| resolve::inject_ctes(sql, &ctes);
+                    (i, inject(base), incr.as_ref().map(inject))
+                })
+            })
+            .collect()
+    };
+    for (i, sql, incr) in with_ctes {
+        if let Some(slot) = substituted.get_mut(i) {
+            slot.1 = sql;
+            slot.2 = incr;
+        }
+    }
+    for (id, sql, incr) in substituted {
         if let Some(n) = nodes.get_mut(&id) {
             n.compiled_code = Some(sql);
             n.compiled_incremental_code = incr;
@@ -594,12 +608,8 @@ fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap) -> c
 }
 
 /// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency
-/// order, with their SQL (`substituted`: every node's SQL before CTE injection).
-fn ephemeral_ctes(
-    id: &str,
-    nodes: &BTreeMap<String, Node>,
-    substituted: &HashMap<&str, (String, Option<String>)>,
-) -> Vec<(String, String)> {
+/// order, with their SQL (`ephemeral`: each ephemeral model's SQL before CTE injection).
+fn ephemeral_ctes(id: &str, nodes: &BTreeMap<String, Node>, ephemeral: &HashMap<&str, &str>) -> Vec<(String, String)> {
     fn visit(id: &str, nodes: &BTreeMap<String, Node>, seen: &mut BTreeSet<String>, out: &mut Vec<String>) {
         let Some(n) = nodes.get(id) else { return };
         for p in &n.depends_on.nodes {
@@ -616,10 +626,7 @@ fn ephemeral_ctes(
     visit(id, nodes, &mut seen, &mut order);
     order
         .into_iter()
-        .filter_map(|p| {
-            let sql = &substituted.get(p.as_str())?.0;
-            Some((cte_name(&nodes.get(&p)?.name), sql.clone()))
-        })
+        .filter_map(|p| Some((cte_name(&nodes.get(&p)?.name), ephemeral.get(p.as_str())?.to_string())))
         .collect()
 }
 
