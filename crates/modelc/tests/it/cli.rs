@@ -282,6 +282,9 @@ fn docs_read_the_database_only_when_it_exists() {
         (
             "models/totals.sql",
             "{{ config(materialized='table', meta={'modelc_chart': {'type': 'bar', 'x': 'id', 'value': 'amount'}}) }}\nselect id, amount * 2 as amount from {{ ref('orders') }}",
+        ),        (
+            "models/typo.sql",
+            "{{ config(meta={'modelc_chart': {'type': 'bar', 'x': 'idd', 'value': 'amount'}}) }}\nselect id, amount from {{ ref('orders') }}",
         ),
     ]);
     let out = f.modelc(&["docs"]);
@@ -296,6 +299,12 @@ fn docs_read_the_database_only_when_it_exists() {
     let out = f.modelc(&["docs"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("column types from the database"), "{}", out.stderr);
+    // A chart naming a missing column is a warning that names the model and the error.
+    assert!(
+        out.stderr.contains("the chart of model.shop.typo could not be drawn") && out.stderr.contains("idd"),
+        "{}",
+        out.stderr
+    );
     let catalog: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(f.path().join("target/catalog.json")).expect("catalog"))
             .expect("json");
