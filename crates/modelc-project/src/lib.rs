@@ -195,8 +195,21 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
             }
         }
     }
-    for f in yml_files {
-        input.properties.push(parse_property_file(&f.path, &f.text, diags));
+    // Property files parse independently: in parallel, diagnostics kept in file order.
+    let parsed: Vec<_> = {
+        use rayon::prelude::*;
+        yml_files
+            .par_iter()
+            .map(|f| {
+                let mut file_diags = Vec::new();
+                let parsed = parse_property_file(&f.path, &f.text, &mut file_diags);
+                (parsed, file_diags)
+            })
+            .collect()
+    };
+    for (properties, file_diags) in parsed {
+        input.properties.push(properties);
+        diags.extend(file_diags);
     }
     Some(input)
 }
@@ -247,30 +260,37 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<PathBu
     out
 }
 
+/// The SQL, YAML and Jinja files under `root/dir`, read in parallel (a large project
+/// has thousands of small files), in path order.
 fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<SourceFile> {
-    walk_paths(root, dir, diags)
-        .into_iter()
+    use rayon::prelude::*;
+    let read: Vec<Result<SourceFile, Diagnostic>> = walk_paths(root, dir, diags)
+        .into_par_iter()
         .filter(|p| matches!(ext(&p.to_string_lossy()), "sql" | "yml" | "yaml" | "jinja"))
-        .filter_map(|p| {
+        .map(|p| {
             let rel = rel_path(root, &p);
             let resource_path = rel_path(&root.join(dir), &p);
-            read_text(&p, rel, resource_path, diags)
+            try_read_text(&p, rel, resource_path)
         })
+        .collect();
+    read.into_iter()
+        .filter_map(|r| r.map_err(|d| diags.push(d)).ok())
         .collect()
 }
 
-fn read_text(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> Option<SourceFile> {
+fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<SourceFile, Diagnostic> {
     match std::fs::read_to_string(p) {
-        Ok(text) => Some(SourceFile {
+        Ok(text) => Ok(SourceFile {
             path,
             resource_path,
             text,
         }),
-        Err(e) => {
-            diags.push(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path));
-            None
-        }
+        Err(e) => Err(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path)),
     }
+}
+
+fn read_text(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> Option<SourceFile> {
+    try_read_text(p, path, resource_path).map_err(|d| diags.push(d)).ok()
 }
 
 fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> SeedFile {
