@@ -316,6 +316,27 @@ fn docs_read_the_database_only_when_it_exists() {
     assert!(page.contains("<svg class=\"chart"), "the chart is drawn from the table");
 }
 
+/// A database docs cannot read (in use, or not DuckDB) is a warning: the site is
+/// written without column types.
+#[test]
+fn docs_without_a_readable_database_still_write_the_site() {
+    let f = Fixture::new(&[("project.yml", PROJECT_YML), ("models/a.sql", "select 1 as id")]);
+    std::fs::write(f.db_path(), "not a DuckDB file").expect("write");
+    let out = f.modelc(&["docs"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: the docs have no column types or charts"),
+        "{}",
+        out.stderr
+    );
+    assert!(f.path().join("target/docs/index.html").is_file());
+    assert_eq!(
+        std::fs::read_to_string(f.db_path()).expect("read"),
+        "not a DuckDB file",
+        "the file is left as it was"
+    );
+}
+
 #[test]
 fn docs_writes_lineage_files_and_prints_formats() {
     let tmp = tempfile::tempdir().expect("tempdir");
