@@ -70,29 +70,28 @@ pub fn analyze(
             .filter(|n| matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot))
             .filter_map(|n| n.compiled_code.as_deref().map(|sql| (n, sql)))
             .map(|(n, sql)| {
-                let key = hash(&[
-                    sql.as_bytes(),
-                    n.raw_code.as_bytes(),
-                    n.original_file_path.as_bytes(),
-                    &(n.defined_at_line as u64).to_le_bytes(),
-                    n.name.as_bytes(),
-                    n.resource_type.as_str().as_bytes(),
-                ]);
-                if let Some(e) = cached.analysis(&n.unique_id, key, &known, &catalog) {
+                // Keyed by everything the analysis reads from the node itself.
+                let key = cached.enabled().then(|| {
+                    hash(&[
+                        sql.as_bytes(),
+                        n.raw_code.as_bytes(),
+                        n.original_file_path.as_bytes(),
+                        &(n.defined_at_line as u64).to_le_bytes(),
+                        n.name.as_bytes(),
+                        n.resource_type.as_str().as_bytes(),
+                    ])
+                });
+                if let Some(e) = key.and_then(|k| cached.analysis(&n.unique_id, k, &known, &catalog)) {
                     return (n, e.warnings(), e.columns.clone(), Cached::Reused);
                 }
-                let recorder = Recorder::new(&known, &catalog);
+                let recorder = Recorder::new(&known, &catalog, key.is_some());
                 let (warnings, cols) = analyze_node(n, sql, &recorder);
-                let entry = cached.enabled().then(|| recorder.entry(key, &warnings, cols.clone()));
+                let entry = key.map(|k| recorder.entry(k, &warnings, cols.clone()));
                 (n, warnings, cols, Cached::New(entry))
             })
             .collect();
         for (n, warnings, cols, entry) in analyzed {
-            match entry {
-                Cached::New(e) => cache.store_analysis(&n.unique_id, e),
-                Cached::Reused => cache.reuse_analysis(&n.unique_id),
-                Cached::No => {}
-            }
+            cache.keep_analysis(&n.unique_id, entry);
             diags.extend(warnings);
             let Some(cols) = cols else { continue };
             if let Some(r) = &n.relation {

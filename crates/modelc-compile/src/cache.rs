@@ -51,8 +51,33 @@ pub(crate) enum Cached<T> {
     No,
     /// Last compile's, still valid.
     Reused,
-    /// Computed now; `None` when it must not be cached.
+    /// Computed now; `None` when it must not be cached or the cache is off.
     New(Option<T>),
+}
+
+/// Moves a reused entry from last compile's map to this one's, or puts a new one
+/// there, counting either in `(reused, computed)`.
+fn keep<T>(
+    old: &mut HashMap<String, T>,
+    new: &mut HashMap<String, T>,
+    (reused, computed): (&mut usize, &mut Vec<String>),
+    unique_id: &str,
+    how: Cached<T>,
+) {
+    let entry = match how {
+        Cached::No => return,
+        Cached::Reused => {
+            *reused += 1;
+            old.remove(unique_id)
+        }
+        Cached::New(entry) => {
+            computed.push(unique_id.to_string());
+            entry
+        }
+    };
+    if let Some(e) = entry {
+        new.insert(unique_id.to_string(), e);
+    }
 }
 
 /// What a render read besides its template and node config.
@@ -127,6 +152,8 @@ impl AnalysisEntry {
 
 /// Records the catalog lookups and `known` checks an analysis makes.
 pub(crate) struct Recorder<'a> {
+    /// Whether to keep the log (only when the cache is on).
+    record: bool,
     known: &'a HashSet<String>,
     catalog: &'a HashMap<String, Vec<String>>,
     known_log: std::cell::RefCell<Vec<(String, bool)>>,
@@ -134,8 +161,9 @@ pub(crate) struct Recorder<'a> {
 }
 
 impl<'a> Recorder<'a> {
-    pub fn new(known: &'a HashSet<String>, catalog: &'a HashMap<String, Vec<String>>) -> Self {
+    pub fn new(known: &'a HashSet<String>, catalog: &'a HashMap<String, Vec<String>>, record: bool) -> Self {
         Recorder {
+            record,
             known,
             catalog,
             known_log: Default::default(),
@@ -146,7 +174,9 @@ impl<'a> Recorder<'a> {
     /// Whether the project knows the relation with this lowercase dotted key.
     pub fn is_known(&self, key: &str) -> bool {
         let answer = self.known.contains(key);
-        self.known_log.borrow_mut().push((key.to_string(), answer));
+        if self.record {
+            self.known_log.borrow_mut().push((key.to_string(), answer));
+        }
         answer
     }
 
@@ -175,7 +205,9 @@ impl<'a> Recorder<'a> {
 impl Catalog for Recorder<'_> {
     fn columns(&self, relation: &RelationName) -> Option<Vec<String>> {
         let answer = self.catalog.columns(relation);
-        self.lookup_log.borrow_mut().push((relation.clone(), answer.clone()));
+        if self.record {
+            self.lookup_log.borrow_mut().push((relation.clone(), answer.clone()));
+        }
         answer
     }
 }
@@ -202,18 +234,17 @@ impl RenderEnv<'_> {
         &self,
         key: Hash,
         template: &str,
-        output: RenderOutput,
-        incremental: Option<(String, RenderOutput)>,
+        output: &RenderOutput,
+        incremental: Option<&RenderOutput>,
     ) -> Option<RenderEntry> {
         let mut macros = output.macros.clone();
         let mut vars = output.vars.clone();
         let mut env_vars = output.env_vars.clone();
-        let incremental = incremental.map(|(sql, out)| {
-            macros.extend(out.macros);
-            vars.extend(out.vars);
-            env_vars.extend(out.env_vars);
-            sql
-        });
+        if let Some(out) = incremental {
+            macros.extend(out.macros.iter().cloned());
+            vars.extend(out.vars.iter().cloned());
+            env_vars.extend(out.env_vars.iter().cloned());
+        }
         let mut files: Vec<String> = Vec::new();
         for m in &macros {
             let file = self.macro_file_of.get(m)?;
@@ -246,8 +277,8 @@ impl RenderEnv<'_> {
                     .map(|v| (v.clone(), std::env::var(&v).ok()))
                     .collect(),
             },
-            output,
-            incremental,
+            output: output.clone(),
+            incremental: incremental.map(|o| o.sql.clone()),
         })
     }
 
@@ -349,36 +380,27 @@ impl Cache {
         })
     }
 
-    /// Keeps last compile's render of a node, found valid by [`Cache::render`].
-    pub fn reuse_render(&mut self, unique_id: &str) {
-        self.stats.renders_reused += 1;
-        if let Some(e) = self.old.renders.remove(unique_id) {
-            self.new.renders.insert(unique_id.to_string(), e);
-        }
+    /// Keeps a node's render for the next compile: last compile's, found valid by
+    /// [`Cache::render`], or a new one.
+    pub fn keep_render(&mut self, unique_id: &str, how: Cached<RenderEntry>) {
+        keep(
+            &mut self.old.renders,
+            &mut self.new.renders,
+            (&mut self.stats.renders_reused, &mut self.stats.rendered),
+            unique_id,
+            how,
+        );
     }
 
-    /// Keeps a new render for the next compile (`None`: not cacheable).
-    pub fn store_render(&mut self, unique_id: &str, entry: Option<RenderEntry>) {
-        self.stats.rendered.push(unique_id.to_string());
-        if let (Some(e), true) = (entry, self.path.is_some()) {
-            self.new.renders.insert(unique_id.to_string(), e);
-        }
-    }
-
-    /// Keeps last compile's analysis of a node, found valid by [`Cache::analysis`].
-    pub fn reuse_analysis(&mut self, unique_id: &str) {
-        self.stats.analyses_reused += 1;
-        if let Some(e) = self.old.analyses.remove(unique_id) {
-            self.new.analyses.insert(unique_id.to_string(), e);
-        }
-    }
-
-    /// Keeps a new analysis for the next compile.
-    pub fn store_analysis(&mut self, unique_id: &str, entry: Option<AnalysisEntry>) {
-        self.stats.analyzed.push(unique_id.to_string());
-        if let (Some(e), true) = (entry, self.path.is_some()) {
-            self.new.analyses.insert(unique_id.to_string(), e);
-        }
+    /// Keeps a node's analysis for the next compile, as [`Cache::keep_render`].
+    pub fn keep_analysis(&mut self, unique_id: &str, how: Cached<AnalysisEntry>) {
+        keep(
+            &mut self.old.analyses,
+            &mut self.new.analyses,
+            (&mut self.stats.analyses_reused, &mut self.stats.analyzed),
+            unique_id,
+            how,
+        );
     }
 
     /// What was reused and computed so far.

@@ -253,9 +253,10 @@ fn compile_phases(
             .unwrap_or_else(|| input.config.name.clone())
             .into(),
     );
+    let vars = effective_vars(input, &opts.vars);
     let ctx = ProjectContext {
         project_name: input.config.name.clone(),
-        vars: effective_vars(input, &opts.vars),
+        vars: vars.clone(),
         target,
         invocation_id: format!(
             "{:032x}",
@@ -264,7 +265,9 @@ fn compile_phases(
         run_started_at: chrono::Utc::now().to_rfc3339(),
         full_refresh: opts.full_refresh,
     };
-    let target_json = serde_json::to_string(&ctx.target).unwrap_or_default();
+    let target_json = opts
+        .cache
+        .then(|| serde_json::to_string(&ctx.target).unwrap_or_default());
     let macro_files: Vec<MacroFile> = input
         .macros
         .iter()
@@ -277,9 +280,8 @@ fn compile_phases(
     let (jinja, jdiags) = Jinja::new(ctx, &macro_files);
     diags.extend(jdiags);
 
-    let vars = effective_vars(input, &opts.vars);
     let render_env = render_env(&jinja, &macro_files, &vars);
-    let mut cache = if opts.cache {
+    let mut cache = if let Some(target_json) = target_json {
         let mut names: Vec<String> = jinja
             .macros()
             .values()
@@ -312,15 +314,18 @@ fn compile_phases(
             if node.resource_type == ResourceType::Seed {
                 return (node, Ok((RenderOutput::default(), None)), Cached::No);
             }
-            let key = cache::hash(&[
-                node.original_file_path.as_bytes(),
-                shell.template.as_bytes(),
-                node.name.as_bytes(),
-                node.unique_id.as_bytes(),
-                node.resource_type.as_str().as_bytes(),
-                serde_json::to_string(&node.config.0).unwrap_or_default().as_bytes(),
-            ]);
-            if let Some(e) = cached.render(&node.unique_id, key, &render_env) {
+            // Keyed by the template and everything of the node it can see.
+            let key = opts.cache.then(|| {
+                cache::hash(&[
+                    node.original_file_path.as_bytes(),
+                    shell.template.as_bytes(),
+                    node.name.as_bytes(),
+                    node.unique_id.as_bytes(),
+                    node.resource_type.as_str().as_bytes(),
+                    serde_json::to_string(&node.config.0).unwrap_or_default().as_bytes(),
+                ])
+            });
+            if let Some(e) = key.and_then(|k| cached.render(&node.unique_id, k, &render_env)) {
                 merge_config(&mut node.config.0, &e.output.config);
                 let out = (e.output.clone(), e.incremental.clone());
                 return (node, Ok(out), Cached::Reused);
@@ -356,16 +361,8 @@ fn compile_phases(
             } else {
                 None
             };
-            let incremental_sql = incremental.as_ref().map(|o| o.sql.clone());
-            let entry = opts.cache.then(|| {
-                render_env.entry(
-                    key,
-                    &shell.template,
-                    out.clone(),
-                    incremental.map(|o| (o.sql.clone(), o)),
-                )
-            });
-            (node, Ok((out, incremental_sql)), Cached::New(entry.flatten()))
+            let entry = key.and_then(|k| render_env.entry(k, &shell.template, &out, incremental.as_ref()));
+            (node, Ok((out, incremental.map(|o| o.sql))), Cached::New(entry))
         })
         .collect();
 
@@ -374,11 +371,7 @@ fn compile_phases(
     let mut outputs: HashMap<String, (RenderOutput, Option<String>)> = HashMap::new();
     let mut disabled = Vec::new();
     for (mut node, result, entry) in rendered {
-        match entry {
-            Cached::Reused => cache.reuse_render(&node.unique_id),
-            Cached::New(e) => cache.store_render(&node.unique_id, e),
-            Cached::No => {}
-        }
+        cache.keep_render(&node.unique_id, entry);
         match result {
             Err(d) => diags.push(d),
             Ok((out, incr)) => {

@@ -1,8 +1,8 @@
 //! Materializations: the SQL that builds each kind of node, run atomically.
 //!
-//! Every change to a relation happens inside one transaction: the new version is
-//! built under a temporary name and swapped in, so a failed or killed run leaves the
-//! previous version in place.
+//! Every change to a relation happens inside one transaction (DuckDB's DDL is
+//! transactional: the old version is dropped and the new one built in it), so a
+//! failed or killed run leaves the previous version in place.
 
 use modelc_core::{Node, Relation, ResourceType};
 
@@ -107,11 +107,7 @@ impl KnownRelations {
             rows.into_iter()
                 .filter_map(|r| {
                     let cell = |i: usize| r.get(i).cloned().flatten();
-                    let kind = if cell(3)? == "VIEW" {
-                        RelKind::View
-                    } else {
-                        RelKind::Table
-                    };
+                    let kind = RelKind::from_table_type(&cell(3)?);
                     Some((Self::key(&cell(0)?, &cell(1)?, &cell(2)?), kind))
                 })
                 .collect(),
@@ -139,6 +135,17 @@ pub enum RelKind {
     View,
 }
 
+impl RelKind {
+    /// The kind of an `information_schema.tables.table_type` (`VIEW`, `BASE TABLE`, ...).
+    fn from_table_type(table_type: &str) -> RelKind {
+        if table_type == "VIEW" {
+            RelKind::View
+        } else {
+            RelKind::Table
+        }
+    }
+}
+
 /// SQL string literal.
 pub fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -152,13 +159,10 @@ pub fn existing(conn: &dyn Connection, rel: &Relation) -> DbResult<Option<RelKin
         literal(&rel.schema),
         literal(&rel.identifier)
     ))?;
-    Ok(rows.first().and_then(|r| r.first().cloned().flatten()).map(|t| {
-        if t == "VIEW" {
-            RelKind::View
-        } else {
-            RelKind::Table
-        }
-    }))
+    Ok(rows
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .map(|t| RelKind::from_table_type(&t)))
 }
 
 /// Column names and types of a relation, in order.
