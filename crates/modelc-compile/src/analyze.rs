@@ -25,6 +25,24 @@ type Analyzed<'a> = (
     Cached<AnalysisEntry>,
 );
 
+/// The relations the project knows, every node's and every source's, as lowercase
+/// dotted keys with and without the database.
+pub(crate) fn known_relations(
+    nodes: &BTreeMap<String, Node>,
+    sources: &BTreeMap<String, SourceTable>,
+) -> HashSet<String> {
+    let mut known = HashSet::new();
+    let relations = nodes
+        .values()
+        .filter_map(|n| n.relation.as_ref())
+        .chain(sources.values().map(|s| &s.relation));
+    for r in relations {
+        known.insert(key(&[&r.database, &r.schema, &r.identifier]));
+        known.insert(key(&[&r.schema, &r.identifier]));
+    }
+    known
+}
+
 /// Analyzes nodes wave by wave (`waves`: topological layers); returns lineage and
 /// pushes warnings. The nodes of a wave are parsed and analyzed in parallel, and each
 /// syntax tree is dropped as soon as its lineage is known: only one wave's trees are
@@ -36,13 +54,10 @@ pub fn analyze(
     cache: &mut Cache,
     diags: &mut Vec<Diagnostic>,
 ) -> Lineage {
-    // Relations the project knows: every node's and every source's.
-    let mut known: HashSet<String> = HashSet::new();
+    let known = known_relations(nodes, sources);
     let mut catalog: HashMap<String, Vec<String>> = HashMap::new();
     for n in nodes.values() {
         if let Some(r) = &n.relation {
-            known.insert(key(&[&r.database, &r.schema, &r.identifier]));
-            known.insert(key(&[&r.schema, &r.identifier]));
             if !n.columns.is_empty() && n.resource_type == ResourceType::Seed {
                 let cols: Vec<String> = n.columns.iter().map(|c| c.name.clone()).collect();
                 catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), cols.clone());
@@ -52,8 +67,6 @@ pub fn analyze(
     }
     for s in sources.values() {
         let r = &s.relation;
-        known.insert(key(&[&r.database, &r.schema, &r.identifier]));
-        known.insert(key(&[&r.schema, &r.identifier]));
         if !s.columns.is_empty() {
             let cols: Vec<String> = s.columns.iter().map(|c| c.name.clone()).collect();
             catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), cols.clone());
@@ -109,7 +122,11 @@ pub fn analyze(
 
 /// Parses one node's compiled SQL: warnings for parser gaps and direct table reads,
 /// and the lineage of its output columns (`None` when it cannot be parsed).
-fn analyze_node(n: &Node, sql: &str, catalog: &Recorder<'_>) -> (Vec<Diagnostic>, Option<Vec<OutputColumn>>) {
+pub(crate) fn analyze_node(
+    n: &Node,
+    sql: &str,
+    catalog: &Recorder<'_>,
+) -> (Vec<Diagnostic>, Option<Vec<OutputColumn>>) {
     let mut diags = Vec::new();
     let q = match parse(sql) {
         Ok(q) => q,

@@ -1,9 +1,10 @@
 //! Artifacts under `target/`: compiled SQL files and `manifest.json` (dbt's v12 shape).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
 use std::path::Path;
 
-use modelc_core::{ColumnInfo, Node, ResourceType, SourceTable};
+use modelc_core::{ColumnInfo, DbConfig, Node, ResourceType, SourceTable};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -139,7 +140,7 @@ fn file_key_name(attached_node: &str) -> String {
 }
 
 /// What a generic test is called on, as dbt records it in `test_metadata.kwargs.model`.
-fn test_model_kwarg(project: &Project, attached_node: &str) -> Option<String> {
+fn test_model_kwarg(project: &NodeCtx<'_>, attached_node: &str) -> Option<String> {
     if let Some(s) = project.sources.get(attached_node) {
         return Some(format!(
             "{{{{ get_where_subquery(source('{}', '{}')) }}}}",
@@ -179,7 +180,27 @@ fn primary_key(tests: &[&Node]) -> Vec<String> {
     }
 }
 
-fn node_json(project: &Project, n: &Node, tests: &[&Node]) -> Value {
+/// What a node's manifest entry reads besides the node.
+pub(crate) struct NodeCtx<'a> {
+    pub root: &'a Path,
+    pub db: &'a DbConfig,
+    pub sources: &'a BTreeMap<String, SourceTable>,
+    pub nodes: &'a BTreeMap<String, Node>,
+}
+
+impl<'a> NodeCtx<'a> {
+    fn of(project: &'a Project) -> Self {
+        NodeCtx {
+            root: &project.root,
+            db: &project.db,
+            sources: &project.sources,
+            nodes: &project.nodes,
+        }
+    }
+}
+
+/// A node's manifest entry; `primary_key` as [`primary_key`] infers it from its tests.
+pub(crate) fn node_json(project: &NodeCtx<'_>, n: &Node, primary_key: Vec<String>) -> Value {
     let rel = n.relation.as_ref();
     let config = config_json(n);
     let docs = match config.get("docs") {
@@ -253,7 +274,7 @@ fn node_json(project: &Project, n: &Node, tests: &[&Node]) -> Value {
                 "version": null,
                 "latest_version": null,
                 "deprecation_date": null,
-                "primary_key": primary_key(tests),
+                "primary_key": primary_key,
                 "time_spine": null,
             });
             if let Value::Object(model) = model {
@@ -319,66 +340,136 @@ fn source_json(s: &SourceTable) -> Value {
     })
 }
 
-/// `{"key":value,...}` from entries already written as `"key":value`.
-fn object(entries: &[String]) -> String {
-    let mut out = String::with_capacity(entries.iter().map(|e| e.len() + 1).sum::<usize>() + 2);
-    out.push('{');
-    for (i, e) in entries.iter().enumerate() {
+/// Writes a JSON object from `(key, value)` pairs whose values are already JSON text.
+fn write_object<W: Write>(w: &mut W, entries: impl IntoIterator<Item = (String, String)>) -> std::io::Result<()> {
+    w.write_all(b"{")?;
+    for (i, (key, value)) in entries.into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            w.write_all(b",")?;
         }
-        out.push_str(e);
+        serde_json::to_writer(&mut *w, &key)?;
+        w.write_all(b":")?;
+        w.write_all(value.as_bytes())?;
     }
-    out.push('}');
-    out
+    w.write_all(b"}")
 }
 
-/// One `"key":value` entry of a JSON object.
-fn entry(key: &str, value: &Value) -> String {
-    format!("{}:{value}", Value::from(key))
+/// A writer that counts the bytes written.
+struct Counting<W> {
+    inner: W,
+    pos: u64,
 }
 
-/// The manifest as JSON text. Each node is built and serialized in parallel and its
-/// JSON tree dropped at once: at 10,000 models the whole tree would take a gigabyte.
-pub fn manifest_text(project: &Project, invocation_id: &str) -> String {
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Where the manifest written put what the compile state patches later: the end of
+/// `metadata`, and each model's entry (byte ranges of the JSON value) with its
+/// primary key.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// Offset just after the metadata object.
+    pub header_end: u64,
+    /// By model unique id: the byte range of its entry, and its primary key.
+    pub models: HashMap<String, ((u64, u64), Vec<String>)>,
+}
+
+/// The manifest's `metadata` object.
+pub(crate) fn metadata_json(project_name: &str, invocation_id: &str) -> Value {
+    json!({
+        "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+        "dbt_version": concat!("modelc-", env!("CARGO_PKG_VERSION")),
+        "generated_at": generated_at(),
+        "invocation_id": invocation_id,
+        "invocation_started_at": null,
+        "env": {},
+        "project_name": project_name,
+        "project_id": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(project_name.as_bytes())),
+        "user_id": null,
+        "send_anonymous_usage_stats": false,
+        "adapter_type": "duckdb",
+        "quoting": {"database": true, "schema": true, "identifier": true, "column": null},
+    })
+}
+
+/// Writes the manifest as JSON. Nodes are serialized in parallel and streamed, a
+/// chunk at a time: at 10,000 models the manifest is 70 MB, and its JSON tree would
+/// take a gigabyte.
+pub fn write_manifest<W: Write>(project: &Project, invocation_id: &str, w: W) -> std::io::Result<Layout> {
+    const CHUNK: usize = 2048;
+    let mut w = Counting { inner: w, pos: 0 };
+    let mut layout = Layout::default();
     let mut tests_of: HashMap<&str, Vec<&Node>> = HashMap::new();
     for n in project.nodes.values() {
         if let Some(attached) = n.test.as_ref().and_then(|t| t.attached_node.as_deref()) {
             tests_of.entry(attached).or_default().push(n);
         }
     }
-    let nodes: Vec<String> = project
-        .nodes
-        .par_iter()
-        .map(|(id, n)| {
-            let tests = tests_of.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
-            entry(id, &node_json(project, n, tests))
-        })
-        .collect();
-    let sources: Vec<String> = project
-        .sources
-        .values()
-        .map(|s| entry(&s.unique_id, &source_json(s)))
-        .collect();
-    let macros: Vec<String> = project
-        .macros
-        .values()
-        .map(|m| {
+    w.write_all(b"{\"metadata\":")?;
+    serde_json::to_writer(&mut w, &metadata_json(&project.name, invocation_id))?;
+    layout.header_end = w.pos;
+    w.write_all(b",\"nodes\":{")?;
+    let ctx = NodeCtx::of(project);
+    let nodes: Vec<(&String, &Node)> = project.nodes.iter().collect();
+    for (c, chunk) in nodes.chunks(CHUNK).enumerate() {
+        let texts: Vec<(String, Vec<String>)> = chunk
+            .par_iter()
+            .map(|(id, n)| {
+                let tests = tests_of.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
+                let pk = primary_key(tests);
+                (node_json(&ctx, n, pk.clone()).to_string(), pk)
+            })
+            .collect();
+        for (i, ((id, n), (text, pk))) in chunk.iter().zip(texts).enumerate() {
+            if c > 0 || i > 0 {
+                w.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut w, id)?;
+            w.write_all(b":")?;
+            let start = w.pos;
+            w.write_all(text.as_bytes())?;
+            if n.resource_type == ResourceType::Model {
+                layout.models.insert(id.to_string(), ((start, w.pos), pk));
+            }
+        }
+    }
+    w.write_all(b"},\"sources\":")?;
+    write_object(
+        &mut w,
+        project
+            .sources
+            .values()
+            .map(|s| (s.unique_id.clone(), source_json(s).to_string())),
+    )?;
+    w.write_all(b",\"macros\":")?;
+    write_object(
+        &mut w,
+        project.macros.values().map(|m| {
             let package = m.unique_id.split('.').nth(1).unwrap_or_default();
-            entry(
-                &m.unique_id,
-                &json!({
-                    "name": m.name, "resource_type": "macro", "package_name": package, "path": m.file,
-                    "original_file_path": m.file, "unique_id": m.unique_id, "macro_sql": m.sql, "depends_on": {"macros": []},
-                    "description": "", "meta": {}, "docs": {"show": true, "node_color": null}, "patch_path": null,
-                    "arguments": [], "created_at": 0.0, "supported_languages": null,
-                }),
-            )
-        })
-        .collect();
+            let v = json!({
+                "name": m.name, "resource_type": "macro", "package_name": package, "path": m.file,
+                "original_file_path": m.file, "unique_id": m.unique_id, "macro_sql": m.sql, "depends_on": {"macros": []},
+                "description": "", "meta": {}, "docs": {"show": true, "node_color": null}, "patch_path": null,
+                "arguments": [], "created_at": 0.0, "supported_languages": null,
+            });
+            (m.unique_id.clone(), v.to_string())
+        }),
+    )?;
+    for key in ["docs", "exposures", "metrics", "groups", "selectors", "disabled"] {
+        write!(w, ",\"{key}\":{{}}")?;
+    }
     let mut ids: Vec<&str> = project.dag.nodes().map(|n| n.unique_id.as_str()).collect();
     ids.sort_unstable();
-    let (parent_map, child_map): (Vec<String>, Vec<String>) = ids
+    let maps: Vec<(String, String)> = ids
         .par_iter()
         .map(|id| {
             let parents: Vec<&str> = project
@@ -387,59 +478,77 @@ pub fn manifest_text(project: &Project, invocation_id: &str) -> String {
                 .into_iter()
                 .filter(|p| !p.starts_with("source.") || project.sources.contains_key(*p))
                 .collect();
-            (entry(id, &json!(parents)), entry(id, &json!(project.dag.children(id))))
+            (json!(parents).to_string(), json!(project.dag.children(id)).to_string())
         })
-        .unzip();
-    let metadata = json!({
-        "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
-        "dbt_version": concat!("modelc-", env!("CARGO_PKG_VERSION")),
-        "generated_at": generated_at(),
-        "invocation_id": invocation_id,
-        "invocation_started_at": null,
-        "env": {},
-        "project_name": project.name,
-        "project_id": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(project.name.as_bytes())),
-        "user_id": null,
-        "send_anonymous_usage_stats": false,
-        "adapter_type": "duckdb",
-        "quoting": {"database": true, "schema": true, "identifier": true, "column": null},
-    });
-    let empty = "{}".to_string();
-    let parts = [
-        ("metadata", metadata.to_string()),
-        ("nodes", object(&nodes)),
-        ("sources", object(&sources)),
-        ("macros", object(&macros)),
-        ("docs", empty.clone()),
-        ("exposures", empty.clone()),
-        ("metrics", empty.clone()),
-        ("groups", empty.clone()),
-        ("selectors", empty.clone()),
-        ("disabled", empty.clone()),
-        ("parent_map", object(&parent_map)),
-        ("child_map", object(&child_map)),
-        ("group_map", empty.clone()),
-        ("saved_queries", empty.clone()),
-        ("semantic_models", empty.clone()),
-        ("unit_tests", empty.clone()),
-        ("functions", empty),
-    ];
-    let entries: Vec<String> = parts.iter().map(|(k, v)| format!("{}:{v}", Value::from(*k))).collect();
-    object(&entries)
+        .collect();
+    w.write_all(b",\"parent_map\":")?;
+    write_object(
+        &mut w,
+        ids.iter().zip(&maps).map(|(id, (p, _))| (id.to_string(), p.clone())),
+    )?;
+    w.write_all(b",\"child_map\":")?;
+    write_object(&mut w, ids.iter().zip(maps).map(|(id, (_, c))| (id.to_string(), c)))?;
+    for key in [
+        "group_map",
+        "saved_queries",
+        "semantic_models",
+        "unit_tests",
+        "functions",
+    ] {
+        write!(w, ",\"{key}\":{{}}")?;
+    }
+    w.write_all(b"}")?;
+    w.flush()?;
+    Ok(layout)
 }
 
-/// The manifest as a JSON value (see [`manifest_text`]).
+/// The manifest as JSON text (see [`write_manifest`]).
+pub fn manifest_text(project: &Project, invocation_id: &str) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and the JSON is UTF-8.
+    let _ = write_manifest(project, invocation_id, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The manifest as a JSON value (see [`write_manifest`]).
 pub fn manifest(project: &Project, invocation_id: &str) -> Value {
     serde_json::from_str(&manifest_text(project, invocation_id)).unwrap_or(Value::Null)
 }
 
-/// Writes every node's compiled SQL under `target/compiled/` and `target/manifest.json`.
-pub fn write(project: &Project, invocation_id: &str) -> std::io::Result<()> {
+/// Writes every node's compiled SQL under `target/compiled/` and `target/manifest.json`;
+/// returns where the manifest put each model.
+pub fn write(project: &Project, invocation_id: &str) -> std::io::Result<Layout> {
     write_compiled(project, project.nodes.values())?;
-    let path = project.target_dir.join("manifest.json");
-    // Never the same as before (`generated_at`): written without comparing.
-    std::fs::create_dir_all(&project.target_dir)?;
-    std::fs::write(&path, manifest_text(project, invocation_id))
+    let mut layout = Layout::default();
+    replace_file(&project.target_dir.join("manifest.json"), |w| {
+        layout = write_manifest(project, invocation_id, w)?;
+        Ok(())
+    })?;
+    Ok(layout)
+}
+
+/// Writes a file through a temporary one renamed over it: a killed process leaves
+/// the previous file, never half of one.
+pub(crate) fn replace_file(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|f| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        write(&mut w)?;
+        w.flush()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// Now, as dbt writes `generated_at` (RFC 3339, microseconds, `Z`).
@@ -449,20 +558,27 @@ pub fn generated_at() -> String {
 
 /// Writes the compiled SQL of some nodes.
 pub fn write_compiled<'a>(project: &Project, nodes: impl Iterator<Item = &'a Node>) -> std::io::Result<()> {
-    for n in nodes {
-        if let (Some(sql), false) = (&n.compiled_code, n.resource_type == ResourceType::Seed) {
-            write_file(&project.target_dir.join(n.compiled_path()), sql)?;
-        }
-    }
-    Ok(())
+    write_compiled_to(&project.target_dir, nodes)
 }
 
-fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+/// Writes the compiled SQL of some nodes under `target_dir`, in parallel.
+pub(crate) fn write_compiled_to<'a>(target_dir: &Path, nodes: impl Iterator<Item = &'a Node>) -> std::io::Result<()> {
+    let files: Vec<(std::path::PathBuf, &str)> = nodes
+        .filter(|n| n.resource_type != ResourceType::Seed)
+        .filter_map(|n| Some((target_dir.join(n.compiled_path()), n.compiled_code.as_deref()?)))
+        .collect();
+    let dirs: BTreeSet<&Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
+    for d in dirs {
+        std::fs::create_dir_all(d)?;
     }
-    // Skip unchanged files: compile is often re-run on a mostly unchanged project.
-    if std::fs::read(path).map(|old| old == text.as_bytes()).unwrap_or(false) {
+    files.par_iter().try_for_each(|(path, sql)| write_file(path, sql))
+}
+
+/// Writes a file unless it already has this content: compile is often re-run on a
+/// mostly unchanged project, and unchanged files keep their modification times.
+fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let same_size = std::fs::metadata(path).is_ok_and(|m| m.len() == text.len() as u64);
+    if same_size && std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(());
     }
     std::fs::write(path, text)

@@ -20,14 +20,14 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use modelc_core::{Diagnostic, JsonMap, Severity};
+use modelc_core::{Diagnostic, JsonMap};
 use modelc_sql::{Catalog, OutputColumn, RelationName};
 use modelc_template::RenderOutput;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 const FILE: &str = "compile_cache.msgpack";
-const FORMAT: &str = concat!("modelc-compile-cache-2/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("modelc-compile-cache-3/", env!("CARGO_PKG_VERSION"));
 /// Template names whose value changes from one invocation to the next.
 const VOLATILE: &[&str] = &["invocation_id", "run_started_at", "modules"];
 
@@ -100,20 +100,6 @@ pub(crate) struct RenderEntry {
     pub incremental: Option<String>,
 }
 
-/// A warning of the analysis, as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredWarning {
-    code: String,
-    message: String,
-    file: Option<PathBuf>,
-    line: usize,
-    column: usize,
-    help: Option<String>,
-}
-
-/// The analysis codes, as `'static` strings for [`Diagnostic`].
-const ANALYSIS_CODES: &[&str] = &["sql-parse", "direct-reference"];
-
 /// A catalog lookup: the relation's name, and the columns it answered.
 type Lookup = (RelationName, Option<Vec<String>>);
 
@@ -125,28 +111,14 @@ pub(crate) struct AnalysisEntry {
     known: Vec<(String, bool)>,
     /// Catalog lookups made, with their answers.
     lookups: Vec<Lookup>,
-    warnings: Vec<StoredWarning>,
+    warnings: Vec<Diagnostic>,
     pub columns: Option<Vec<OutputColumn>>,
 }
 
 impl AnalysisEntry {
     /// The warnings, as diagnostics.
     pub fn warnings(&self) -> Vec<Diagnostic> {
-        self.warnings
-            .iter()
-            .filter_map(|w| {
-                let code = ANALYSIS_CODES.iter().find(|c| **c == w.code)?;
-                Some(Diagnostic {
-                    severity: Severity::Warning,
-                    code,
-                    message: w.message.clone(),
-                    file: w.file.clone(),
-                    line: w.line,
-                    column: w.column,
-                    help: w.help.clone(),
-                })
-            })
-            .collect()
+        self.warnings.clone()
     }
 }
 
@@ -186,17 +158,7 @@ impl<'a> Recorder<'a> {
             key,
             known: self.known_log.into_inner(),
             lookups: self.lookup_log.into_inner(),
-            warnings: warnings
-                .iter()
-                .map(|d| StoredWarning {
-                    code: d.code.to_string(),
-                    message: d.message.clone(),
-                    file: d.file.clone(),
-                    line: d.line,
-                    column: d.column,
-                    help: d.help.clone(),
-                })
-                .collect(),
+            warnings: warnings.to_vec(),
             columns,
         }
     }

@@ -11,6 +11,7 @@ mod cache;
 mod configs;
 mod nodes;
 mod resolve;
+pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -87,6 +88,8 @@ pub struct Compiled {
     pub timings: Vec<(&'static str, std::time::Duration)>,
     /// What the compile cache saved.
     pub cache: CacheStats,
+    /// What [`state::save`] keeps for the next compile (when the cache is on).
+    pub state: Option<state::Seed>,
 }
 
 /// Loads and compiles the project at `root`.
@@ -98,10 +101,14 @@ pub fn compile(root: &Path, opts: &CompileOptions) -> Compiled {
     };
     let started = std::time::Instant::now();
     match load_project(root, &load, &mut diags) {
-        Some(input) => {
+        Some(mut input) => {
             let loaded = started.elapsed();
+            let stamps = std::mem::take(&mut input.stamps);
             let mut out = compile_input(&input, opts, diags);
             out.timings.insert(0, ("load", loaded));
+            if let Some(seed) = &mut out.state {
+                seed.stamps = stamps;
+            }
             out
         }
         None => finish(None, diags),
@@ -117,6 +124,7 @@ fn finish(project: Option<Project>, diags: Vec<Diagnostic>) -> Compiled {
         diagnostics,
         timings: Vec::new(),
         cache: CacheStats::default(),
+        state: None,
     }
 }
 
@@ -222,6 +230,79 @@ fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
     }
 }
 
+/// The template context of a project.
+fn project_context(project_name: &str, vars: JsonMap, target: JsonMap, full_refresh: bool) -> ProjectContext {
+    ProjectContext {
+        project_name: project_name.to_string(),
+        vars,
+        target,
+        invocation_id: format!(
+            "{:032x}",
+            xxhash_rust::xxh3::xxh3_128(format!("{:?}", std::time::SystemTime::now()).as_bytes())
+        ),
+        run_started_at: chrono::Utc::now().to_rfc3339(),
+        full_refresh,
+    }
+}
+
+/// Renders a node's template, merging the config it sets into the node; incremental
+/// models that ask `is_incremental()` are rendered a second time for incremental runs.
+fn render_node(
+    jinja: &Jinja,
+    node: &mut Node,
+    template: &str,
+) -> Result<(RenderOutput, Option<RenderOutput>), Diagnostic> {
+    let relocate = |e: modelc_template::RenderError, node: &Node| {
+        let mut d = e.to_diagnostic(&node.original_file_path);
+        if node.resource_type == ResourceType::Test
+            && node.test.as_ref().is_some_and(|t| t.name.is_some())
+            && d.file.as_deref() == Some(Path::new(&node.original_file_path))
+        {
+            d.line = node.defined_at_line;
+            d.message = format!("in generic test '{}': {}", node.name, d.message);
+        }
+        d
+    };
+    let file = node.original_file_path.clone();
+    let out = jinja
+        .render(&file, template, &node_context(node, false))
+        .map_err(|e| relocate(e, node))?;
+    merge_config(&mut node.config.0, &out.config);
+    let incremental = if out.uses_is_incremental && node.config.materialized() == "incremental" {
+        let o = jinja
+            .render(&file, template, &node_context(node, true))
+            .map_err(|e| relocate(e, node))?;
+        Some(o)
+    } else {
+        None
+    };
+    Ok((out, incremental))
+}
+
+/// Warnings for config keys set by `config(...)` in a node's SQL that modelc does not
+/// know (keys from the project file and YAML are checked where they are written).
+fn config_warnings(node: &Node, config: &JsonMap) -> Vec<Diagnostic> {
+    modelc_core::unknown_config_keys(config)
+        .into_iter()
+        .map(|key| {
+            let (line, col) = resolve::locate_word(&node.raw_code, key);
+            let mut d = Diagnostic::warning(
+                "unknown-config",
+                format!("unknown config key '{key}' on {} '{}'", node.resource_type, node.name),
+            )
+            .at(
+                &node.original_file_path,
+                line + node.defined_at_line.saturating_sub(1),
+                col,
+            );
+            if let Some(s) = modelc_core::did_you_mean(key, modelc_core::KNOWN_CONFIG_KEYS.iter().copied()) {
+                d = d.with_help(format!("did you mean '{s}'?"));
+            }
+            d
+        })
+        .collect()
+}
+
 /// Compiles already-loaded input.
 pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, diags: Vec<Diagnostic>) -> Compiled {
     let mut clock = Clock::new();
@@ -254,17 +335,8 @@ fn compile_phases(
             .into(),
     );
     let vars = effective_vars(input, &opts.vars);
-    let ctx = ProjectContext {
-        project_name: input.config.name.clone(),
-        vars: vars.clone(),
-        target,
-        invocation_id: format!(
-            "{:032x}",
-            xxhash_rust::xxh3::xxh3_128(format!("{:?}", std::time::SystemTime::now()).as_bytes())
-        ),
-        run_started_at: chrono::Utc::now().to_rfc3339(),
-        full_refresh: opts.full_refresh,
-    };
+    let mut seed = opts.cache.then(|| state::Seed::new(&input.config.name, &vars, &target));
+    let ctx = project_context(&input.config.name, vars.clone(), target, opts.full_refresh);
     let target_json = opts
         .cache
         .then(|| serde_json::to_string(&ctx.target).unwrap_or_default());
@@ -306,14 +378,16 @@ fn compile_phases(
     // are unchanged); incremental models that ask `is_incremental()` are rendered a
     // second time for incremental runs.
     let cached = &cache;
-    let rendered: Vec<(Node, Rendered, Cached<cache::RenderEntry>)> = built
+    let rendered: Vec<(Node, Rendered, Cached<cache::RenderEntry>, Option<JsonMap>)> = built
         .shells
         .into_par_iter()
         .map(|shell| {
             let mut node = shell.node;
             if node.resource_type == ResourceType::Seed {
-                return (node, Ok((RenderOutput::default(), None)), Cached::No);
+                return (node, Ok((RenderOutput::default(), None)), Cached::No, None);
             }
+            // The config before rendering, kept for the compile state.
+            let shell_config = (opts.cache && node.resource_type == ResourceType::Model).then(|| node.config.0.clone());
             // Keyed by the template and everything of the node it can see.
             let key = opts.cache.then(|| {
                 cache::hash(&[
@@ -328,41 +402,20 @@ fn compile_phases(
             if let Some(e) = key.and_then(|k| cached.render(&node.unique_id, k, &render_env)) {
                 merge_config(&mut node.config.0, &e.output.config);
                 let out = (e.output.clone(), e.incremental.clone());
-                return (node, Ok(out), Cached::Reused);
+                return (node, Ok(out), Cached::Reused, shell_config);
             }
-            let file = node.original_file_path.clone();
-            let relocate = |e: modelc_template::RenderError, node: &Node| {
-                let mut d = e.to_diagnostic(&node.original_file_path);
-                if node.resource_type == ResourceType::Test
-                    && node.test.as_ref().is_some_and(|t| t.name.is_some())
-                    && d.file.as_deref() == Some(Path::new(&node.original_file_path))
-                {
-                    d.line = node.defined_at_line;
-                    d.message = format!("in generic test '{}': {}", node.name, d.message);
+            match render_node(&jinja, &mut node, &shell.template) {
+                Err(d) => (node, Err(d), Cached::No, None),
+                Ok((out, incremental)) => {
+                    let entry = key.and_then(|k| render_env.entry(k, &shell.template, &out, incremental.as_ref()));
+                    (
+                        node,
+                        Ok((out, incremental.map(|o| o.sql))),
+                        Cached::New(entry),
+                        shell_config,
+                    )
                 }
-                d
-            };
-            let out = match jinja.render(&file, &shell.template, &node_context(&node, false)) {
-                Ok(o) => o,
-                Err(e) => {
-                    let d = relocate(e, &node);
-                    return (node, Err(d), Cached::No);
-                }
-            };
-            merge_config(&mut node.config.0, &out.config);
-            let incremental = if out.uses_is_incremental && node.config.materialized() == "incremental" {
-                match jinja.render(&file, &shell.template, &node_context(&node, true)) {
-                    Ok(o) => Some(o),
-                    Err(e) => {
-                        let d = relocate(e, &node);
-                        return (node, Err(d), Cached::No);
-                    }
-                }
-            } else {
-                None
-            };
-            let entry = key.and_then(|k| render_env.entry(k, &shell.template, &out, incremental.as_ref()));
-            (node, Ok((out, incremental.map(|o| o.sql))), Cached::New(entry))
+            }
         })
         .collect();
 
@@ -370,7 +423,15 @@ fn compile_phases(
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     let mut outputs: HashMap<String, (RenderOutput, Option<String>)> = HashMap::new();
     let mut disabled = Vec::new();
-    for (mut node, result, entry) in rendered {
+    for (mut node, result, entry, shell_config) in rendered {
+        if let Some(seed) = &mut seed {
+            // A render that cannot be cached (it reads `invocation_id`, say) differs at
+            // every compile: the compile state cannot stand in for it.
+            seed.volatile |= matches!(entry, Cached::New(None));
+            if let Some(config) = shell_config {
+                seed.shell_configs.insert(node.unique_id.clone(), config);
+            }
+        }
         cache.keep_render(&node.unique_id, entry);
         match result {
             Err(d) => diags.push(d),
@@ -379,24 +440,7 @@ fn compile_phases(
                     disabled.push(node.name.clone());
                     continue;
                 }
-                // Keys from the project file and YAML are checked where they are written;
-                // here only those set by `config(...)` in the SQL.
-                for key in modelc_core::unknown_config_keys(&out.config) {
-                    let (line, col) = resolve::locate_word(&node.raw_code, key);
-                    let mut d = Diagnostic::warning(
-                        "unknown-config",
-                        format!("unknown config key '{key}' on {} '{}'", node.resource_type, node.name),
-                    )
-                    .at(
-                        &node.original_file_path,
-                        line + node.defined_at_line.saturating_sub(1),
-                        col,
-                    );
-                    if let Some(s) = modelc_core::did_you_mean(key, modelc_core::KNOWN_CONFIG_KEYS.iter().copied()) {
-                        d = d.with_help(format!("did you mean '{s}'?"));
-                    }
-                    diags.push(d);
-                }
+                diags.extend(config_warnings(&node, &out.config));
                 node.refs = out.refs.clone();
                 node.sources = out.sources.clone();
                 node.depends_on.macros = out.macros.iter().cloned().collect();
@@ -503,7 +547,11 @@ fn compile_phases(
             Some((id, base, incr))
         })
         .collect();
-    drop(deps);
+    if let Some(seed) = &mut seed {
+        seed.deps = deps;
+    } else {
+        drop(deps);
+    }
     let with_ctes: Vec<(usize, String, Option<String>)> = {
         // The SQL of ephemeral models, before their own CTEs: what consumers inline.
         let ephemeral: HashMap<&str, &str> = substituted
@@ -576,8 +624,12 @@ fn compile_phases(
         on_run_start,
         on_run_end,
     };
+    if let Some(seed) = &mut seed {
+        seed.macro_files = macro_files.iter().map(|f| f.path.clone()).collect();
+    }
     let mut out = finish(Some(project), diags);
     out.cache = cache_stats;
+    out.state = seed;
     out
 }
 

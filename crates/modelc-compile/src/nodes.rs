@@ -32,7 +32,7 @@ pub struct Shells {
     pub sources: BTreeMap<String, SourceTable>,
 }
 
-fn checksum(text: &str) -> String {
+pub(crate) fn checksum(text: &str) -> String {
     format!("{:016x}", xxh3_64(text.as_bytes()))
 }
 

@@ -9,69 +9,8 @@ use std::path::Path;
 
 use modelc_compile::{compile, CacheStats, CompileOptions, Project};
 
-fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-/// A small project: models over two seeds, a macro used by one model, a var read by
-/// one model, YAML with a test.
-fn shop() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    write(
-        root,
-        "project.yml",
-        "name: shop\nduckdb:\n  path: shop.duckdb\nvars:\n  min_amount: 10\n  unused: 1\n",
-    );
-    write(root, "seeds/raw_orders.csv", "id,customer_id,amount\n1,1,10\n");
-    write(root, "seeds/raw_customers.csv", "id,name\n1,ann\n");
-    write(
-        root,
-        "models/stg_orders.sql",
-        "select id, customer_id, {{ cents('amount') }} as amount_cents from {{ ref('raw_orders') }}\n",
-    );
-    write(
-        root,
-        "models/stg_customers.sql",
-        "select id, name from {{ ref('raw_customers') }}\n",
-    );
-    write(
-        root,
-        "models/big_orders.sql",
-        "select * from {{ ref('stg_orders') }} where amount_cents >= {{ var('min_amount') }} * 100\n",
-    );
-    write(
-        root,
-        "models/customers.sql",
-        "select c.*, 'eu' as region from {{ ref('stg_customers') }} c\n",
-    );
-    write(
-        root,
-        "models/orders_per_customer.sql",
-        "select customer_id, count(*) as orders from {{ ref('stg_orders') }} group by 1\n",
-    );
-    write(
-        root,
-        "models/_models.yml",
-        "version: 2\nmodels:\n  - name: customers\n    description: One row per customer.\n    columns:\n      - name: id\n        data_tests: [unique]\n",
-    );
-    write(
-        root,
-        "macros/cents.sql",
-        "{% macro cents(col) %}({{ col }} * 100){% endmacro %}\n",
-    );
-    write(root, "macros/unused.sql", "{% macro unused() %}1{% endmacro %}\n");
-    dir
-}
-
-fn cached() -> CompileOptions {
-    CompileOptions {
-        cache: true,
-        ..CompileOptions::default()
-    }
-}
+mod common;
+use common::{cached, example_project, shop, write};
 
 fn compile_ok(root: &Path, opts: &CompileOptions) -> (Project, CacheStats) {
     let out = compile(root, opts);
@@ -271,29 +210,11 @@ fn an_unreadable_cache_is_ignored() {
     assert_eq!(recompile(dir.path()), (vec![], vec![]));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
 /// The example project (incremental models, ephemerals, a snapshot, custom schema
 /// names, generic tests with macros) compiles from the cache as without it.
 #[test]
 fn the_example_project_compiles_the_same_from_the_cache() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(repo.join("project.yml"), dir.path().join("project.yml")).expect("copy");
-    for d in ["models", "macros", "seeds", "snapshots", "tests"] {
-        copy_dir(&repo.join(d), &dir.path().join(d));
-    }
+    let dir = example_project();
     let (_, first) = compile_ok(dir.path(), &cached());
     assert!(first.rendered.len() > 50, "{first:?}");
     let (rendered, analyzed) = recompile(dir.path());

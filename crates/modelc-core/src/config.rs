@@ -6,7 +6,7 @@
 //! JSON map preserves every key a user wrote (for `config.get` in Jinja and for the
 //! manifest) while the accessors give the runner typed values.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::JsonMap;
@@ -78,7 +78,7 @@ pub const KNOWN_CONFIG_KEYS: &[&str] = &[
 ];
 
 /// The merged config of one node.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct NodeConfig(pub JsonMap);
 

@@ -1,9 +1,9 @@
 //! The database a project runs against.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where and how to connect: resolved from `--db`, `profiles.yml` and the project file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbConfig {
     /// The database file (absolute), or `:memory:`.
     pub path: String,

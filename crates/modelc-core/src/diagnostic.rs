@@ -3,13 +3,14 @@
 //! Loading and compiling collect every problem instead of stopping at the first,
 //! so a user sees all of them at once. The CLI renders them with source snippets.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The project cannot be compiled or run.
@@ -19,12 +20,12 @@ pub enum Severity {
 }
 
 /// One problem, located in a file of the project where that is known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
     /// A short stable code, e.g. `unknown-ref`, `yaml-syntax`, `cycle`.
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
     /// What is wrong, in one sentence.
     pub message: String,
     /// The file, relative to the project root, if known.
@@ -42,7 +43,7 @@ impl Diagnostic {
     pub fn error(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            code,
+            code: Cow::Borrowed(code),
             message: message.into(),
             file: None,
             line: 0,

@@ -3,12 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{JsonMap, NodeConfig, Relation};
 
 /// The kind of a node, as dbt names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceType {
     /// A SQL model.
@@ -61,7 +61,7 @@ impl FromStr for ResourceType {
 }
 
 /// One `ref(...)` call found while rendering a node.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RefCall {
     /// The package (project) named in the two-argument form, if any.
     pub package: Option<String>,
@@ -72,7 +72,7 @@ pub struct RefCall {
 }
 
 /// A column as declared in YAML (and, after analysis, as found in the SQL).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ColumnInfo {
     /// Column name.
     pub name: String,
@@ -87,7 +87,7 @@ pub struct ColumnInfo {
 }
 
 /// What a node depends on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DependsOn {
     /// Unique ids of parent nodes and sources.
     pub nodes: Vec<String>,
@@ -96,7 +96,7 @@ pub struct DependsOn {
 }
 
 /// What a test node checks.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestInfo {
     /// Generic test name (`not_null`, `unique`, a custom one), `None` for singular tests.
     pub name: Option<String>,
@@ -111,7 +111,7 @@ pub struct TestInfo {
 }
 
 /// A model, seed, snapshot, test or analysis.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// `model.<project>.<name>`, `test.<project>.<name>.<hash>`, ...
     pub unique_id: String,
@@ -188,7 +188,7 @@ impl Node {
 }
 
 /// One table of a `sources:` block.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceTable {
     /// `source.<project>.<source>.<table>`.
     pub unique_id: String,
@@ -236,7 +236,7 @@ impl SourceTable {
 }
 
 /// A whole `sources:` entry, before it is split into tables.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceDef {
     /// Source name.
     pub name: String,

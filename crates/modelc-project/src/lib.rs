@@ -6,13 +6,14 @@
 
 mod project_file;
 mod properties;
+pub mod stamp;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
 use modelc_core::Diagnostic;
 
-pub use project_file::{read_profile, DbSettings, ProjectConfig};
+pub use project_file::{read_profile, read_project_file, DbSettings, ProjectConfig};
 pub use properties::{
     parse_property_file, ColumnPatch, NodePatch, PropertyFile, SourcePatch, SourceTablePatch, TestEntry,
 };
@@ -83,6 +84,8 @@ pub struct ProjectInput {
     pub seeds: Vec<SeedFile>,
     /// Parsed YAML property files.
     pub properties: Vec<PropertyFile>,
+    /// Every file and folder read, to tell later what changed.
+    pub stamps: stamp::Stamps,
 }
 
 /// What to load.
@@ -98,13 +101,22 @@ pub struct LoadOptions {
 /// file; every other problem is a diagnostic and loading goes on.
 pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> Option<ProjectInput> {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut stamps = stamp::Stamps::default();
+    let project_files = ["project.yml", "dbt_project.yml"].map(|f| stamp::pre_stamp(&root.join(f)));
     let config = project_file::read_project_file(&root, diags)?;
-    let profile = read_profile(
+    for mut f in project_files {
+        if f.path.ends_with(&config.file) {
+            f.hash = Some(stamp::hash_text(&config.text));
+        }
+        stamps.files.push(f);
+    }
+    let profile = project_file::read_profile_stamped(
         &root,
         opts.profiles_dir.as_deref(),
         config.profile.as_deref().unwrap_or(&config.name),
         opts.target.as_deref(),
         diags,
+        &mut stamps,
     );
     let mut input = ProjectInput {
         root: root.clone(),
@@ -118,12 +130,13 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         docs: Vec::new(),
         seeds: Vec::new(),
         properties: Vec::new(),
+        stamps,
         config,
     };
     let cfg = input.config.clone();
     let mut yml_files = Vec::new();
     for dir in &cfg.model_paths {
-        for f in walk(&root, dir, diags) {
+        for f in walk(&root, dir, diags, &mut input.stamps) {
             match ext(&f.path) {
                 "sql" => input.models.push(f),
                 "yml" | "yaml" => yml_files.push(f),
@@ -132,7 +145,7 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         }
     }
     for dir in &cfg.analysis_paths {
-        for f in walk(&root, dir, diags) {
+        for f in walk(&root, dir, diags, &mut input.stamps) {
             match ext(&f.path) {
                 "sql" => input.analyses.push(f),
                 "yml" | "yaml" => yml_files.push(f),
@@ -141,7 +154,7 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         }
     }
     for dir in &cfg.snapshot_paths {
-        for f in walk(&root, dir, diags) {
+        for f in walk(&root, dir, diags, &mut input.stamps) {
             match ext(&f.path) {
                 "sql" => input.snapshots.push(f),
                 "yml" | "yaml" => yml_files.push(f),
@@ -150,7 +163,7 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         }
     }
     for dir in &cfg.macro_paths {
-        for f in walk(&root, dir, diags) {
+        for f in walk(&root, dir, diags, &mut input.stamps) {
             match ext(&f.path) {
                 "sql" | "jinja" => input.macros.push(f),
                 "yml" | "yaml" => yml_files.push(f),
@@ -159,7 +172,7 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         }
     }
     for dir in &cfg.test_paths {
-        for f in walk(&root, dir, diags) {
+        for f in walk(&root, dir, diags, &mut input.stamps) {
             match ext(&f.path) {
                 "sql" if f.resource_path.starts_with("generic/") => input.generic_tests.push(f),
                 "sql" => input.singular_tests.push(f),
@@ -169,13 +182,16 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         }
     }
     for dir in &cfg.seed_paths {
-        for f in walk_paths(&root, dir, diags) {
+        for f in walk_paths(&root, dir, diags, &mut input.stamps) {
             let rel = rel_path(&root, &f);
             let resource_path = rel_path(&root.join(dir), &f);
             match ext(&rel) {
-                "csv" => input.seeds.push(read_seed(&f, rel, resource_path, diags)),
+                "csv" => {
+                    input.stamps.files.push(stamp::metadata_stamp(&f));
+                    input.seeds.push(read_seed(&f, rel, resource_path, diags));
+                }
                 "yml" | "yaml" => {
-                    if let Some(sf) = read_text(&f, rel, resource_path, diags) {
+                    if let Some(sf) = read_text(&f, rel, resource_path, diags, &mut input.stamps) {
                         yml_files.push(sf);
                     }
                 }
@@ -184,10 +200,10 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         }
     }
     for dir in &cfg.docs_paths {
-        for f in walk_paths(&root, dir, diags) {
+        for f in walk_paths(&root, dir, diags, &mut input.stamps) {
             if ext(&f.to_string_lossy()) == "md" {
                 let rel = rel_path(&root, &f);
-                if let Some(sf) = read_text(&f, rel.clone(), rel, diags) {
+                if let Some(sf) = read_text(&f, rel.clone(), rel, diags, &mut input.stamps) {
                     if !input.docs.iter().any(|d| d.path == sf.path) {
                         input.docs.push(sf);
                     }
@@ -227,14 +243,23 @@ fn rel_path(base: &Path, p: &Path) -> String {
         .join("/")
 }
 
-/// All files under `root/dir`, sorted, skipping hidden entries.
-fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+/// All files under `root/dir`, sorted, skipping hidden entries; every folder listed
+/// (or found missing) is stamped.
+fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut stamp::Stamps) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.join(dir)];
     while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
+        let meta = std::fs::metadata(&d).ok().map(|m| stamp::Meta::of(&m));
+        let entries = match stamp::list_dir(&d) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                stamps.dirs.push(stamp::DirStamp {
+                    path: d,
+                    meta: None,
+                    entries: stamp::entries_hash(&mut []),
+                });
+                continue;
+            }
             Err(e) => {
                 diags.push(Diagnostic::error(
                     "io",
@@ -243,16 +268,17 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<PathBu
                 continue;
             }
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                Ok(_) => out.push(path),
-                Err(_) => {}
+        let mut names: Vec<(String, bool)> = entries.iter().map(|(n, is_dir, _)| (n.clone(), *is_dir)).collect();
+        stamps.dirs.push(stamp::DirStamp {
+            path: d,
+            meta,
+            entries: stamp::entries_hash(&mut names),
+        });
+        for (_, is_dir, path) in entries {
+            if is_dir {
+                stack.push(path);
+            } else {
+                out.push(path);
             }
         }
     }
@@ -262,9 +288,9 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<PathBu
 
 /// The SQL, YAML and Jinja files under `root/dir`, read in parallel (a large project
 /// has thousands of small files), in path order.
-fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<SourceFile> {
+fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut stamp::Stamps) -> Vec<SourceFile> {
     use rayon::prelude::*;
-    let read: Vec<Result<SourceFile, Diagnostic>> = walk_paths(root, dir, diags)
+    let read: Vec<Result<(SourceFile, stamp::FileStamp), Diagnostic>> = walk_paths(root, dir, diags, stamps)
         .into_par_iter()
         .filter(|p| matches!(ext(&p.to_string_lossy()), "sql" | "yml" | "yaml" | "jinja"))
         .map(|p| {
@@ -274,23 +300,46 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<SourceFile> 
         })
         .collect();
     read.into_iter()
-        .filter_map(|r| r.map_err(|d| diags.push(d)).ok())
+        .filter_map(|r| {
+            r.map(|(f, s)| {
+                stamps.files.push(s);
+                f
+            })
+            .map_err(|d| diags.push(d))
+            .ok()
+        })
         .collect()
 }
 
-fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<SourceFile, Diagnostic> {
+/// Reads a text file, with its stamp (metadata taken before the read).
+fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(SourceFile, stamp::FileStamp), Diagnostic> {
+    let mut stamp = stamp::pre_stamp(p);
     match std::fs::read_to_string(p) {
-        Ok(text) => Ok(SourceFile {
-            path,
-            resource_path,
-            text,
-        }),
+        Ok(text) => {
+            stamp.hash = Some(stamp::hash_text(&text));
+            Ok((
+                SourceFile {
+                    path,
+                    resource_path,
+                    text,
+                },
+                stamp,
+            ))
+        }
         Err(e) => Err(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path)),
     }
 }
 
-fn read_text(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> Option<SourceFile> {
-    try_read_text(p, path, resource_path).map_err(|d| diags.push(d)).ok()
+fn read_text(
+    p: &Path,
+    path: String,
+    resource_path: String,
+    diags: &mut Vec<Diagnostic>,
+    stamps: &mut stamp::Stamps,
+) -> Option<SourceFile> {
+    let (f, s) = try_read_text(p, path, resource_path).map_err(|d| diags.push(d)).ok()?;
+    stamps.files.push(s);
+    Some(f)
 }
 
 fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> SeedFile {

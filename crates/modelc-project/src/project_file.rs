@@ -6,6 +6,7 @@ use modelc_core::{did_you_mean, Diagnostic, JsonMap};
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
+use crate::stamp::{hash_text, pre_stamp, Stamps};
 use crate::yaml::{self, Lines};
 
 /// Top-level keys of a project file.
@@ -267,6 +268,18 @@ pub fn read_profile(
     target: Option<&str>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<DbSettings> {
+    read_profile_stamped(root, profiles_dir, profile, target, diags, &mut Stamps::default())
+}
+
+/// [`read_profile`], stamping every `profiles.yml` looked for.
+pub(crate) fn read_profile_stamped(
+    root: &Path,
+    profiles_dir: Option<&Path>,
+    profile: &str,
+    target: Option<&str>,
+    diags: &mut Vec<Diagnostic>,
+    stamps: &mut Stamps,
+) -> Option<DbSettings> {
     let candidates: Vec<PathBuf> = match profiles_dir {
         Some(dir) => vec![dir.join("profiles.yml")],
         None => {
@@ -281,10 +294,25 @@ pub fn read_profile(
             c
         }
     };
-    let path = candidates.into_iter().find(|p| p.is_file())?;
+    let mut found = None;
+    for c in candidates {
+        let stamp = pre_stamp(&c);
+        let exists = stamp.meta.is_some();
+        stamps.files.push(stamp);
+        if exists {
+            found = Some(c);
+            break;
+        }
+    }
+    let path = found?;
     let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
     let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
+        Ok(t) => {
+            if let Some(s) = stamps.files.last_mut() {
+                s.hash = Some(hash_text(&t));
+            }
+            t
+        }
         Err(e) => {
             diags.push(Diagnostic::error("io", format!("cannot read {shown}: {e}")));
             return None;

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use modelc_compile::{artifacts, compile, CacheStats, CompileOptions, Project};
-use modelc_core::{JsonMap, ResourceType};
+use modelc_compile::{artifacts, compile, state, CacheStats, CompileOptions, Project};
+use modelc_core::{Diagnostics, JsonMap, ResourceType};
 use modelc_docs::catalog::{Catalog, ColumnRow, CATALOG_QUERY};
 use modelc_docs::{ChartData, SiteInput};
 use modelc_exec::{Adapter, DuckDb, ExecSettings, RunRequest, Status};
@@ -67,12 +67,19 @@ fn parse_vars(vars: Option<&str>) -> Result<JsonMap, u8> {
 
 /// Compiles the project, printing diagnostics; errors stop here with exit code 2.
 fn load(common: &Common, full_refresh: bool) -> Result<Project, u8> {
-    load_with_cache_stats(common, full_refresh).map(|(p, _)| p)
+    compile_full(common, &options(common, full_refresh)?).map(|c| c.project)
 }
 
-/// [`load`], with what the compile cache saved.
-fn load_with_cache_stats(common: &Common, full_refresh: bool) -> Result<(Project, CacheStats), u8> {
-    let opts = CompileOptions {
+/// A project compiled in full, with what the compile cache saved and kept.
+struct FullCompile {
+    project: Project,
+    cache: CacheStats,
+    state: Option<state::Seed>,
+    diagnostics: Diagnostics,
+}
+
+fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
+    Ok(CompileOptions {
         vars: parse_vars(common.vars.as_deref())?,
         target: common.target.clone(),
         profiles_dir: common.profiles_dir.clone(),
@@ -81,15 +88,27 @@ fn load_with_cache_stats(common: &Common, full_refresh: bool) -> Result<(Project
         target_path: common.target_path.clone(),
         full_refresh,
         cache: !common.no_partial_parse,
-    };
-    let compiled = compile(&common.project_dir, &opts);
-    let root = common
+    })
+}
+
+fn project_root(common: &Common) -> std::path::PathBuf {
+    common
         .project_dir
         .canonicalize()
-        .unwrap_or_else(|_| common.project_dir.clone());
-    report::print_all(&compiled.diagnostics, &root);
-    let cache = compiled.cache;
-    compiled.project.map(|p| (p, cache)).ok_or(INVALID)
+        .unwrap_or_else(|_| common.project_dir.clone())
+}
+
+/// Compiles in full, printing diagnostics.
+fn compile_full(common: &Common, opts: &CompileOptions) -> Result<FullCompile, u8> {
+    let compiled = compile(&common.project_dir, opts);
+    report::print_all(&compiled.diagnostics, &project_root(common));
+    let project = compiled.project.ok_or(INVALID)?;
+    Ok(FullCompile {
+        project,
+        cache: compiled.cache,
+        state: compiled.state,
+        diagnostics: compiled.diagnostics,
+    })
 }
 
 fn indirect(i: Indirect) -> IndirectSelection {
@@ -121,7 +140,7 @@ fn select(project: &Project, common: &Common, types: &[ResourceType]) -> Result<
         .collect())
 }
 
-fn write_artifacts(project: &Project) -> Result<(), u8> {
+fn write_artifacts(project: &Project) -> Result<artifacts::Layout, u8> {
     artifacts::write(project, &invocation_id()).map_err(|e| {
         invalid(format!(
             "cannot write artifacts under {}: {e}",
@@ -138,23 +157,43 @@ fn invocation_id() -> String {
     format!("{:032x}", nanos ^ u128::from(std::process::id()) << 64)
 }
 
+/// The summary line of `compile`.
+fn compiled_line(n: usize, rendered: usize, reused: usize, target_dir: &std::path::Path) -> String {
+    let reused = if reused > 0 {
+        format!(" ({rendered} rendered, {reused} from the compile cache)")
+    } else {
+        String::new()
+    };
+    format!(
+        "Compiled {n} nodes{reused} into {}.",
+        target_dir.join("compiled").display()
+    )
+}
+
 fn cmd_compile(common: &Common) -> Result<(), u8> {
-    let (project, cache) = load_with_cache_stats(common, false)?;
-    write_artifacts(&project)?;
+    let opts = options(common, false)?;
+    if common.select.is_empty() && opts.cache {
+        // Only model files changed since the last compile: patch its results.
+        if let Ok(r) = state::recompile(&common.project_dir, &opts, &invocation_id()) {
+            report::print_all(&r.diagnostics, &project_root(common));
+            let reused = r.compiled - r.rendered.len();
+            eprintln!("{}", compiled_line(r.compiled, r.rendered.len(), reused, &r.target_dir));
+            return Ok(());
+        }
+    }
+    let full = compile_full(common, &opts)?;
+    let project = &full.project;
+    let layout = write_artifacts(project)?;
+    match full.state {
+        Some(seed) => state::save(project, seed, layout, &full.diagnostics, &opts),
+        None => state::remove(&project.target_dir),
+    }
     if common.select.is_empty() {
         let n = project.nodes.values().filter(|n| n.compiled_code.is_some()).count();
-        let reused = if cache.renders_reused > 0 {
-            format!(
-                " ({} rendered, {} from the compile cache)",
-                cache.rendered.len(),
-                cache.renders_reused
-            )
-        } else {
-            String::new()
-        };
+        let cache = &full.cache;
         eprintln!(
-            "Compiled {n} nodes{reused} into {}.",
-            project.target_dir.join("compiled").display()
+            "{}",
+            compiled_line(n, cache.rendered.len(), cache.renders_reused, &project.target_dir)
         );
         return Ok(());
     }

@@ -24,7 +24,7 @@ impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.d.code))
+        Some(Box::new(&self.d.code))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
