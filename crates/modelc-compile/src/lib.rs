@@ -9,6 +9,7 @@ mod analyze;
 pub mod artifacts;
 mod cache;
 mod configs;
+mod manifest_node;
 mod nodes;
 mod resolve;
 pub mod state;

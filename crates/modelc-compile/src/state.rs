@@ -518,7 +518,7 @@ fn redo(
             let recorder = Recorder::new(&state.known, &catalog, false);
             warnings.extend(analyze::analyze_node(&node, sql, &recorder).0);
         }
-        let entry = artifacts::node_json(&ctx, &node, m.primary_key.clone()).to_string();
+        let entry = artifacts::node_json(&ctx, &node, &m.primary_key);
         out.push(Redone {
             node,
             warnings,
