@@ -498,9 +498,18 @@ fn compile_phases(
                 .collect(),
             project: &input.config.name,
         };
-        for node in nodes.values() {
-            if let Some(d) = resolve::resolve_deps(node, &index, &mut diags) {
-                deps.insert(node.unique_id.clone(), d);
+        let resolved: Vec<(Option<(String, Vec<String>, Vec<String>)>, Vec<Diagnostic>)> = nodes
+            .par_iter()
+            .map(|(id, node)| {
+                let mut found = Vec::new();
+                let d = resolve::resolve_deps(node, &index, &mut found).map(|(r, s)| (id.clone(), r, s));
+                (d, found)
+            })
+            .collect();
+        for (d, found) in resolved {
+            diags.extend(found);
+            if let Some((id, refs, srcs)) = d {
+                deps.insert(id, (refs, srcs));
             }
         }
     }
@@ -563,6 +572,7 @@ fn compile_phases(
         substituted
             .par_iter()
             .enumerate()
+            .filter(|_| !ephemeral.is_empty())
             .filter_map(|(i, (id, base, incr))| {
                 let ctes = ephemeral_ctes(id, &nodes, &ephemeral);
                 (!ctes.is_empty()).then(|| {
@@ -656,20 +666,24 @@ fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap) -> c
 /// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency
 /// order, with their SQL (`ephemeral`: each ephemeral model's SQL before CTE injection).
 fn ephemeral_ctes(id: &str, nodes: &BTreeMap<String, Node>, ephemeral: &HashMap<&str, &str>) -> Vec<(String, String)> {
-    fn visit(id: &str, nodes: &BTreeMap<String, Node>, seen: &mut BTreeSet<String>, out: &mut Vec<String>) {
+    fn visit(
+        id: &str,
+        nodes: &BTreeMap<String, Node>,
+        ephemeral: &HashMap<&str, &str>,
+        seen: &mut BTreeSet<String>,
+        out: &mut Vec<String>,
+    ) {
         let Some(n) = nodes.get(id) else { return };
         for p in &n.depends_on.nodes {
-            if let Some(pn) = nodes.get(p) {
-                if pn.is_ephemeral() && seen.insert(p.clone()) {
-                    visit(p, nodes, seen, out);
-                    out.push(p.clone());
-                }
+            if ephemeral.contains_key(p.as_str()) && seen.insert(p.clone()) {
+                visit(p, nodes, ephemeral, seen, out);
+                out.push(p.clone());
             }
         }
     }
     let mut seen = BTreeSet::new();
     let mut order = Vec::new();
-    visit(id, nodes, &mut seen, &mut order);
+    visit(id, nodes, ephemeral, &mut seen, &mut order);
     order
         .into_iter()
         .filter_map(|p| Some((cte_name(&nodes.get(&p)?.name), ephemeral.get(p.as_str())?.to_string())))
@@ -688,9 +702,8 @@ fn resource_kind(rt: ResourceType) -> ResourceKind {
 }
 
 fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTable>) -> Result<Dag, DagError> {
-    let mut dag_nodes = Vec::with_capacity(nodes.len() + sources.len());
-    let mut edges = Vec::new();
-    for n in nodes.values() {
+    // The graph's copies of the nodes are made in parallel; the graph itself in order.
+    let dag_node = |n: &Node| {
         let config: BTreeMap<String, String> = n
             .config
             .0
@@ -701,7 +714,7 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
                 _ => None,
             })
             .collect();
-        dag_nodes.push(DagNode {
+        DagNode {
             unique_id: n.unique_id.clone(),
             name: n.name.clone(),
             resource_type: resource_kind(n.resource_type),
@@ -716,15 +729,23 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
                 None => TestKind::Singular,
             }),
             config,
-        });
+        }
+    };
+    let all: Vec<&Node> = nodes.values().collect();
+    let mut dag_nodes: Vec<DagNode> = all.par_iter().map(|n| dag_node(n)).collect();
+    dag_nodes.reserve(sources.len());
+    let mut edges = Vec::new();
+    for n in all {
         for p in &n.depends_on.nodes {
             edges.push((p.clone(), n.unique_id.clone()));
         }
     }
     // A source that names a relation the project itself builds (a seed landing raw
     // data, say) depends on that node, so `build` orders them correctly.
+    let reads_tables = sources.values().any(|s| s.external_location.is_none());
     let built: HashMap<(String, String), &str> = nodes
         .values()
+        .filter(|_| reads_tables)
         .filter_map(|n| {
             n.relation.as_ref().map(|r| {
                 (

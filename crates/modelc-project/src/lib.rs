@@ -134,100 +134,131 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         config,
     };
     let cfg = input.config.clone();
-    let mut yml_files = Vec::new();
-    for dir in &cfg.model_paths {
-        for f in walk(&root, dir, diags, &mut input.stamps) {
-            match ext(&f.path) {
-                "sql" => input.models.push(f),
-                "yml" | "yaml" => yml_files.push(f),
-                _ => {}
-            }
-        }
-    }
-    for dir in &cfg.analysis_paths {
-        for f in walk(&root, dir, diags, &mut input.stamps) {
-            match ext(&f.path) {
-                "sql" => input.analyses.push(f),
-                "yml" | "yaml" => yml_files.push(f),
-                _ => {}
-            }
-        }
-    }
-    for dir in &cfg.snapshot_paths {
-        for f in walk(&root, dir, diags, &mut input.stamps) {
-            match ext(&f.path) {
-                "sql" => input.snapshots.push(f),
-                "yml" | "yaml" => yml_files.push(f),
-                _ => {}
-            }
-        }
-    }
-    for dir in &cfg.macro_paths {
-        for f in walk(&root, dir, diags, &mut input.stamps) {
-            match ext(&f.path) {
-                "sql" | "jinja" => input.macros.push(f),
-                "yml" | "yaml" => yml_files.push(f),
-                _ => {}
-            }
-        }
-    }
-    for dir in &cfg.test_paths {
-        for f in walk(&root, dir, diags, &mut input.stamps) {
-            match ext(&f.path) {
-                "sql" if f.resource_path.starts_with("generic/") => input.generic_tests.push(f),
-                "sql" => input.singular_tests.push(f),
-                "yml" | "yaml" => yml_files.push(f),
-                _ => {}
-            }
-        }
-    }
-    for dir in &cfg.seed_paths {
-        for f in walk_paths(&root, dir, diags, &mut input.stamps) {
-            let rel = rel_path(&root, &f);
-            let resource_path = rel_path(&root.join(dir), &f);
-            match ext(&rel) {
-                "csv" => {
-                    input.stamps.files.push(stamp::metadata_stamp(&f));
-                    input.seeds.push(read_seed(&f, rel, resource_path, diags));
-                }
-                "yml" | "yaml" => {
-                    if let Some(sf) = read_text(&f, rel, resource_path, diags, &mut input.stamps) {
-                        yml_files.push(sf);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    for dir in &cfg.docs_paths {
-        for f in walk_paths(&root, dir, diags, &mut input.stamps) {
-            if ext(&f.to_string_lossy()) == "md" {
+    // Every file to read, found first; then all read (and property files parsed) in
+    // one parallel pass, so a large YAML file parses while the SQL files are read.
+    let mut found: Vec<(PathBuf, String, String, Kind)> = Vec::new();
+    let kinds: [(&Vec<String>, fn(&str, &str) -> Option<Kind>); 7] = [
+        (&cfg.model_paths, |ext, _| sql_or_yaml(ext, Kind::Model)),
+        (&cfg.analysis_paths, |ext, _| sql_or_yaml(ext, Kind::Analysis)),
+        (&cfg.snapshot_paths, |ext, _| sql_or_yaml(ext, Kind::Snapshot)),
+        (&cfg.macro_paths, |ext, _| match ext {
+            "jinja" => Some(Kind::Macro),
+            _ => sql_or_yaml(ext, Kind::Macro),
+        }),
+        (&cfg.test_paths, |ext, resource_path| {
+            let sql = if resource_path.starts_with("generic/") {
+                Kind::GenericTest
+            } else {
+                Kind::SingularTest
+            };
+            sql_or_yaml(ext, sql)
+        }),
+        (&cfg.seed_paths, |ext, _| match ext {
+            "csv" => Some(Kind::Seed),
+            "yml" | "yaml" => Some(Kind::Properties),
+            _ => None,
+        }),
+        (&cfg.docs_paths, |ext, _| (ext == "md").then_some(Kind::Doc)),
+    ];
+    for (dirs, kind_of) in kinds {
+        for dir in dirs {
+            for f in walk_paths(&root, dir, diags, &mut input.stamps) {
                 let rel = rel_path(&root, &f);
-                if let Some(sf) = read_text(&f, rel.clone(), rel, diags, &mut input.stamps) {
-                    if !input.docs.iter().any(|d| d.path == sf.path) {
-                        input.docs.push(sf);
-                    }
+                let resource_path = rel_path(&root.join(dir), &f);
+                let kind = kind_of(ext(&rel), &resource_path);
+                match kind {
+                    // Docs folders may overlap: each file once.
+                    Some(Kind::Doc) if found.iter().any(|(_, r, _, _)| *r == rel) => {}
+                    Some(kind) => found.push((f, rel, resource_path, kind)),
+                    None => {}
                 }
             }
         }
     }
-    // Property files parse independently: in parallel, diagnostics kept in file order.
-    let parsed: Vec<_> = {
+    let loaded: Vec<Loaded> = {
         use rayon::prelude::*;
-        yml_files
-            .par_iter()
-            .map(|f| {
-                let mut file_diags = Vec::new();
-                let parsed = parse_property_file(&f.path, &f.text, &mut file_diags);
-                (parsed, file_diags)
+        found
+            .into_par_iter()
+            .map(|(p, rel, resource_path, kind)| match kind {
+                Kind::Seed => {
+                    let stamp = stamp::metadata_stamp(&p);
+                    let mut file_diags = Vec::new();
+                    let seed = read_seed(&p, rel, resource_path, &mut file_diags);
+                    Loaded::Seed(seed, stamp, file_diags)
+                }
+                Kind::Doc => Loaded::Text(try_read_text(&p, rel.clone(), rel), kind),
+                Kind::Properties => match try_read_text(&p, rel, resource_path) {
+                    Ok((f, stamp)) => {
+                        let mut file_diags = Vec::new();
+                        let parsed = parse_property_file(&f.path, &f.text, &mut file_diags);
+                        Loaded::Properties(parsed, stamp, file_diags)
+                    }
+                    Err(d) => Loaded::Text(Err(d), kind),
+                },
+                _ => Loaded::Text(try_read_text(&p, rel, resource_path), kind),
             })
             .collect()
     };
-    for (properties, file_diags) in parsed {
-        input.properties.push(properties);
-        diags.extend(file_diags);
+    for l in loaded {
+        match l {
+            Loaded::Seed(seed, stamp, file_diags) => {
+                input.stamps.files.push(stamp);
+                input.seeds.push(seed);
+                diags.extend(file_diags);
+            }
+            Loaded::Properties(parsed, stamp, file_diags) => {
+                input.stamps.files.push(stamp);
+                input.properties.push(parsed);
+                diags.extend(file_diags);
+            }
+            Loaded::Text(Err(d), _) => diags.push(d),
+            Loaded::Text(Ok((f, stamp)), kind) => {
+                input.stamps.files.push(stamp);
+                let list = match kind {
+                    Kind::Model => &mut input.models,
+                    Kind::Analysis => &mut input.analyses,
+                    Kind::Snapshot => &mut input.snapshots,
+                    Kind::Macro => &mut input.macros,
+                    Kind::GenericTest => &mut input.generic_tests,
+                    Kind::SingularTest => &mut input.singular_tests,
+                    Kind::Doc => &mut input.docs,
+                    Kind::Seed | Kind::Properties => continue,
+                };
+                list.push(f);
+            }
+        }
     }
     Some(input)
+}
+
+/// What a project file is loaded as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Model,
+    Analysis,
+    Snapshot,
+    Macro,
+    GenericTest,
+    SingularTest,
+    Seed,
+    Properties,
+    Doc,
+}
+
+/// A SQL file of the given kind, or a property file.
+fn sql_or_yaml(ext: &str, sql: Kind) -> Option<Kind> {
+    match ext {
+        "sql" => Some(sql),
+        "yml" | "yaml" => Some(Kind::Properties),
+        _ => None,
+    }
+}
+
+/// A file read.
+enum Loaded {
+    Text(Result<(SourceFile, stamp::FileStamp), Diagnostic>, Kind),
+    Properties(PropertyFile, stamp::FileStamp, Vec<Diagnostic>),
+    Seed(SeedFile, stamp::FileStamp, Vec<Diagnostic>),
 }
 
 fn ext(path: &str) -> &str {
@@ -286,31 +317,6 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut 
     out
 }
 
-/// The SQL, YAML and Jinja files under `root/dir`, read in parallel (a large project
-/// has thousands of small files), in path order.
-fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut stamp::Stamps) -> Vec<SourceFile> {
-    use rayon::prelude::*;
-    let read: Vec<Result<(SourceFile, stamp::FileStamp), Diagnostic>> = walk_paths(root, dir, diags, stamps)
-        .into_par_iter()
-        .filter(|p| matches!(ext(&p.to_string_lossy()), "sql" | "yml" | "yaml" | "jinja"))
-        .map(|p| {
-            let rel = rel_path(root, &p);
-            let resource_path = rel_path(&root.join(dir), &p);
-            try_read_text(&p, rel, resource_path)
-        })
-        .collect();
-    read.into_iter()
-        .filter_map(|r| {
-            r.map(|(f, s)| {
-                stamps.files.push(s);
-                f
-            })
-            .map_err(|d| diags.push(d))
-            .ok()
-        })
-        .collect()
-}
-
 /// Reads a text file, with its stamp (metadata taken before the read).
 fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(SourceFile, stamp::FileStamp), Diagnostic> {
     let mut stamp = stamp::pre_stamp(p);
@@ -328,18 +334,6 @@ fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(Sourc
         }
         Err(e) => Err(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path)),
     }
-}
-
-fn read_text(
-    p: &Path,
-    path: String,
-    resource_path: String,
-    diags: &mut Vec<Diagnostic>,
-    stamps: &mut stamp::Stamps,
-) -> Option<SourceFile> {
-    let (f, s) = try_read_text(p, path, resource_path).map_err(|d| diags.push(d)).ok()?;
-    stamps.files.push(s);
-    Some(f)
 }
 
 fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diagnostic>) -> SeedFile {

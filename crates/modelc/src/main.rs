@@ -181,10 +181,11 @@ fn cmd_compile(common: &Common) -> Result<(), u8> {
             return Ok(());
         }
     }
-    let full = compile_full(common, &opts)?;
+    let mut full = compile_full(common, &opts)?;
+    let seed = full.state.take();
     let project = &full.project;
     let layout = write_artifacts(project)?;
-    match full.state {
+    match seed {
         Some(seed) => state::save(project, seed, layout, &full.diagnostics, &opts),
         None => state::remove(&project.target_dir),
     }
@@ -195,6 +196,8 @@ fn cmd_compile(common: &Common) -> Result<(), u8> {
             "{}",
             compiled_line(n, cache.rendered.len(), cache.renders_reused, &project.target_dir)
         );
+        // The process ends here: freeing a large project node by node only costs time.
+        std::mem::forget(full);
         return Ok(());
     }
     let ids = select(
