@@ -266,12 +266,13 @@ impl Jinja {
 }
 
 fn context_for(capture: &Arc<Capture>, node: &NodeContext) -> BTreeMap<String, Value> {
-    let mut model = JsonMap::new();
-    model.insert("name".into(), node.name.clone().into());
-    model.insert("unique_id".into(), node.unique_id.clone().into());
-    model.insert("resource_type".into(), node.resource_type.clone().into());
-    model.insert("original_file_path".into(), node.original_file_path.clone().into());
-    model.insert("config".into(), serde_json::Value::Object(node.config.clone()));
+    let model = objects::ModelObj {
+        name: node.name.clone(),
+        unique_id: node.unique_id.clone(),
+        resource_type: node.resource_type.clone(),
+        original_file_path: node.original_file_path.clone(),
+        capture: capture.clone(),
+    };
     let mut ctx = BTreeMap::new();
     ctx.insert("__modelc".to_string(), Value::from_dyn_object(capture.clone()));
     ctx.insert("this".to_string(), Value::from_object(RelObj(Target::This)));
@@ -279,7 +280,7 @@ fn context_for(capture: &Arc<Capture>, node: &NodeContext) -> BTreeMap<String, V
         "config".to_string(),
         Value::from_dyn_object(Arc::new(ConfigObj(capture.clone()))),
     );
-    ctx.insert("model".to_string(), crate::to_value(&model));
+    ctx.insert("model".to_string(), Value::from_object(model));
     ctx
 }
 

@@ -56,11 +56,23 @@ impl Capture {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The config as seen so far: known levels, then `config()` calls.
-    fn effective_config(&self) -> JsonMap {
-        let mut c = self.base_config.clone();
-        merge_config(&mut c, &self.lock().config);
-        c
+    /// One key of the config as seen so far: known levels, then `config()` calls
+    /// (merged as [`merge_config`] merges them, without copying the whole config).
+    fn config_value(&self, key: &str) -> Option<serde_json::Value> {
+        let set = self.lock().config.get(key).cloned();
+        let base = self.base_config.get(key);
+        match (base, set) {
+            (base, None) => base.cloned(),
+            (None, Some(set)) => Some(set),
+            (Some(base), Some(set)) => {
+                let mut merged = JsonMap::new();
+                merged.insert(key.to_string(), base.clone());
+                let mut overlay = JsonMap::new();
+                overlay.insert(key.to_string(), set);
+                merge_config(&mut merged, &overlay);
+                merged.remove(key)
+            }
+        }
     }
 
     pub fn finish(&self, sql: String, macros: &BTreeMap<String, MacroInfo>) -> RenderOutput {
@@ -87,6 +99,34 @@ fn capture(state: &State) -> Result<Arc<Capture>, Error> {
         .lookup("__modelc")
         .and_then(|v| v.downcast_object::<Capture>())
         .ok_or_else(|| err("this function is only available while rendering a node"))
+}
+
+/// dbt's `model` context variable, built on access: most templates never read it,
+/// and converting every node's config up front was a noticeable part of rendering.
+#[derive(Debug)]
+pub struct ModelObj {
+    pub name: String,
+    pub unique_id: String,
+    pub resource_type: String,
+    pub original_file_path: String,
+    pub capture: Arc<Capture>,
+}
+
+impl Object for ModelObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "name" => Value::from(self.name.as_str()),
+            "unique_id" => Value::from(self.unique_id.as_str()),
+            "resource_type" => Value::from(self.resource_type.as_str()),
+            "original_file_path" => Value::from(self.original_file_path.as_str()),
+            "config" => crate::to_value(&self.capture.base_config),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Str(&["name", "unique_id", "resource_type", "original_file_path", "config"])
+    }
 }
 
 /// A relation placeholder: `ref(...)`, `source(...)` or `this`.
@@ -146,8 +186,7 @@ impl Object for ConfigObj {
 
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         let key = args.first().and_then(Value::as_str).unwrap_or_default().to_string();
-        let cfg = self.0.effective_config();
-        let found = cfg.get(&key).filter(|v| !v.is_null()).map(crate::to_value);
+        let found = self.0.config_value(&key).filter(|v| !v.is_null()).map(crate::to_value);
         match method {
             "get" => Ok(found.or_else(|| args.get(1).cloned()).unwrap_or(Value::from(()))),
             "require" => found.ok_or_else(|| err(format!("required config '{key}' is not set"))),
@@ -374,10 +413,10 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
         "get_where_subquery",
         |state: &State, relation: Value| -> Result<Value, Error> {
             let c = capture(state)?;
-            let cfg = c.effective_config();
+            let filter = c.config_value("where");
             Ok(
-                match cfg
-                    .get("where")
+                match filter
+                    .as_ref()
                     .and_then(|w| w.as_str())
                     .filter(|w| !w.trim().is_empty())
                 {
@@ -389,10 +428,8 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
     );
     env.add_function("should_store_failures", |state: &State| -> Result<bool, Error> {
         let c = capture(state)?;
-        let cfg = c.effective_config();
-        Ok(cfg
-            .get("store_failures")
-            .and_then(serde_json::Value::as_bool)
+        Ok(c.config_value("store_failures")
+            .and_then(|v| v.as_bool())
             .unwrap_or(false))
     });
     env.add_function(

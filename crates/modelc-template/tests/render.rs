@@ -160,3 +160,18 @@ fn errors_name_file_and_line() {
     let shown: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
     insta::assert_snapshot!("macro_file_errors", shown.join("\n"));
 }
+
+/// `model` describes the node being rendered, its config as known before rendering.
+#[test]
+fn model_variable_describes_the_node() {
+    let j = jinja(&[]);
+    let mut n = node("orders");
+    n.config.insert("materialized".into(), json!("table"));
+    let src = "{{ model.name }}|{{ model.unique_id }}|{{ model.resource_type }}|{{ model.original_file_path }}|\
+{{ model.config.materialized }}|{{ model['name'] }}|{{ model.missing is undefined }}";
+    let out = j.render("models/orders.sql", src, &n).expect("renders");
+    assert_eq!(
+        out.sql,
+        "orders|model.lending.orders|model|models/orders.sql|table|orders|True"
+    );
+}
