@@ -205,6 +205,7 @@ fn compile_and_save(path: &Path, opts: &CompileOptions) -> Result<(), String> {
 fn recompile_after_one_change(path: &Path, models: usize) -> Result<(Duration, Option<Duration>), String> {
     let opts = CompileOptions {
         cache: true,
+        skip_lineage: true,
         ..CompileOptions::default()
     };
     let file = path.join(format!("models/layer_{}/m_{}.sql", (models / 2) / 100, models / 2 - 10));
@@ -404,7 +405,12 @@ fn real_main() -> Result<(), String> {
                 let mut best: Option<Timings> = None;
                 for _ in 0..iterations.max(1) {
                     let start = Instant::now();
-                    let out = compile(&path, &CompileOptions::default());
+                    // As `modelc compile`: every model parsed and checked; lineage is for `docs`.
+                    let opts = CompileOptions {
+                        skip_lineage: true,
+                        ..CompileOptions::default()
+                    };
+                    let out = compile(&path, &opts);
                     let Some(p) = out.project else {
                         return Err(format!(
                             "the generated project does not compile: {:?}",

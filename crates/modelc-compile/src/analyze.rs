@@ -52,6 +52,7 @@ pub fn analyze(
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
     cache: &mut Cache,
+    with_lineage: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Lineage {
     let known = known_relations(nodes, sources);
@@ -92,13 +93,14 @@ pub fn analyze(
                         &(n.defined_at_line as u64).to_le_bytes(),
                         n.name.as_bytes(),
                         n.resource_type.as_str().as_bytes(),
+                        &[u8::from(with_lineage)],
                     ])
                 });
                 if let Some(e) = key.and_then(|k| cached.analysis(&n.unique_id, k, &known, &catalog)) {
                     return (n, e.warnings(), e.columns.clone(), Cached::Reused);
                 }
                 let recorder = Recorder::new(&known, &catalog, key.is_some());
-                let (warnings, cols) = analyze_node(n, sql, &recorder);
+                let (warnings, cols) = analyze_node(n, sql, &recorder, with_lineage);
                 let entry = key.map(|k| recorder.entry(k, &warnings, cols.clone()));
                 (n, warnings, cols, Cached::New(entry))
             })
@@ -121,11 +123,13 @@ pub fn analyze(
 }
 
 /// Parses one node's compiled SQL: warnings for parser gaps and direct table reads,
-/// and the lineage of its output columns (`None` when it cannot be parsed).
+/// and the lineage of its output columns (`None` when it cannot be parsed or is
+/// not wanted).
 pub(crate) fn analyze_node(
     n: &Node,
     sql: &str,
     catalog: &Recorder<'_>,
+    with_lineage: bool,
 ) -> (Vec<Diagnostic>, Option<Vec<OutputColumn>>) {
     let mut diags = Vec::new();
     let q = match parse(sql) {
@@ -154,6 +158,6 @@ pub(crate) fn analyze_node(
                 .with_help("modelc cannot order or document a dependency it does not know; declare it as a source or ref the model that builds it"),
         );
     }
-    let cols = q.lineage(catalog);
-    (diags, Some(cols))
+    let cols = with_lineage.then(|| q.lineage(catalog));
+    (diags, cols)
 }

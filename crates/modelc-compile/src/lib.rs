@@ -49,6 +49,9 @@ pub struct CompileOptions {
     /// Reuse and update the compile cache (`compile_cache.msgpack` in the target
     /// folder): renders and analyses whose inputs did not change are not redone.
     pub cache: bool,
+    /// Parse and check every model's SQL, but do not compute column lineage (only
+    /// the docs show it; [`Project::lineage`] is then empty).
+    pub skip_lineage: bool,
 }
 
 /// A compiled project, ready to run.
@@ -596,7 +599,14 @@ fn compile_phases(
     }
 
     clock.lap("substitute");
-    let lineage = analyze::analyze(&dag.waves(&all), &nodes, &sources, &mut cache, &mut diags);
+    let lineage = analyze::analyze(
+        &dag.waves(&all),
+        &nodes,
+        &sources,
+        &mut cache,
+        !opts.skip_lineage,
+        &mut diags,
+    );
     clock.lap("analyze");
     let cache_stats = cache.stats();
     cache.save();

@@ -141,14 +141,15 @@ fn global_key(root: &Path, opts: &CompileOptions) -> Hash {
         .collect();
     env.sort();
     let options = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
         serde_json::to_string(&opts.vars).unwrap_or_default(),
         opts.target,
         opts.profiles_dir,
         opts.db_path,
         opts.threads,
         opts.target_path,
-        opts.full_refresh
+        opts.full_refresh,
+        opts.skip_lineage
     );
     hash(&[
         FORMAT.as_bytes(),
@@ -516,7 +517,7 @@ fn redo(
         let mut warnings = crate::config_warnings(&node, &rendered.config);
         if let Some(sql) = &node.compiled_code {
             let recorder = Recorder::new(&state.known, &catalog, false);
-            warnings.extend(analyze::analyze_node(&node, sql, &recorder).0);
+            warnings.extend(analyze::analyze_node(&node, sql, &recorder, false).0);
         }
         let entry = artifacts::node_json(&ctx, &node, &m.primary_key);
         out.push(Redone {

@@ -88,6 +88,8 @@ fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
         target_path: common.target_path.clone(),
         full_refresh,
         cache: !common.no_partial_parse,
+        // Column lineage is for the docs; every other command only checks the SQL.
+        skip_lineage: true,
     })
 }
 
@@ -289,7 +291,11 @@ fn cmd_ls(args: &LsArgs) -> Result<(), u8> {
 }
 
 fn cmd_docs(args: &DocsArgs) -> Result<(), u8> {
-    let project = load(&args.common, false)?;
+    let opts = CompileOptions {
+        skip_lineage: false,
+        ..options(&args.common, false)?
+    };
+    let project = compile_full(&args.common, &opts)?.project;
     let ids = if args.common.select.is_empty() && args.common.exclude.is_empty() {
         None
     } else {
