@@ -481,7 +481,7 @@ fn compile_phases(
     }
 
     // Resolve refs and sources.
-    let mut deps: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    let mut deps: HashMap<String, resolve::Deps> = HashMap::new();
     {
         let index = resolve::Index {
             by_name: nodes
@@ -501,18 +501,18 @@ fn compile_phases(
                 .collect(),
             project: &input.config.name,
         };
-        let resolved: Vec<(Option<(String, Vec<String>, Vec<String>)>, Vec<Diagnostic>)> = nodes
+        let resolved: Vec<(&String, Option<resolve::Deps>, Vec<Diagnostic>)> = nodes
             .par_iter()
             .map(|(id, node)| {
                 let mut found = Vec::new();
-                let d = resolve::resolve_deps(node, &index, &mut found).map(|(r, s)| (id.clone(), r, s));
-                (d, found)
+                let d = resolve::resolve_deps(node, &index, &mut found);
+                (id, d, found)
             })
             .collect();
-        for (d, found) in resolved {
+        for (id, d, found) in resolved {
             diags.extend(found);
-            if let Some((id, refs, srcs)) = d {
-                deps.insert(id, (refs, srcs));
+            if let Some(d) = d {
+                deps.insert(id.clone(), d);
             }
         }
     }

@@ -111,7 +111,10 @@ pub struct Index<'a> {
 }
 
 /// Resolves a node's refs and sources to unique ids; errors for unknown names.
-pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>) -> Option<(Vec<String>, Vec<String>)> {
+/// A node's resolved `ref` and `source` targets (unique ids), in call order.
+pub type Deps = (Vec<String>, Vec<String>);
+
+pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>) -> Option<Deps> {
     let mut ok = true;
     let mut refs = Vec::new();
     let file = &node.original_file_path;

@@ -55,7 +55,7 @@ pub struct Seed {
     /// Each model's config before rendering.
     pub(crate) shell_configs: HashMap<String, JsonMap>,
     /// Each node's resolved `ref` and `source` targets, in call order.
-    pub(crate) deps: HashMap<String, (Vec<String>, Vec<String>)>,
+    pub(crate) deps: HashMap<String, resolve::Deps>,
 }
 
 impl Seed {

@@ -137,7 +137,7 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
     // Every file to read, found first; then all read (and property files parsed) in
     // one parallel pass, so a large YAML file parses while the SQL files are read.
     let mut found: Vec<(PathBuf, String, String, Kind)> = Vec::new();
-    let kinds: [(&Vec<String>, fn(&str, &str) -> Option<Kind>); 7] = [
+    let kinds: [(&Vec<String>, KindOf); 7] = [
         (&cfg.model_paths, |ext, _| sql_or_yaml(ext, Kind::Model)),
         (&cfg.analysis_paths, |ext, _| sql_or_yaml(ext, Kind::Analysis)),
         (&cfg.snapshot_paths, |ext, _| sql_or_yaml(ext, Kind::Snapshot)),
@@ -244,6 +244,9 @@ enum Kind {
     Properties,
     Doc,
 }
+
+/// What a file is loaded as, from its extension and path in its resource folder.
+type KindOf = fn(&str, &str) -> Option<Kind>;
 
 /// A SQL file of the given kind, or a property file.
 fn sql_or_yaml(ext: &str, sql: Kind) -> Option<Kind> {

@@ -8,10 +8,19 @@ use modelc_core::{Diagnostic, JsonMap};
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
+/// Files at least this large are parsed a part at a time, in parallel, when their
+/// shape allows it (see [`parse_split`]).
+const SPLIT_AT: usize = 64 * 1024;
+
 /// Parses YAML text; a syntax error becomes a diagnostic at its line and column.
 pub fn parse(path: &str, text: &str) -> Result<Yaml, Diagnostic> {
     if text.trim().is_empty() {
         return Ok(Yaml::Null);
+    }
+    if text.len() >= SPLIT_AT {
+        if let Some(doc) = parse_split(text) {
+            return Ok(doc);
+        }
     }
     serde_yaml::from_str::<Yaml>(text).map_err(|e| {
         let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
@@ -23,6 +32,136 @@ pub fn parse(path: &str, text: &str) -> Result<Yaml, Diagnostic> {
         };
         Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}")).at(path, line, col)
     })
+}
+
+/// Whether a line starts a sequence item at indentation `indent`.
+fn is_item(line: &str, indent: usize) -> bool {
+    let rest = line.get(indent..).unwrap_or_default();
+    line.bytes().take(indent).all(|b| b == b' ')
+        && rest.starts_with('-')
+        && rest[1..].chars().next().is_none_or(char::is_whitespace)
+}
+
+fn indentation(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Blank or comment-only.
+fn is_filler(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
+}
+
+/// Whether the text may tie separate entries together (anchors, aliases, tags,
+/// directives, several documents): then it is parsed whole. Errs on the side of
+/// "yes" (a `*` in plain text counts).
+fn may_link_entries(text: &str) -> bool {
+    text.starts_with('\u{feff}')
+        || text
+            .lines()
+            .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
+        || text.as_bytes().windows(2).enumerate().any(|(i, w)| {
+            matches!(w[0], b'&' | b'*' | b'!')
+                && !w[1].is_ascii_whitespace()
+                && (i == 0 || matches!(text.as_bytes()[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b','))
+        })
+}
+
+/// Parses a large property file a part at a time: each top-level key whose value is
+/// a block sequence (`models:`, `sources:`, ...) has its items parsed in parallel
+/// chunks, everything else as one small document, and the parts are put together as
+/// parsing the whole would. `None` when the text has another shape, or a part does
+/// not parse (the caller parses the whole, for the exact error).
+pub fn parse_split(text: &str) -> Option<Yaml> {
+    use rayon::prelude::*;
+    if may_link_entries(text) {
+        return None;
+    }
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut skeleton = String::new();
+    // (key, the items' texts) of each top-level block sequence.
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if is_filler(line) {
+            i += 1;
+            continue;
+        }
+        if line.starts_with([' ', '\t', '-']) {
+            return None;
+        }
+        let key = line.trim_end().strip_suffix(':').filter(|k| {
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        });
+        let first = (i + 1..lines.len()).find(|&j| !is_filler(lines[j]));
+        let items_indent = first
+            .map(|j| indentation(lines[j]))
+            .filter(|&n| first.is_some_and(|j| is_item(lines[j], n)));
+        match (key, items_indent) {
+            (Some(key), Some(indent)) => {
+                let mut items: Vec<String> = Vec::new();
+                let mut j = i + 1;
+                while j < lines.len() {
+                    let l = lines[j];
+                    if is_filler(l) {
+                        if let Some(last) = items.last_mut() {
+                            last.push_str(l);
+                        }
+                    } else if is_item(l, indent) {
+                        items.push(l.to_string());
+                    } else if indentation(l) > indent {
+                        items.last_mut()?.push_str(l);
+                    } else if indentation(l) == 0 && !l.starts_with('-') {
+                        break;
+                    } else {
+                        return None;
+                    }
+                    j += 1;
+                }
+                skeleton.push_str(key);
+                skeleton.push_str(": []\n");
+                sections.push((key.to_string(), items));
+                i = j;
+            }
+            _ => {
+                // Any other entry goes whole into the skeleton, with its indented lines.
+                skeleton.push_str(line);
+                i += 1;
+                while i < lines.len() && (is_filler(lines[i]) || lines[i].starts_with([' ', '\t'])) {
+                    skeleton.push_str(lines[i]);
+                    i += 1;
+                }
+            }
+        }
+    }
+    if sections.is_empty() {
+        return None;
+    }
+    let Ok(Yaml::Mapping(mut doc)) = serde_yaml::from_str::<Yaml>(&skeleton) else {
+        return None;
+    };
+    for (key, items) in sections {
+        let chunk = items.len().div_ceil(32).max(64);
+        let parts: Vec<Option<Vec<Yaml>>> = items
+            .par_chunks(chunk)
+            .map(|c| match serde_yaml::from_str::<Yaml>(&c.concat()) {
+                Ok(Yaml::Sequence(s)) if s.len() == c.len() => Some(s),
+                _ => None,
+            })
+            .collect();
+        let mut all = Vec::with_capacity(items.len());
+        for p in parts {
+            all.extend(p?);
+        }
+        match doc.get_mut(key.as_str()) {
+            Some(slot @ Yaml::Sequence(_)) => *slot = Yaml::Sequence(all),
+            _ => return None,
+        }
+    }
+    Some(Yaml::Mapping(doc))
 }
 
 /// Converts a YAML value to JSON (keys become strings; non-finite floats become null).
@@ -136,6 +275,77 @@ impl<'a> Lines<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A property file in the shapes dbt projects use: sequences under top-level
+    /// keys (indented or not), comments, block and flow values, nested tables.
+    fn property_file(models: usize) -> String {
+        let mut t = String::from("# generated\nversion: 2\n\nmodels:\n");
+        for i in 0..models {
+            t.push_str(&format!(
+                "  - name: m_{i}  # model {i}\n    description: |\n      Line one of {i}.\n\n      Line: two, with 'quotes' and a & b.\n    config:\n      tags: [a, \"b\"]\n      meta: {{owner: x}}\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n      - name: amount\n        description: >\n          folded\n          text\n\n"
+            ));
+        }
+        t.push_str("sources:\n- name: raw\n  tables:\n  - name: a\n  - name: b\n    description: \"x: y\"\n");
+        t.push_str("seeds:\n  - name: s\n    config:\n      column_types: {id: integer}\n");
+        t
+    }
+
+    #[test]
+    fn split_parse_equals_whole_parse() {
+        for models in [1, 3, 64, 65, 500] {
+            let text = property_file(models);
+            let whole: Yaml = serde_yaml::from_str(&text).unwrap();
+            assert_eq!(parse_split(&text), Some(whole.clone()), "{models} models");
+            let crlf = text.replace('\n', "\r\n");
+            assert_eq!(parse_split(&crlf), Some(serde_yaml::from_str(&crlf).unwrap()), "CRLF");
+        }
+        // Large enough for `parse` to split it.
+        let text = property_file(300);
+        assert!(text.len() >= SPLIT_AT);
+        assert_eq!(
+            parse("x.yml", &text).unwrap(),
+            serde_yaml::from_str::<Yaml>(&text).unwrap()
+        );
+    }
+
+    #[test]
+    fn split_parse_declines_what_it_cannot_split_exactly() {
+        let anchors = "models:\n  - &base\n    name: a\n  - <<: *base\n    name: b\n";
+        assert_eq!(parse_split(anchors), None);
+        assert_eq!(parse_split("version: 2\nmodels: []\n"), None);
+        assert_eq!(parse_split("---\nmodels:\n  - name: a\n"), None);
+        // A broken item: the whole is parsed, so the error has the file's line.
+        let broken = format!("{}models2:\n  - name: [unclosed\n", property_file(70));
+        assert_eq!(parse_split(&broken), None);
+        let err = parse("x.yml", &broken).unwrap_err();
+        assert!(err.message.starts_with("invalid YAML"), "{err}");
+        // Duplicate top-level keys are an error, as in a whole parse.
+        let twice = format!("{}{}", property_file(70), "models:\n  - name: z\n");
+        assert_eq!(parse_split(&twice), None);
+        assert!(serde_yaml::from_str::<Yaml>(&twice).is_err());
+    }
+
+    #[test]
+    fn split_parse_of_the_example_project_equals_whole_parse() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let mut stack = vec![root];
+        let mut checked = 0;
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "yml") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    if let Some(split) = parse_split(&text) {
+                        assert_eq!(split, serde_yaml::from_str::<Yaml>(&text).unwrap(), "{}", p.display());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 3, "{checked} files split");
+    }
 
     #[test]
     fn syntax_errors_are_located() {
