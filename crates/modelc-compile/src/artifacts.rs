@@ -151,7 +151,7 @@ pub(crate) fn metadata_json(project_name: &str, invocation_id: &str) -> Value {
 /// Writes the manifest as JSON. Nodes are serialized in parallel and streamed, a
 /// chunk at a time: at 10,000 models the manifest is 70 MB, and its JSON tree would
 /// take a gigabyte.
-pub fn write_manifest<W: Write>(project: &Project, invocation_id: &str, w: W) -> std::io::Result<Layout> {
+pub fn write_manifest<W: Write + Send>(project: &Project, invocation_id: &str, w: W) -> std::io::Result<Layout> {
     const CHUNK: usize = 2048;
     let mut w = Counting { inner: w, pos: 0 };
     let mut layout = Layout::default();
@@ -167,27 +167,42 @@ pub fn write_manifest<W: Write>(project: &Project, invocation_id: &str, w: W) ->
     w.write_all(b",\"nodes\":{")?;
     let ctx = NodeCtx::of(project);
     let nodes: Vec<(&String, &Node)> = project.nodes.iter().collect();
-    for (c, chunk) in nodes.chunks(CHUNK).enumerate() {
-        let texts: Vec<(String, Vec<String>)> = chunk
+    let serialize = |chunk: &[(&String, &Node)]| -> Vec<(String, Vec<String>)> {
+        chunk
             .par_iter()
             .map(|(id, n)| {
                 let tests = tests_of.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
                 let pk = primary_key(tests);
                 (node_json(&ctx, n, &pk), pk)
             })
-            .collect();
-        for (i, ((id, n), (text, pk))) in chunk.iter().zip(texts).enumerate() {
-            if c > 0 || i > 0 {
-                w.write_all(b",")?;
+            .collect()
+    };
+    // Each chunk is written while the next one is serialized.
+    let mut chunks = nodes.chunks(CHUNK).enumerate().peekable();
+    let mut texts = chunks.peek().map(|(_, c)| serialize(c)).unwrap_or_default();
+    while let Some((c, chunk)) = chunks.next() {
+        let next = chunks.peek().map(|(_, c)| *c);
+        let current = std::mem::take(&mut texts);
+        let layout = &mut layout;
+        let w = &mut w;
+        let write = move || -> std::io::Result<()> {
+            for (i, ((id, n), (text, pk))) in chunk.iter().zip(current).enumerate() {
+                if c > 0 || i > 0 {
+                    w.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *w, id)?;
+                w.write_all(b":")?;
+                let start = w.pos;
+                w.write_all(text.as_bytes())?;
+                if n.resource_type == ResourceType::Model {
+                    layout.models.insert(id.to_string(), ((start, w.pos), pk));
+                }
             }
-            serde_json::to_writer(&mut w, id)?;
-            w.write_all(b":")?;
-            let start = w.pos;
-            w.write_all(text.as_bytes())?;
-            if n.resource_type == ResourceType::Model {
-                layout.models.insert(id.to_string(), ((start, w.pos), pk));
-            }
-        }
+            Ok(())
+        };
+        let (written, serialized) = rayon::join(write, || next.map(serialize));
+        written?;
+        texts = serialized.unwrap_or_default();
     }
     w.write_all(b"},\"sources\":")?;
     write_object(

@@ -476,9 +476,15 @@ fn compile_phases(
         }
     }
 
-    for node in nodes.values_mut() {
-        node.relation = resolve::relation_for(node, &db, &jinja, &mut diags);
-    }
+    let found: Vec<Vec<Diagnostic>> = nodes
+        .par_iter_mut()
+        .map(|(_, node)| {
+            let mut found = Vec::new();
+            node.relation = resolve::relation_for(node, &db, &jinja, &mut found);
+            found
+        })
+        .collect();
+    diags.extend(found.into_iter().flatten());
 
     // Resolve refs and sources.
     let mut deps: HashMap<String, resolve::Deps> = HashMap::new();
