@@ -380,12 +380,6 @@ impl Cache {
         let Ok(bytes) = rmp_serde::to_vec(&self.new) else {
             return;
         };
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if path.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok())
-            && std::fs::write(&tmp, bytes).is_ok()
-            && std::fs::rename(&tmp, &path).is_err()
-        {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        let _ = crate::artifacts::replace_file(&path, |w| std::io::Write::write_all(w, &bytes));
     }
 }

@@ -159,7 +159,8 @@ fn global_key(root: &Path, opts: &CompileOptions) -> Hash {
     ])
 }
 
-/// Writes `bytes` of each node into the nodes file; returns the byte ranges.
+/// Appends each node, as MessagePack, to the nodes file at offset `start`; returns
+/// their byte ranges.
 fn write_blobs<'a>(
     w: &mut impl Write,
     start: u64,
@@ -370,8 +371,13 @@ pub fn recompile(root: &Path, opts: &CompileOptions, invocation_id: &str) -> Res
         w.write_all(header.as_bytes())?;
         let mut pos = state.header_end;
         for r in &pieces {
+            let before = r
+                .old_range
+                .0
+                .checked_sub(pos)
+                .ok_or_else(|| std::io::Error::other("overlapping entries"))?;
             old.seek(SeekFrom::Start(pos))?;
-            std::io::copy(&mut (&mut old).take(r.old_range.0 - pos), w)?;
+            std::io::copy(&mut (&mut old).take(before), w)?;
             w.write_all(r.entry.as_bytes())?;
             pos = r.old_range.1;
         }
