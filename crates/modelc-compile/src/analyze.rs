@@ -75,6 +75,7 @@ pub fn analyze(
         }
     }
 
+    let is_known = |k: &str| known.contains(k);
     let mut lineage = Lineage::new();
     for wave in waves {
         let cached = &*cache;
@@ -99,7 +100,7 @@ pub fn analyze(
                 if let Some(e) = key.and_then(|k| cached.analysis(&n.unique_id, k, &known, &catalog)) {
                     return (n, e.warnings(), e.columns.clone(), Cached::Reused);
                 }
-                let recorder = Recorder::new(&known, &catalog, key.is_some());
+                let recorder = Recorder::new(&is_known, &catalog, key.is_some());
                 let (warnings, cols) = analyze_node(n, sql, &recorder, with_lineage);
                 let entry = key.map(|k| recorder.entry(k, &warnings, cols.clone()));
                 (n, warnings, cols, Cached::New(entry))

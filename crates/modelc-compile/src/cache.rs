@@ -126,14 +126,18 @@ impl AnalysisEntry {
 pub(crate) struct Recorder<'a> {
     /// Whether to keep the log (only when the cache is on).
     record: bool,
-    known: &'a HashSet<String>,
+    known: &'a (dyn Fn(&str) -> bool + Sync),
     catalog: &'a HashMap<String, Vec<String>>,
     known_log: std::cell::RefCell<Vec<(String, bool)>>,
     lookup_log: std::cell::RefCell<Vec<Lookup>>,
 }
 
 impl<'a> Recorder<'a> {
-    pub fn new(known: &'a HashSet<String>, catalog: &'a HashMap<String, Vec<String>>, record: bool) -> Self {
+    pub fn new(
+        known: &'a (dyn Fn(&str) -> bool + Sync),
+        catalog: &'a HashMap<String, Vec<String>>,
+        record: bool,
+    ) -> Self {
         Recorder {
             record,
             known,
@@ -145,7 +149,7 @@ impl<'a> Recorder<'a> {
 
     /// Whether the project knows the relation with this lowercase dotted key.
     pub fn is_known(&self, key: &str) -> bool {
-        let answer = self.known.contains(key);
+        let answer = (self.known)(key);
         if self.record {
             self.known_log.borrow_mut().push((key.to_string(), answer));
         }
@@ -352,6 +356,15 @@ impl Cache {
             unique_id,
             how,
         );
+    }
+
+    /// The environment variables read by a node's render kept by [`Cache::keep_render`].
+    pub fn kept_env_vars(&self, unique_id: &str) -> impl Iterator<Item = &String> {
+        self.new
+            .renders
+            .get(unique_id)
+            .into_iter()
+            .flat_map(|e| e.deps.env_vars.iter().map(|(name, _)| name))
     }
 
     /// Keeps a node's analysis for the next compile, as [`Cache::keep_render`].

@@ -339,7 +339,9 @@ fn compile_phases(
             .into(),
     );
     let vars = effective_vars(input, &opts.vars);
-    let mut seed = opts.cache.then(|| state::Seed::new(&input.config.name, &vars, &target));
+    let mut seed = opts
+        .cache
+        .then(|| state::Seed::new(&input.config.name, &vars, &target, &input.profile));
     let ctx = project_context(&input.config.name, vars.clone(), target, opts.full_refresh);
     let target_json = opts
         .cache
@@ -437,6 +439,9 @@ fn compile_phases(
             }
         }
         cache.keep_render(&node.unique_id, entry);
+        if let Some(seed) = &mut seed {
+            seed.env_vars.extend(cache.kept_env_vars(&node.unique_id).cloned());
+        }
         match result {
             Err(d) => diags.push(d),
             Ok((out, incr)) => {

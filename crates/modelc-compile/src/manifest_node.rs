@@ -98,9 +98,10 @@ pub(crate) fn columns(cols: &[ColumnInfo]) -> J<'_> {
         .collect()))
 }
 
-/// Sets `key` unless the config has it (appended, as a map insert would).
-fn default<'a>(c: &mut Vec<(&'a str, J<'a>)>, key: &'a str, value: J<'a>) {
-    if !c.iter().any(|(k, _)| *k == key) {
+/// Sets `key` unless the user's config has it (appended, as a map insert would).
+/// Each default key is set once, so only the user's keys need checking.
+fn default<'a>(c: &mut Vec<(&'a str, J<'a>)>, user: &JsonMap, key: &'a str, value: J<'a>) {
+    if !user.contains_key(key) {
         c.push((key, value));
     }
 }
@@ -145,61 +146,65 @@ fn hooks<'a>(c: &mut Vec<(&'a str, J<'a>)>, key: &str, dbt_key: &'a str) {
 fn config(n: &Node) -> J<'_> {
     let mut c: Vec<(&str, J<'_>)> = n.config.0.iter().map(|(k, v)| (k.as_str(), J::Val(v))).collect();
     let c = &mut c;
+    let user = &n.config.0;
     let test = n.resource_type == ResourceType::Test;
     if test {
         // Tests go to `<schema>_dbt_test__audit` when they store failures.
-        default(c, "schema", J::Str("dbt_test__audit"));
+        default(c, user, "schema", J::Str("dbt_test__audit"));
     }
-    default(c, "enabled", J::Bool(true));
+    default(c, user, "enabled", J::Bool(true));
     for key in ["alias", "schema", "database"] {
-        default(c, key, J::Null);
-    }
-    default(c, "tags", J::List(Vec::new()));
-    default(c, "meta", empty());
-    default(c, "group", J::Null);
-    default(c, "materialized", J::Owned(Value::String(n.materialized())));
-    if test {
-        default(c, "severity", J::Str("ERROR"));
-        for key in ["store_failures", "store_failures_as", "where", "limit"] {
-            default(c, key, J::Null);
+        if !(test && key == "schema") {
+            default(c, user, key, J::Null);
         }
-        default(c, "fail_calc", J::Str("count(*)"));
-        default(c, "warn_if", J::Str("!= 0"));
-        default(c, "error_if", J::Str("!= 0"));
+    }
+    default(c, user, "tags", J::List(Vec::new()));
+    default(c, user, "meta", empty());
+    default(c, user, "group", J::Null);
+    default(c, user, "materialized", J::Owned(Value::String(n.materialized())));
+    if test {
+        default(c, user, "severity", J::Str("ERROR"));
+        for key in ["store_failures", "store_failures_as", "where", "limit"] {
+            default(c, user, key, J::Null);
+        }
+        default(c, user, "fail_calc", J::Str("count(*)"));
+        default(c, user, "warn_if", J::Str("!= 0"));
+        default(c, user, "error_if", J::Str("!= 0"));
     } else {
         for key in ["incremental_strategy", "batch_size"] {
-            default(c, key, J::Null);
+            default(c, user, key, J::Null);
         }
-        default(c, "lookback", J::Owned(Value::from(1)));
-        default(c, "begin", J::Null);
+        default(c, user, "lookback", J::Owned(Value::from(1)));
+        default(c, user, "begin", J::Null);
         for key in ["persist_docs", "quoting", "column_types"] {
-            default(c, key, empty());
+            default(c, user, key, empty());
         }
         for key in ["full_refresh", "unique_key"] {
-            default(c, key, J::Null);
+            default(c, user, key, J::Null);
         }
-        default(c, "on_schema_change", J::Str("ignore"));
-        default(c, "on_configuration_change", J::Str("apply"));
-        default(c, "grants", empty());
-        default(c, "packages", J::List(Vec::new()));
-        default(c, "docs", docs_default());
+        default(c, user, "on_schema_change", J::Str("ignore"));
+        default(c, user, "on_configuration_change", J::Str("apply"));
+        default(c, user, "grants", empty());
+        default(c, user, "packages", J::List(Vec::new()));
+        default(c, user, "docs", docs_default());
         default(
             c,
+            user,
             "contract",
             J::Obj(Obj(vec![("enforced", J::Bool(false)), ("alias_types", J::Bool(true))])),
         );
         for key in ["event_time", "concurrent_batches"] {
-            default(c, key, J::Null);
+            default(c, user, key, J::Null);
         }
     }
     match n.resource_type {
         ResourceType::Model => {
-            default(c, "access", J::Str("protected"));
-            default(c, "freshness", J::Null);
+            default(c, user, "access", J::Str("protected"));
+            default(c, user, "freshness", J::Null);
         }
         ResourceType::Seed => {
-            default(c, "delimiter", J::Str(","));
-            default(c, "quote_columns", J::Null);
+            default(c, user, "delimiter", J::Str(","));
+            default(c, user, "quote_columns", J::Null);
         }
         ResourceType::Snapshot => {
             for key in [
@@ -209,14 +214,13 @@ fn config(n: &Node) -> J<'_> {
                 "updated_at",
                 "check_cols",
             ] {
-                default(c, key, J::Null);
+                default(c, user, key, J::Null);
             }
-            default(c, "snapshot_meta_column_names", empty());
-            default(c, "dbt_valid_to_current", J::Null);
+            default(c, user, "snapshot_meta_column_names", empty());
+            default(c, user, "dbt_valid_to_current", J::Null);
         }
         _ => {}
     }
-    let user = &n.config.0;
     if !test || user.contains_key("pre_hook") || user.contains_key("post_hook") {
         hooks(c, "pre_hook", "pre-hook");
         hooks(c, "post_hook", "post-hook");
@@ -382,7 +386,7 @@ pub(crate) fn node_json(ctx: &NodeCtx<'_>, n: &Node, primary_key: &[String]) -> 
             if let Some(t) = n.test.as_ref().filter(|t| t.name.is_some()) {
                 let mut kwargs: Vec<(&str, J<'_>)> = t.kwargs.iter().map(|(k, v)| (k.as_str(), J::Val(v))).collect();
                 if let Some(model) = t.attached_node.as_deref().and_then(|a| test_model_kwarg(ctx, a)) {
-                    default(&mut kwargs, "model", J::Owned(Value::String(model)));
+                    default(&mut kwargs, &t.kwargs, "model", J::Owned(Value::String(model)));
                 }
                 e.push((
                     "test_metadata",

@@ -122,7 +122,9 @@ pub fn compile_like_the_cli(root: &Path, opts: &CompileOptions) -> (bool, Outcom
         Err(why) => {
             eprintln!("full compile: {why}");
             let out = compile(root, opts);
-            let project = out.project.expect("compiles");
+            let Some(project) = out.project else {
+                panic!("does not compile: {:?}", out.diagnostics)
+            };
             let layout = artifacts::write(&project, "test").expect("artifacts");
             state::save(&project, out.state.expect("state seed"), layout, &out.diagnostics, opts);
             (false, out.diagnostics)
