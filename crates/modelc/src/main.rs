@@ -178,7 +178,7 @@ fn cmd_compile(common: &Common) -> Result<(), u8> {
         // Only model files changed since the last compile: patch its results.
         if let Ok(r) = state::recompile(&common.project_dir, &opts, &invocation_id()) {
             report::print_all(&r.diagnostics, &project_root(common));
-            let reused = r.compiled - r.rendered.len();
+            let reused = r.compiled.saturating_sub(r.rendered.len());
             eprintln!("{}", compiled_line(r.compiled, r.rendered.len(), reused, &r.target_dir));
             return Ok(());
         }
