@@ -410,7 +410,16 @@ fn compile_phases(
                 let out = (e.output.clone(), e.incremental.clone());
                 return (node, Ok(out), Cached::Reused, shell_config);
             }
-            match render_node(&jinja, &mut node, &shell.template) {
+            // Built-in generic tests (most of a large project's nodes) skip the engine.
+            let native = shell.generic.as_ref().and_then(|(test, model)| {
+                let args = &node.test.as_ref()?.kwargs;
+                jinja.render_builtin_test(test, model, args, &node.config.0)
+            });
+            let rendered = match native {
+                Some(out) => Ok((out, None)),
+                None => render_node(&jinja, &mut node, &shell.template),
+            };
+            match rendered {
                 Err(d) => (node, Err(d), Cached::No, None),
                 Ok((out, incremental)) => {
                     let entry = key.and_then(|k| render_env.entry(k, &shell.template, &out, incremental.as_ref()));

@@ -8,7 +8,7 @@ use modelc_core::{
     TestInfo,
 };
 use modelc_project::{ColumnPatch, NodePatch, ProjectInput, SourceFile, TestEntry};
-use modelc_template::preprocess;
+use modelc_template::{preprocess, TestModel};
 use rayon::prelude::*;
 use serde_json::Value;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
@@ -22,6 +22,19 @@ pub struct Shell {
     pub node: Node,
     /// The Jinja source to render.
     pub template: String,
+    /// For a generic test from YAML: the test's name and what it tests, for
+    /// [`modelc_template::Jinja::render_builtin_test`].
+    pub generic: Option<(String, TestModel)>,
+}
+
+impl Shell {
+    fn new(template: String, node: Node) -> Shell {
+        Shell {
+            node,
+            template,
+            generic: None,
+        }
+    }
 }
 
 /// Everything built from the files.
@@ -186,10 +199,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell {
-            template: f.text.clone(),
-            node,
-        });
+        out.shells.push(Shell::new(f.text.clone(), node));
     }
     patches.warn_unused(diags);
 
@@ -197,10 +207,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
     for f in &input.analyses {
         let mut node = file_node(ResourceType::Analysis, project, rc.get("analyses"), f);
         apply_patch(&mut node, patches.take(f.stem()), project);
-        out.shells.push(Shell {
-            template: f.text.clone(),
-            node,
-        });
+        out.shells.push(Shell::new(f.text.clone(), node));
     }
 
     let mut patches = Patches::new(input, "seed", diags);
@@ -242,10 +249,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell {
-            template: String::new(),
-            node,
-        });
+        out.shells.push(Shell::new(String::new(), node));
     }
     patches.warn_unused(diags);
 
@@ -279,7 +283,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             if let Some((p, file)) = patch {
                 collect_tests(p, file, &node.unique_id, &b.name, &mut tests);
             }
-            out.shells.push(Shell { template: b.body, node });
+            out.shells.push(Shell::new(b.body, node));
         }
     }
     // YAML-defined snapshots (`relation:`).
@@ -313,7 +317,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             patches.take(&p.name);
             apply_patch(&mut node, Some((p, &pf.path)), project);
             collect_tests(p, &pf.path, &node.unique_id, &p.name, &mut tests);
-            out.shells.push(Shell { template, node });
+            out.shells.push(Shell::new(template, node));
         }
     }
     patches.warn_unused(diags);
@@ -328,10 +332,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             column_name: None,
             attached_node: None,
         });
-        out.shells.push(Shell {
-            template: f.text.clone(),
-            node,
-        });
+        out.shells.push(Shell::new(f.text.clone(), node));
     }
 
     build_sources(input, db, &mut out, &mut tests, diags);
@@ -428,6 +429,7 @@ fn build_sources(
                     attached: unique_id.clone(),
                     label: format!("source_{}_{}", s.name, t.name),
                     call: format!("source('{}', '{}')", s.name, t.name),
+                    model: TestModel::Source(s.name.clone(), t.name.clone()),
                     column: None,
                 };
                 for e in &t.tests {
@@ -457,6 +459,7 @@ pub struct TestTarget {
     attached: String,
     label: String,
     call: String,
+    model: TestModel,
     column: Option<String>,
 }
 
@@ -466,6 +469,7 @@ fn collect_tests(p: &NodePatch, file: &str, unique_id: &str, name: &str, tests: 
         attached: unique_id.to_string(),
         label: name.to_string(),
         call: format!("ref('{name}')"),
+        model: TestModel::Ref(name.to_string()),
         column: None,
     };
     for e in &p.tests {
@@ -626,6 +630,7 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
         xxh3_64(format!("{}{}", target.attached, template).as_bytes()) & 0xff_ffff_ffff
     );
     node.defined_at_line = entry.line;
+    let generic = namespace.is_none().then(|| (short_test.clone(), target.model.clone()));
     node.test = Some(TestInfo {
         name: Some(short_test),
         namespace,
@@ -633,7 +638,11 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
         column_name: target.column.clone(),
         attached_node: Some(target.attached.clone()),
     });
-    Shell { template, node }
+    Shell {
+        template,
+        node,
+        generic,
+    }
 }
 
 #[cfg(test)]

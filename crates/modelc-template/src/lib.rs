@@ -42,6 +42,15 @@ pub struct ProjectContext {
     pub full_refresh: bool,
 }
 
+/// What a generic test's `model` argument names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestModel {
+    /// `ref('<name>')`.
+    Ref(String),
+    /// `source('<source>', '<table>')`.
+    Source(String, String),
+}
+
 /// A macro file of the project.
 #[derive(Debug, Clone)]
 pub struct MacroFile {
@@ -217,6 +226,69 @@ impl Jinja {
     /// Every macro, by name.
     pub fn macros(&self) -> &BTreeMap<String, MacroInfo> {
         &self.macros
+    }
+
+    /// dbt's built-in `not_null` and `unique` tests, rendered without the template
+    /// engine: exactly what their macros in `builtins.sql` render (a test compares
+    /// the two), at a fraction of the cost — a large project has tens of thousands.
+    /// `None` when the project overrides the macro or a function it calls, or the
+    /// arguments need the engine (anything but a plain `column_name`).
+    pub fn render_builtin_test(
+        &self,
+        test: &str,
+        model: &TestModel,
+        args: &JsonMap,
+        config: &JsonMap,
+    ) -> Option<RenderOutput> {
+        let macro_name = format!("test_{test}");
+        let info = self.macros.get(&macro_name).filter(|m| m.builtin)?;
+        if !matches!(test, "not_null" | "unique")
+            || ["get_where_subquery", "should_store_failures"]
+                .iter()
+                .any(|f| self.macros.contains_key(*f))
+            || args.len() != 1
+        {
+            return None;
+        }
+        let column = args.get("column_name")?.as_str()?;
+        if column.is_empty() || column.contains(['{', '}', '"', '\'', '\\', '\n']) {
+            return None;
+        }
+        let mut out = RenderOutput::default();
+        let relation = match model {
+            TestModel::Ref(name) => {
+                out.refs.push(RefCall {
+                    package: None,
+                    name: name.clone(),
+                    version: None,
+                });
+                placeholder::placeholder(Target::Ref(0), Part::Whole)
+            }
+            TestModel::Source(source, table) => {
+                out.sources.push((source.clone(), table.clone()));
+                placeholder::placeholder(Target::Source(0), Part::Whole)
+            }
+        };
+        // get_where_subquery
+        let model = match config
+            .get("where")
+            .and_then(|w| w.as_str())
+            .filter(|w| !w.trim().is_empty())
+        {
+            Some(w) => format!("(select * from {relation} where {w}) dbt_subquery"),
+            None => relation,
+        };
+        out.sql = if test == "not_null" {
+            let store = config.get("store_failures").and_then(serde_json::Value::as_bool) == Some(true);
+            let columns = if store { "*" } else { column };
+            format!("\n\nselect {columns}\nfrom {model}\nwhere {column} is null\n")
+        } else {
+            format!(
+                "\nselect\n    {column} as unique_field,\n    count(*) as n_records\nfrom {model}\nwhere {column} is not null\ngroup by {column}\nhaving count(*) > 1\n"
+            )
+        };
+        out.macros.insert(info.unique_id.clone());
+        Some(out)
     }
 
     /// `true` if the project overrides a built-in macro of this name.

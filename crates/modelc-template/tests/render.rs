@@ -175,3 +175,69 @@ fn model_variable_describes_the_node() {
         "orders|model.lending.orders|model|models/orders.sql|table|orders|True"
     );
 }
+
+/// The built-in `not_null` and `unique` tests rendered without the engine equal
+/// their macros' renders, for every shape of config they read.
+#[test]
+fn builtin_tests_render_natively_as_their_macros_do() {
+    use modelc_template::TestModel;
+    let j = jinja(&[]);
+    let models = [
+        (TestModel::Ref("orders".into()), "ref('orders')"),
+        (
+            TestModel::Source("raw".into(), "events".into()),
+            "source('raw', 'events')",
+        ),
+    ];
+    let configs = [
+        json!({}),
+        json!({"store_failures": true}),
+        json!({"store_failures": false, "where": "amount > 0"}),
+        json!({"store_failures": "yes", "where": "  "}),
+        json!({"where": "ts > date '2024-01-01'", "severity": "warn"}),
+    ];
+    let mut checked = 0;
+    for test in ["not_null", "unique"] {
+        for (model, call) in &models {
+            for config in &configs {
+                for column in ["id", "order_id", "lower(email)"] {
+                    let mut n = node("t");
+                    n.config = config.as_object().cloned().unwrap_or_default();
+                    let mut args = serde_json::Map::new();
+                    args.insert("column_name".into(), json!(column));
+                    let template = format!(
+                        "{{{{ test_{test}(model=get_where_subquery({call}), column_name={}) }}}}",
+                        json!(column)
+                    );
+                    let engine = j.render("models/x.yml", &template, &n).expect("renders");
+                    let native = j.render_builtin_test(test, model, &args, &n.config).expect("native");
+                    assert_eq!(native, engine, "{template} with {config}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 60);
+    // Other tests, other arguments, or an overridden macro: the engine renders.
+    let mut args = serde_json::Map::new();
+    args.insert("column_name".into(), json!("id"));
+    let model = TestModel::Ref("orders".into());
+    assert!(j
+        .render_builtin_test("accepted_values", &model, &args, &Default::default())
+        .is_none());
+    args.insert("values".into(), json!([1]));
+    assert!(j
+        .render_builtin_test("not_null", &model, &args, &Default::default())
+        .is_none());
+    args.remove("values");
+    let overridden = jinja(&[(
+        "macros/t.sql",
+        "{% test not_null(model, column_name) %}select 1{% endtest %}",
+    )]);
+    assert!(overridden
+        .render_builtin_test("not_null", &model, &args, &Default::default())
+        .is_none());
+    assert!(overridden
+        .render_builtin_test("unique", &model, &args, &Default::default())
+        .is_some());
+}
