@@ -565,7 +565,6 @@ fn compile_phases(
     // Substitute placeholders (every node's relation is known now), then inline the
     // ephemeral ancestors of each node as CTEs: both in parallel, each rendered SQL
     // consumed as it is substituted.
-    let all: BTreeSet<String> = nodes.keys().cloned().collect();
     let mut substituted: Vec<(String, String, Option<String>)> = outputs
         .into_par_iter()
         .filter_map(|(id, (out, incr))| {
@@ -619,14 +618,14 @@ fn compile_phases(
     }
 
     clock.lap("substitute");
-    let lineage = analyze::analyze(
-        &dag.waves(&all),
-        &nodes,
-        &sources,
-        &mut cache,
-        !opts.skip_lineage,
-        &mut diags,
-    );
+    // Lineage reads the columns of upstream models: analyzed wave by wave. Without
+    // it, every node is analyzed in one parallel pass.
+    let waves = if opts.skip_lineage {
+        vec![nodes.keys().cloned().collect()]
+    } else {
+        dag.waves(&nodes.keys().cloned().collect())
+    };
+    let lineage = analyze::analyze(&waves, &nodes, &sources, &mut cache, !opts.skip_lineage, &mut diags);
     clock.lap("analyze");
     let cache_stats = cache.stats();
     cache.save();
