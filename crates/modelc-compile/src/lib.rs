@@ -436,7 +436,8 @@ fn compile_phases(
 
     clock.lap("render");
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
-    let mut outputs: HashMap<String, (RenderOutput, Option<String>)> = HashMap::new();
+    // Each node's rendered SQL (and incremental variant), to substitute.
+    let mut outputs: Vec<(String, String, Option<String>)> = Vec::new();
     let mut disabled = Vec::new();
     for (mut node, result, entry, shell_config) in rendered {
         if let Some(seed) = &mut seed {
@@ -459,10 +460,10 @@ fn compile_phases(
                     continue;
                 }
                 diags.extend(config_warnings(&node, &out.config));
-                node.refs = out.refs.clone();
-                node.sources = out.sources.clone();
-                node.depends_on.macros = out.macros.iter().cloned().collect();
-                outputs.insert(node.unique_id.clone(), (out, incr));
+                node.refs = out.refs;
+                node.sources = out.sources;
+                node.depends_on.macros = out.macros.into_iter().collect();
+                outputs.push((node.unique_id.clone(), out.sql, incr));
                 nodes.insert(node.unique_id.clone(), node);
             }
         }
@@ -567,14 +568,14 @@ fn compile_phases(
     // consumed as it is substituted.
     let mut substituted: Vec<(String, String, Option<String>)> = outputs
         .into_par_iter()
-        .filter_map(|(id, (out, incr))| {
+        .filter_map(|(id, sql, incr)| {
             let node = nodes.get(&id).filter(|n| n.resource_type != ResourceType::Seed)?;
             let (refs, srcs) = deps
                 .get(&id)
                 .map(|(r, s)| (r.as_slice(), s.as_slice()))
                 .unwrap_or_default();
             let sub = |sql: &str| resolve::substitute(sql, node, refs, srcs, &nodes, &sources);
-            let base = sub(&out.sql);
+            let base = sub(&sql);
             let incr = incr.as_deref().map(sub);
             Some((id, base, incr))
         })

@@ -320,12 +320,23 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut 
     out
 }
 
-/// Reads a text file, with its stamp (metadata taken before the read).
+/// Reads a text file, with its stamp (metadata taken before the read, from the same
+/// open file: one system call fewer per file than a separate `stat`).
 fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(SourceFile, stamp::FileStamp), Diagnostic> {
-    let mut stamp = stamp::pre_stamp(p);
-    match std::fs::read_to_string(p) {
-        Ok(text) => {
-            stamp.hash = Some(stamp::hash_text(&text));
+    use std::io::Read;
+    let read = std::fs::File::open(p).and_then(|mut f| {
+        let meta = f.metadata()?;
+        let mut text = String::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        f.read_to_string(&mut text)?;
+        Ok((meta, text))
+    });
+    match read {
+        Ok((meta, text)) => {
+            let stamp = stamp::FileStamp {
+                path: p.to_path_buf(),
+                meta: Some(stamp::Meta::of(&meta)),
+                hash: Some(stamp::hash_text(&text)),
+            };
             Ok((
                 SourceFile {
                     path,
