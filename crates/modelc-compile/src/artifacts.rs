@@ -152,7 +152,7 @@ pub(crate) fn metadata_json(project_name: &str, invocation_id: &str) -> Value {
 /// chunk at a time: at 10,000 models the manifest is 70 MB, and its JSON tree would
 /// take a gigabyte.
 pub fn write_manifest<W: Write + Send>(project: &Project, invocation_id: &str, w: W) -> std::io::Result<Layout> {
-    const CHUNK: usize = 2048;
+    const CHUNK: usize = 1024;
     let mut w = Counting { inner: w, pos: 0 };
     let mut layout = Layout::default();
     let mut tests_of: HashMap<&str, Vec<&Node>> = HashMap::new();

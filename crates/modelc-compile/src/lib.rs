@@ -108,7 +108,7 @@ pub fn compile(root: &Path, opts: &CompileOptions) -> Compiled {
         Some(mut input) => {
             let loaded = started.elapsed();
             let stamps = std::mem::take(&mut input.stamps);
-            let mut out = compile_input(&input, opts, diags);
+            let mut out = compile_input(input, opts, diags);
             out.timings.insert(0, ("load", loaded));
             if let Some(seed) = &mut out.state {
                 seed.stamps = stamps;
@@ -308,7 +308,7 @@ fn config_warnings(node: &Node, config: &JsonMap) -> Vec<Diagnostic> {
 }
 
 /// Compiles already-loaded input.
-pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, diags: Vec<Diagnostic>) -> Compiled {
+pub fn compile_input(input: ProjectInput, opts: &CompileOptions, diags: Vec<Diagnostic>) -> Compiled {
     let mut clock = Clock::new();
     let mut out = compile_phases(input, opts, diags, &mut clock);
     out.timings = clock.timings;
@@ -316,12 +316,12 @@ pub fn compile_input(input: &ProjectInput, opts: &CompileOptions, diags: Vec<Dia
 }
 
 fn compile_phases(
-    input: &ProjectInput,
+    mut input: ProjectInput,
     opts: &CompileOptions,
     mut diags: Vec<Diagnostic>,
     clock: &mut Clock,
 ) -> Compiled {
-    let db = db_config(input, opts);
+    let db = db_config(&input, opts);
     let mut target = JsonMap::new();
     target.insert("name".into(), db.target_name.clone().into());
     target.insert("schema".into(), db.schema.clone().into());
@@ -338,7 +338,7 @@ fn compile_phases(
             .unwrap_or_else(|| input.config.name.clone())
             .into(),
     );
-    let vars = effective_vars(input, &opts.vars);
+    let vars = effective_vars(&input, &opts.vars);
     let mut seed = opts
         .cache
         .then(|| state::Seed::new(&input.config.name, &vars, &target, &input.profile));
@@ -372,13 +372,24 @@ fn compile_phases(
             &[u8::from(opts.full_refresh)],
             names.join("\n").as_bytes(),
         ]);
-        cache::Cache::load(&target_dir(input, opts), global)
+        cache::Cache::load(&target_dir(&input, opts), global)
     } else {
         cache::Cache::disabled()
     };
 
-    let built = nodes::build(input, &db, &mut diags);
+    let built = nodes::build(&input, &db, &mut diags);
     let sources = built.sources;
+    // The nodes hold what they need of the files from here on.
+    for files in [
+        &mut input.models,
+        &mut input.analyses,
+        &mut input.snapshots,
+        &mut input.singular_tests,
+        &mut input.docs,
+    ] {
+        *files = Vec::new();
+    }
+    input.properties = Vec::new();
 
     // Render every node in parallel (or take last compile's render, when its inputs
     // are unchanged); incremental models that ask `is_incremental()` are rendered a
@@ -655,7 +666,7 @@ fn compile_phases(
     let project = Project {
         root: input.root.clone(),
         name: input.config.name.clone(),
-        target_dir: target_dir(input, opts),
+        target_dir: target_dir(&input, opts),
         db,
         nodes,
         sources,
