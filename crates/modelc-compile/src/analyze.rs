@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use modelc_core::{Diagnostic, Node, ResourceType, SourceTable};
+use modelc_core::{Diagnostic, Node, Relation, ResourceType, SourceTable};
 use modelc_sql::{parse, OutputColumn};
 use rayon::prelude::*;
 
@@ -31,16 +31,20 @@ pub(crate) fn known_relations(
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
 ) -> HashSet<String> {
-    let mut known = HashSet::new();
-    let relations = nodes
+    let relations: Vec<&Relation> = nodes
         .values()
         .filter_map(|n| n.relation.as_ref())
-        .chain(sources.values().map(|s| &s.relation));
-    for r in relations {
-        known.insert(key(&[&r.database, &r.schema, &r.identifier]));
-        known.insert(key(&[&r.schema, &r.identifier]));
-    }
-    known
+        .chain(sources.values().map(|s| &s.relation))
+        .collect();
+    relations
+        .par_iter()
+        .flat_map_iter(|r| {
+            [
+                key(&[&r.database, &r.schema, &r.identifier]),
+                key(&[&r.schema, &r.identifier]),
+            ]
+        })
+        .collect()
 }
 
 /// Analyzes nodes wave by wave (`waves`: topological layers); returns lineage and

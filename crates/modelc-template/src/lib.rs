@@ -269,7 +269,7 @@ impl Jinja {
                 placeholder::placeholder(Target::Source(0), Part::Whole)
             }
         };
-        // get_where_subquery
+        // `get_where_subquery(model)`: a `where` config wraps the relation.
         let model = match config
             .get("where")
             .and_then(|w| w.as_str())
