@@ -4,6 +4,7 @@
 //! at it. Unknown keys are warnings naming file, line and the nearest known key.
 
 use modelc_core::{did_you_mean, normalize_key, ColumnInfo, Diagnostic, JsonMap, KNOWN_CONFIG_KEYS};
+use rayon::prelude::*;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
@@ -215,7 +216,7 @@ const TEST_CONFIG_KEYS: &[&str] = &[
 
 struct Ctx<'a> {
     path: &'a str,
-    lines: Lines<'a>,
+    lines: &'a Lines<'a>,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -274,9 +275,10 @@ pub fn parse_property_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) 
     if doc.is_null() {
         return out;
     }
+    let lines = Lines::new(text);
     let mut ctx = Ctx {
         path,
-        lines: Lines::new(text),
+        lines: &lines,
         diags,
     };
     if !doc.is_mapping() {
@@ -296,11 +298,30 @@ pub fn parse_property_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) 
         // Entries are in file order: each search resumes after the previous entry
         // (from the list's start it would be quadratic in the number of entries).
         let mut from = ctx.lines.find_key(key, 1).0;
+        // Each entry's line is found in file order; then the entries are read in
+        // parallel (a large project's schema.yml has thousands), warnings kept in order.
+        let mut located = Vec::new();
         for entry in entries(&mut ctx, &doc, key) {
-            if let Some(p) = node_patch(&mut ctx, entry, key, from) {
-                from = p.line + 1;
-                list.push(p);
+            if let Some((name, line)) = entry_name(&mut ctx, entry, key, from) {
+                from = line + 1;
+                located.push((entry, name, line));
             }
+        }
+        let read: Vec<(NodePatch, Vec<Diagnostic>)> = located
+            .into_par_iter()
+            .map(|(entry, name, line)| {
+                let mut found = Vec::new();
+                let mut entry_ctx = Ctx {
+                    path,
+                    lines: &lines,
+                    diags: &mut found,
+                };
+                (node_patch(&mut entry_ctx, entry, key, name, line), found)
+            })
+            .collect();
+        for (p, found) in read {
+            ctx.diags.extend(found);
+            list.push(p);
         }
     }
     let mut from = ctx.lines.find_key("sources", 1).0;
@@ -355,8 +376,7 @@ fn entry_config(ctx: &mut Ctx<'_>, entry: &Yaml, line: usize, extra_keys: &[&str
     config
 }
 
-fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, from: usize) -> Option<NodePatch> {
-    let (name, line) = entry_name(ctx, entry, what, from)?;
+fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, name: String, line: usize) -> NodePatch {
     ctx.check_keys(
         entry,
         NODE_KEYS,
@@ -364,7 +384,7 @@ fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, from: usize) -> Optio
         line,
     );
     let config = entry_config(ctx, entry, line, &["column_types", "quote_columns"]);
-    Some(NodePatch {
+    NodePatch {
         description: yaml::get_str(entry, "description").unwrap_or_default(),
         config,
         columns: columns(ctx, entry, line),
@@ -372,7 +392,7 @@ fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, from: usize) -> Optio
         relation: yaml::get_str(entry, "relation"),
         name,
         line,
-    })
+    }
 }
 
 fn columns(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<ColumnPatch> {
