@@ -19,8 +19,8 @@
 //!   inode), and only warnings the changed file's render and SQL analysis produce
 //!   are located in it.
 //!
-//! Anything else returns `None`, and the caller compiles in full (with the render
-//! and analysis cache), which saves a new state.
+//! Anything else returns an error saying why, and the caller compiles in full (with
+//! the render and analysis cache), which saves a new state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom, Write};
