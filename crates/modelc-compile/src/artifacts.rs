@@ -8,8 +8,7 @@ use modelc_core::{Node, ResourceType, SourceTable};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use crate::manifest_node::columns;
-pub(crate) use crate::manifest_node::{node_json, NodeCtx};
+use crate::manifest_node::{columns, node_json, NodeCtx};
 use crate::Project;
 
 /// dbt's primary key inference: the columns with both a `unique` and a `not_null`
@@ -38,17 +37,6 @@ fn primary_key(tests: &[&Node]) -> Vec<String> {
         unique.into_iter().collect()
     } else {
         both
-    }
-}
-
-impl<'a> NodeCtx<'a> {
-    fn of(project: &'a Project) -> Self {
-        NodeCtx {
-            root: &project.root,
-            db: &project.db,
-            sources: &project.sources,
-            nodes: &project.nodes,
-        }
     }
 }
 
@@ -86,6 +74,9 @@ fn source_json(s: &SourceTable) -> Value {
         "unrendered_database": null, "unrendered_schema": null, "doc_blocks": [],
     })
 }
+
+/// The manifest's file name in the target folder.
+pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// Writes a JSON object from `(key, value)` pairs whose values are already JSON text.
 fn write_object<W: Write>(w: &mut W, entries: impl IntoIterator<Item = (String, String)>) -> std::io::Result<()> {
@@ -287,7 +278,7 @@ pub fn write(project: &Project, invocation_id: &str) -> std::io::Result<Layout> 
 /// Writes `target/manifest.json` (atomically); returns where it put each model.
 pub fn write_manifest_file(project: &Project, invocation_id: &str) -> std::io::Result<Layout> {
     let mut layout = Layout::default();
-    replace_file(&project.target_dir.join("manifest.json"), |w| {
+    replace_file(&project.target_dir.join(MANIFEST), |w| {
         layout = write_manifest(project, invocation_id, w)?;
         Ok(())
     })?;

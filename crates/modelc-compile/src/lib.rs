@@ -105,14 +105,10 @@ pub fn compile(root: &Path, opts: &CompileOptions) -> Compiled {
     };
     let started = std::time::Instant::now();
     match load_project(root, &load, &mut diags) {
-        Some(mut input) => {
+        Some(input) => {
             let loaded = started.elapsed();
-            let stamps = std::mem::take(&mut input.stamps);
             let mut out = compile_input(input, opts, diags);
             out.timings.insert(0, ("load", loaded));
-            if let Some(seed) = &mut out.state {
-                seed.stamps = stamps;
-            }
             out
         }
         None => finish(None, diags),
@@ -199,9 +195,14 @@ fn absolutize(root: &Path, p: &Path) -> PathBuf {
 }
 
 fn target_dir(input: &ProjectInput, opts: &CompileOptions) -> PathBuf {
+    target_dir_in(&input.root, &input.config, opts)
+}
+
+/// The artifact folder: `--target-path`, else the project file's `target-path`.
+fn target_dir_in(root: &Path, config: &modelc_project::ProjectConfig, opts: &CompileOptions) -> PathBuf {
     match &opts.target_path {
-        Some(p) => absolutize(&input.root, p),
-        None => input.root.join(&input.config.target_path),
+        Some(p) => absolutize(root, p),
+        None => root.join(&config.target_path),
     }
 }
 
@@ -339,9 +340,7 @@ fn compile_phases(
             .into(),
     );
     let vars = effective_vars(&input, &opts.vars);
-    let mut seed = opts
-        .cache
-        .then(|| state::Seed::new(&input.config.name, &vars, &target, &input.profile));
+    let mut seed = opts.cache.then(|| state::Seed::new(&mut input, &vars, &target));
     let ctx = project_context(&input.config.name, vars.clone(), target, opts.full_refresh);
     let target_json = opts
         .cache

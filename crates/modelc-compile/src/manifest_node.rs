@@ -10,6 +10,8 @@ use modelc_core::{ColumnInfo, DbConfig, JsonMap, Node, ResourceType, SourceTable
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
+use crate::Project;
+
 /// A JSON value, borrowed where it can be.
 pub(crate) enum J<'a> {
     Null,
@@ -234,6 +236,17 @@ pub(crate) struct NodeCtx<'a> {
     pub db: &'a DbConfig,
     pub sources: &'a BTreeMap<String, SourceTable>,
     pub nodes: &'a BTreeMap<String, Node>,
+}
+
+impl<'a> NodeCtx<'a> {
+    pub(crate) fn of(project: &'a Project) -> Self {
+        NodeCtx {
+            root: &project.root,
+            db: &project.db,
+            sources: &project.sources,
+            nodes: &project.nodes,
+        }
+    }
 }
 
 /// What a generic test is called on, as dbt records it in `test_metadata.kwargs.model`.

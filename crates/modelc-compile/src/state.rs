@@ -28,13 +28,14 @@ use std::path::{Path, PathBuf};
 
 use modelc_core::{DbConfig, Diagnostic, Diagnostics, JsonMap, Node, ResourceType, SourceTable};
 use modelc_project::stamp::{Changes, Stamps};
-use modelc_project::DbSettings;
+use modelc_project::ProjectInput;
 use modelc_template::{Jinja, MacroFile};
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{self, Layout, NodeCtx};
+use crate::artifacts::{self, Layout};
 use crate::cache::{hash, Hash, Recorder};
-use crate::{analyze, project_context, render_env, render_node, resolve, CompileOptions, Project};
+use crate::manifest_node::{node_json, NodeCtx};
+use crate::{analyze, project_context, render_env, render_node, resolve, target_dir_in, CompileOptions, Project};
 
 const STATE: &str = "compile_state.msgpack";
 const NODES: &str = "compile_nodes.msgpack";
@@ -45,7 +46,7 @@ const REDONE: &[&str] = &["unknown-config", "sql-parse", "direct-reference"];
 /// What a full compile gathers for [`save`].
 #[derive(Debug, Default)]
 pub struct Seed {
-    pub(crate) stamps: Stamps,
+    stamps: Stamps,
     project_name: String,
     vars: String,
     target: String,
@@ -63,12 +64,14 @@ pub struct Seed {
 }
 
 impl Seed {
-    pub(crate) fn new(project_name: &str, vars: &JsonMap, target: &JsonMap, profile: &Option<DbSettings>) -> Seed {
+    /// Takes the input's stamps: the state is what they are kept for.
+    pub(crate) fn new(input: &mut ProjectInput, vars: &JsonMap, target: &JsonMap) -> Seed {
         Seed {
-            project_name: project_name.to_string(),
+            stamps: std::mem::take(&mut input.stamps),
+            project_name: input.config.name.clone(),
             vars: serde_json::to_string(vars).unwrap_or_default(),
             target: serde_json::to_string(target).unwrap_or_default(),
-            profile: format!("{profile:?}"),
+            profile: format!("{:?}", input.profile),
             ..Seed::default()
         }
     }
@@ -255,7 +258,7 @@ pub fn save(project: &Project, seed: Seed, layout: Layout, diagnostics: &Diagnos
             env: env_values(seed.env_vars.iter()),
             macro_files: seed.macro_files,
             db: project.db.clone(),
-            manifest: FileId::of(&dir.join("manifest.json")).ok_or_else(|| std::io::Error::other("no manifest"))?,
+            manifest: FileId::of(&dir.join(artifacts::MANIFEST)).ok_or_else(|| std::io::Error::other("no manifest"))?,
             header_end: layout.header_end,
             nodes_file: FileId::of(&dir.join(NODES)).ok_or_else(|| std::io::Error::other("no nodes file"))?,
             blobs,
@@ -330,14 +333,10 @@ pub fn recompile(root: &Path, opts: &CompileOptions, invocation_id: &str) -> Res
     let root = why(root.canonicalize(), "no project folder")?;
     let mut diags = Vec::new();
     let config = modelc_project::read_project_file(&root, &mut diags).ok_or("no project file")?;
-    let target_dir = match &opts.target_path {
-        Some(p) if p.is_absolute() => p.clone(),
-        Some(p) => root.join(p),
-        None => root.join(&config.target_path),
-    };
+    let target_dir = target_dir_in(&root, &config, opts);
     let bytes = why(std::fs::read(target_dir.join(STATE)), "no compile state")?;
     let mut state: State = why(rmp_serde::from_slice(&bytes), "an unreadable compile state")?;
-    let manifest_path = target_dir.join("manifest.json");
+    let manifest_path = target_dir.join(artifacts::MANIFEST);
     let nodes_path = target_dir.join(NODES);
     if state.format != FORMAT {
         return Err("a compile state of another modelc version".into());
@@ -582,7 +581,7 @@ fn redo(
             let recorder = Recorder::new(&is_known, &catalog, false);
             warnings.extend(analyze::analyze_node(&node, sql, &recorder, false).0);
         }
-        let entry = artifacts::node_json(&ctx, &node, &m.primary_key);
+        let entry = node_json(&ctx, &node, &m.primary_key);
         let mut env_vars = rendered.env_vars;
         env_vars.extend(incremental.into_iter().flat_map(|o| o.env_vars));
         out.push(Redone {
