@@ -109,6 +109,13 @@ pub struct ProjectConfig {
     pub on_run_end: Vec<String>,
     /// modelc's own `duckdb:` block.
     pub duckdb: DbSettings,
+    /// Where `modelc deps` installs packages and where they are loaded from
+    /// (`packages-install-path`, default `dbt_packages`).
+    pub packages_install_path: String,
+    /// `dispatch:` entries: a macro namespace and the packages searched for it, in order.
+    pub dispatch: Vec<(String, Vec<String>)>,
+    /// `require-dbt-version`, as written (a string or a list of range strings).
+    pub require_dbt_version: Vec<String>,
 }
 
 /// Finds and parses the project file in `root`: `project.yml`, else `dbt_project.yml`.
@@ -191,7 +198,7 @@ fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>
         })
     })
     .collect();
-    let hooks = |key: &str| -> Vec<String> {
+    let strings = |key: &str| -> Vec<String> {
         match doc.get(key) {
             Some(Yaml::Sequence(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
             Some(Yaml::String(s)) => vec![s.clone()],
@@ -226,12 +233,30 @@ fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>
         target_path: yaml::get_str(doc, "target-path").unwrap_or_else(|| "target".into()),
         vars: doc.get("vars").map(yaml::to_json_map).unwrap_or_default(),
         resource_configs,
-        on_run_start: hooks("on-run-start"),
-        on_run_end: hooks("on-run-end"),
+        on_run_start: strings("on-run-start"),
+        on_run_end: strings("on-run-end"),
         duckdb: doc
             .get("duckdb")
             .map(|v| db_settings(v, &format!("{file} (duckdb:)")))
             .unwrap_or_default(),
+        packages_install_path: yaml::get_str(doc, "packages-install-path")
+            .map(|p| trim_slash(&p))
+            .unwrap_or_else(|| "dbt_packages".into()),
+        dispatch: match doc.get("dispatch") {
+            Some(Yaml::Sequence(items)) => items
+                .iter()
+                .filter_map(|i| {
+                    let ns = yaml::get_str(i, "macro_namespace")?;
+                    let order = match i.get("search_order") {
+                        Some(Yaml::Sequence(o)) => o.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                        _ => Vec::new(),
+                    };
+                    Some((ns, order))
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        require_dbt_version: strings("require-dbt-version"),
     })
 }
 
