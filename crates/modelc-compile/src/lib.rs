@@ -206,19 +206,44 @@ fn target_dir_in(root: &Path, config: &modelc_project::ProjectConfig, opts: &Com
     }
 }
 
-/// Effective vars: global project vars, then the project's own scope, then `--vars`.
+/// Effective vars of the root project's nodes: global project vars, then the
+/// project's own scope, then `--vars`.
 fn effective_vars(input: &ProjectInput, cli: &JsonMap) -> JsonMap {
-    let mut vars = JsonMap::new();
-    for (k, v) in &input.config.vars {
-        if k != &input.config.name {
-            vars.insert(k.clone(), v.clone());
-        }
-    }
-    if let Some(serde_json::Value::Object(scoped)) = input.config.vars.get(&input.config.name) {
-        vars.extend(scoped.clone());
-    }
+    let mut vars = scoped_vars(&input.config.vars, &input.config.name, input);
     vars.extend(cli.clone());
     vars
+}
+
+/// The global entries of a project file's `vars:` (not the maps scoped to a
+/// project or package), then the entries scoped to `scope`.
+fn scoped_vars(vars: &JsonMap, scope: &str, input: &ProjectInput) -> JsonMap {
+    let is_scope = |k: &str| k == input.config.name || input.packages.iter().any(|p| p.input.config.name == k);
+    let mut out: JsonMap = vars
+        .iter()
+        .filter(|(k, v)| !(v.is_object() && is_scope(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(serde_json::Value::Object(scoped)) = vars.get(scope) {
+        out.extend(scoped.clone());
+    }
+    out
+}
+
+/// Effective vars of each package's nodes, as dbt layers them: the package's own
+/// project file, then the root project's global vars and its entries scoped to the
+/// package, then `--vars`.
+fn package_vars(input: &ProjectInput, cli: &JsonMap) -> BTreeMap<String, JsonMap> {
+    input
+        .packages
+        .iter()
+        .map(|p| {
+            let name = &p.input.config.name;
+            let mut vars = scoped_vars(&p.input.config.vars, name, input);
+            vars.extend(scoped_vars(&input.config.vars, name, input));
+            vars.extend(cli.clone());
+            (name.clone(), vars)
+        })
+        .collect()
 }
 
 /// A rendered node: its output and, for incremental models, the incremental variant.
@@ -232,12 +257,15 @@ fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
         original_file_path: node.original_file_path.clone(),
         config: node.config.0.clone(),
         is_incremental,
+        package: node.package_name.clone(),
     }
 }
 
 /// The template context of a project.
 fn project_context(project_name: &str, vars: JsonMap, target: JsonMap, full_refresh: bool) -> ProjectContext {
     ProjectContext {
+        package_vars: BTreeMap::new(),
+        dispatch: Vec::new(),
         project_name: project_name.to_string(),
         vars,
         target,
@@ -341,17 +369,20 @@ fn compile_phases(
     );
     let vars = effective_vars(&input, &opts.vars);
     let mut seed = opts.cache.then(|| state::Seed::new(&mut input, &vars, &target));
-    let ctx = project_context(&input.config.name, vars.clone(), target, opts.full_refresh);
+    let mut ctx = project_context(&input.config.name, vars.clone(), target, opts.full_refresh);
+    ctx.package_vars = package_vars(&input, &opts.vars);
+    ctx.dispatch = input.config.dispatch.clone();
     let target_json = opts
         .cache
         .then(|| serde_json::to_string(&ctx.target).unwrap_or_default());
-    let macro_files: Vec<MacroFile> = input
-        .macros
-        .iter()
-        .chain(&input.generic_tests)
-        .map(|f| MacroFile {
-            path: f.path.clone(),
-            text: f.text.clone(),
+    let macro_files: Vec<MacroFile> = std::iter::once((&input, None))
+        .chain(input.packages.iter().map(|p| (&p.input, Some(&p.input.config.name))))
+        .flat_map(|(unit, package)| {
+            unit.macros.iter().chain(&unit.generic_tests).map(move |f| MacroFile {
+                path: f.path.clone(),
+                text: f.text.clone(),
+                package: package.cloned(),
+            })
         })
         .collect();
     let (jinja, jdiags) = Jinja::new(ctx, &macro_files);

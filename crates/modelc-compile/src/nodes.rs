@@ -86,11 +86,31 @@ fn new_node(
     }
 }
 
+/// The folder-config trees that configure one project's nodes: its own project
+/// file's, then, for a package, the root project's, which wins (as in dbt, where
+/// `models: {dbt_utils: {+enabled: false}}` in the root project configures a package).
+#[derive(Debug, Clone, Copy)]
+struct Trees<'a> {
+    own: &'a JsonMap,
+    root: Option<&'a JsonMap>,
+}
+
+impl Trees<'_> {
+    /// The merged folder config of a node under `key` (`models`, `seeds`, ...).
+    fn config(&self, key: &str, fqn: &[String]) -> JsonMap {
+        let mut config = folder_config(self.own.get(key), fqn);
+        if let Some(root) = self.root {
+            merge_config(&mut config, &folder_config(root.get(key), fqn));
+        }
+        config
+    }
+}
+
 /// A node for a SQL file: named after the file, configured by its folders.
-fn file_node(rt: ResourceType, project: &str, tree: Option<&Value>, f: &SourceFile) -> Node {
+fn file_node(rt: ResourceType, project: &str, trees: Trees, key: &str, f: &SourceFile) -> Node {
     let name = f.stem();
     let fqn = fqn_of(project, f, name);
-    let config = folder_config(tree, &fqn);
+    let config = trees.config(key, &fqn);
     new_node(rt, project, name, &f.resource_path, &f.path, fqn, &f.text, config)
 }
 
@@ -183,16 +203,53 @@ fn apply_patch(node: &mut Node, patch: Option<(&NodePatch, &str)>, project: &str
     }
 }
 
-/// Builds every node shell and source table.
+/// Builds every node shell and source table, of the root project and of every
+/// installed package.
 pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -> Shells {
-    let project = input.config.name.as_str();
-    let rc = &input.config.resource_configs;
     let mut out = Shells::default();
+    build_unit(input, None, db, &mut out, diags);
+    for p in &input.packages {
+        build_unit(&p.input, Some(&input.config.resource_configs), db, &mut out, diags);
+    }
+    let mut seen: HashMap<String, String> = HashMap::new();
+    out.shells.retain(|s| {
+        let id = &s.node.unique_id;
+        if let Some(prev) = seen.get(id) {
+            let kind = s.node.resource_type;
+            diags.push(
+                Diagnostic::error("duplicate-name", format!("two {kind}s are named '{}'", s.node.name))
+                    .at(&s.node.original_file_path, s.node.defined_at_line, 1)
+                    .with_help(format!(
+                        "the other one is {prev}; names must be unique within a project"
+                    )),
+            );
+            return false;
+        }
+        seen.insert(id.clone(), s.node.original_file_path.clone());
+        true
+    });
+    out
+}
+
+/// Builds the nodes of one project (the root or a package) into `out`; `root_rc`
+/// is the root project's folder configs when `input` is a package.
+fn build_unit(
+    input: &ProjectInput,
+    root_rc: Option<&JsonMap>,
+    db: &DbConfig,
+    out: &mut Shells,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let project = input.config.name.as_str();
+    let trees = Trees {
+        own: &input.config.resource_configs,
+        root: root_rc,
+    };
     let mut tests: Vec<(TestEntry, TestTarget)> = Vec::new();
 
     let mut patches = Patches::new(input, "model", diags);
     for f in &input.models {
-        let mut node = file_node(ResourceType::Model, project, rc.get("models"), f);
+        let mut node = file_node(ResourceType::Model, project, trees, "models", f);
         let name = f.stem();
         let patch = patches.take(name);
         apply_patch(&mut node, patch, project);
@@ -205,7 +262,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
 
     let mut patches = Patches::new(input, "analysis", diags);
     for f in &input.analyses {
-        let mut node = file_node(ResourceType::Analysis, project, rc.get("analyses"), f);
+        let mut node = file_node(ResourceType::Analysis, project, trees, "analyses", f);
         apply_patch(&mut node, patches.take(f.stem()), project);
         out.shells.push(Shell::new(f.text.clone(), node));
     }
@@ -223,7 +280,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         folders.pop();
         fqn.extend(folders);
         fqn.push(name.to_string());
-        let mut config = folder_config(rc.get("seeds"), &fqn);
+        let mut config = trees.config("seeds", &fqn);
         config.insert("materialized".into(), "seed".into());
         let mut node = new_node(
             ResourceType::Seed,
@@ -265,7 +322,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         for b in blocks {
             let mut fqn = fqn_of(project, f, &b.name);
             fqn.insert(fqn.len() - 1, f.stem().to_string());
-            let mut config = folder_config(rc.get("snapshots"), &fqn);
+            let mut config = trees.config("snapshots", &fqn);
             config.insert("materialized".into(), "snapshot".into());
             let mut node = new_node(
                 ResourceType::Snapshot,
@@ -301,7 +358,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             let resource_path = pf.path.split_once('/').map(|(_, r)| r).unwrap_or(&pf.path).to_string();
             let mut fqn = vec![project.to_string()];
             fqn.push(p.name.clone());
-            let mut config = folder_config(rc.get("snapshots"), &fqn);
+            let mut config = trees.config("snapshots", &fqn);
             config.insert("materialized".into(), "snapshot".into());
             let mut node = new_node(
                 ResourceType::Snapshot,
@@ -323,7 +380,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
     patches.warn_unused(diags);
 
     for f in &input.singular_tests {
-        let mut node = file_node(ResourceType::Test, project, rc.get("data_tests"), f);
+        let mut node = file_node(ResourceType::Test, project, trees, "data_tests", f);
         node.config.set("materialized", "test");
         node.test = Some(TestInfo {
             name: None,
@@ -335,38 +392,19 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         out.shells.push(Shell::new(f.text.clone(), node));
     }
 
-    build_sources(input, db, &mut out, &mut tests, diags);
+    build_sources(input, trees, db, out, &mut tests, diags);
 
     // Thousands in a large project: built in parallel, kept in order.
-    let tree = rc.get("data_tests");
     out.shells.par_extend(
         tests
             .into_par_iter()
-            .map(|(entry, target)| generic_test(project, tree, entry, target)),
+            .map(|(entry, target)| generic_test(project, trees, entry, target)),
     );
-
-    let mut seen: HashMap<String, String> = HashMap::new();
-    out.shells.retain(|s| {
-        let id = &s.node.unique_id;
-        if let Some(prev) = seen.get(id) {
-            let kind = s.node.resource_type;
-            diags.push(
-                Diagnostic::error("duplicate-name", format!("two {kind}s are named '{}'", s.node.name))
-                    .at(&s.node.original_file_path, s.node.defined_at_line, 1)
-                    .with_help(format!(
-                        "the other one is {prev}; names must be unique within a project"
-                    )),
-            );
-            return false;
-        }
-        seen.insert(id.clone(), s.node.original_file_path.clone());
-        true
-    });
-    out
 }
 
 fn build_sources(
     input: &ProjectInput,
+    trees: Trees,
     db: &DbConfig,
     out: &mut Shells,
     tests: &mut Vec<(TestEntry, TestTarget)>,
@@ -388,7 +426,7 @@ fn build_sources(
                     continue;
                 }
                 let fqn = vec![project.to_string(), s.name.clone(), t.name.clone()];
-                let mut config = folder_config(input.config.resource_configs.get("sources"), &fqn);
+                let mut config = trees.config("sources", &fqn);
                 merge_config(&mut config, &s.config);
                 merge_config(&mut config, &t.config);
                 let config = NodeConfig(config);
@@ -586,7 +624,7 @@ fn jinja_literal(v: &Value, key: &str) -> String {
     }
 }
 
-fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: TestTarget) -> Shell {
+fn generic_test(project: &str, trees: Trees, entry: TestEntry, target: TestTarget) -> Shell {
     let (namespace, short_test) = match entry.test_name.rsplit_once('.') {
         Some((ns, t)) => (Some(ns.to_string()), t.to_string()),
         None => (None, entry.test_name.clone()),
@@ -595,13 +633,22 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
     if let Some(c) = &target.column {
         args.insert("column_name".into(), Value::from(c.clone()));
     }
-    let (short, full) = test_names(&short_test, &target.label, &args);
+    // dbt names a namespaced test after its package too: `dbt_utils_expression_is_true_...`.
+    let named = match &namespace {
+        Some(ns) => format!("{ns}_{short_test}"),
+        None => short_test.clone(),
+    };
+    let (short, full) = test_names(&named, &target.label, &args);
     let name = entry.custom_name.clone().unwrap_or(full);
     let mut call_args = vec![format!("model=get_where_subquery({})", target.call)];
     for (k, v) in &args {
         call_args.push(format!("{k}={}", jinja_literal(v, k)));
     }
-    let template = format!("{{{{ test_{short_test}({}) }}}}", call_args.join(", "));
+    let namespace_prefix = namespace.as_ref().map(|ns| format!("{ns}.")).unwrap_or_default();
+    let template = format!(
+        "{{{{ {namespace_prefix}test_{short_test}({}) }}}}",
+        call_args.join(", ")
+    );
     let resource_path = target
         .file
         .split_once('/')
@@ -609,7 +656,7 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
         .unwrap_or(&target.file)
         .to_string();
     let fqn = vec![project.to_string(), name.clone()];
-    let mut config = folder_config(tree, &fqn);
+    let mut config = trees.config("data_tests", &fqn);
     config.insert("materialized".into(), "test".into());
     merge_config(&mut config, &entry.config);
     if entry.custom_name.is_none() && !config.contains_key("alias") {

@@ -32,6 +32,7 @@ pub fn relation_for(node: &Node, db: &DbConfig, jinja: &Jinja, diags: &mut Vec<D
             original_file_path: node.original_file_path.clone(),
             config: node.config.0.clone(),
             is_incremental: false,
+            package: node.package_name.clone(),
         };
         match jinja.call_macro(macro_name, &[json!(arg), node_json], &ctx) {
             Ok(s) => Some(s.trim().to_string()),

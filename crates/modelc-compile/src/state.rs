@@ -72,6 +72,8 @@ impl Seed {
             vars: serde_json::to_string(vars).unwrap_or_default(),
             target: serde_json::to_string(target).unwrap_or_default(),
             profile: format!("{:?}", input.profile),
+            // The state keeps the root project's macro files only.
+            volatile: !input.packages.is_empty(),
             ..Seed::default()
         }
     }
@@ -514,6 +516,7 @@ fn redo(
             Some(MacroFile {
                 path: p.clone(),
                 text: std::fs::read_to_string(root.join(p)).ok()?,
+                package: None,
             })
         })
         .collect::<Option<Vec<_>>>()

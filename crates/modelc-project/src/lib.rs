@@ -84,8 +84,20 @@ pub struct ProjectInput {
     pub seeds: Vec<SeedFile>,
     /// Parsed YAML property files.
     pub properties: Vec<PropertyFile>,
+    /// Installed packages (`dbt_packages/*`), each read as a project of its own.
+    pub packages: Vec<Package>,
     /// Every file and folder read, to tell later what changed.
     pub stamps: stamp::Stamps,
+}
+
+/// An installed package: a dbt project under the root project's
+/// `packages-install-path`, loaded with its own project file's paths.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// Its folder, relative to the root project (`dbt_packages/dbt_utils`).
+    pub dir: String,
+    /// Its files; `input.config.name` is the package name, `input.profile` is `None`.
+    pub input: ProjectInput,
 }
 
 /// What to load.
@@ -118,8 +130,99 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         diags,
         &mut stamps,
     );
+    let mut input = read_unit(&root, &root, config, profile, stamps, diags);
+    input.packages = load_packages(&root, &input.config, diags, &mut input.stamps);
+    Some(input)
+}
+
+/// Loads every package installed under the project's `packages-install-path`: each
+/// folder with a `dbt_project.yml`, read as a project of its own (its own paths and
+/// configs), its file paths relative to the root project. Sorted by name.
+fn load_packages(
+    root: &Path,
+    config: &ProjectConfig,
+    diags: &mut Vec<Diagnostic>,
+    stamps: &mut stamp::Stamps,
+) -> Vec<Package> {
+    let dir = root.join(&config.packages_install_path);
+    let meta = std::fs::metadata(&dir).ok().map(|m| stamp::Meta::of(&m));
+    let entries = match stamp::list_dir(&dir) {
+        Ok(e) => e,
+        Err(_) => {
+            stamps.dirs.push(stamp::DirStamp {
+                path: dir,
+                meta: None,
+                entries: stamp::entries_hash(&mut []),
+            });
+            return Vec::new();
+        }
+    };
+    let mut names: Vec<(String, bool)> = entries.iter().map(|(n, is_dir, _)| (n.clone(), *is_dir)).collect();
+    stamps.dirs.push(stamp::DirStamp {
+        path: dir,
+        meta,
+        entries: stamp::entries_hash(&mut names),
+    });
+    let mut packages: Vec<Package> = Vec::new();
+    for (_, _, path) in entries {
+        // Installed packages may be symlinks (dbt links `local:` packages).
+        if !path.is_dir() {
+            continue;
+        }
+        let project_file = path.join("dbt_project.yml");
+        stamps.files.push(stamp::pre_stamp(&project_file));
+        if !project_file.is_file() {
+            continue;
+        }
+        let Some(mut pconfig) = project_file::read_project_file(&path, diags) else {
+            continue;
+        };
+        let dir = rel_path(root, &path);
+        pconfig.file = format!("{dir}/{}", pconfig.file);
+        if let Some(last) = stamps.files.last_mut() {
+            last.hash = Some(stamp::hash_text(&pconfig.text));
+        }
+        if pconfig.name == config.name {
+            diags.push(
+                Diagnostic::error(
+                    "package",
+                    format!("package in {dir} has the root project's name '{}'", pconfig.name),
+                )
+                .in_file(&pconfig.file),
+            );
+            continue;
+        }
+        if let Some(prev) = packages.iter().find(|p| p.input.config.name == pconfig.name) {
+            diags.push(
+                Diagnostic::error(
+                    "package",
+                    format!("two installed packages are named '{}'", pconfig.name),
+                )
+                .in_file(&pconfig.file)
+                .with_help(format!("the other one is in {}", prev.dir)),
+            );
+            continue;
+        }
+        let mut input = read_unit(root, &path, pconfig, None, std::mem::take(stamps), diags);
+        *stamps = std::mem::take(&mut input.stamps);
+        packages.push(Package { dir, input });
+    }
+    packages.sort_by(|a, b| a.input.config.name.cmp(&b.input.config.name));
+    packages
+}
+
+/// Reads the resource files of one project: the root project, or a package at
+/// `unit` (paths relative to `root` all the same).
+fn read_unit(
+    root: &Path,
+    unit: &Path,
+    config: ProjectConfig,
+    profile: Option<DbSettings>,
+    stamps: stamp::Stamps,
+    diags: &mut Vec<Diagnostic>,
+) -> ProjectInput {
     let mut input = ProjectInput {
-        root: root.clone(),
+        root: root.to_path_buf(),
         profile,
         models: Vec::new(),
         analyses: Vec::new(),
@@ -130,6 +233,7 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
         docs: Vec::new(),
         seeds: Vec::new(),
         properties: Vec::new(),
+        packages: Vec::new(),
         stamps,
         config,
     };
@@ -162,9 +266,9 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
     ];
     for (dirs, kind_of) in kinds {
         for dir in dirs {
-            for f in walk_paths(&root, dir, diags, &mut input.stamps) {
-                let rel = rel_path(&root, &f);
-                let resource_path = rel_path(&root.join(dir), &f);
+            for f in walk_paths(unit, dir, diags, &mut input.stamps) {
+                let rel = rel_path(root, &f);
+                let resource_path = rel_path(&unit.join(dir), &f);
                 let kind = kind_of(ext(&rel), &resource_path);
                 match kind {
                     // Docs folders may overlap: each file once.
@@ -228,7 +332,7 @@ pub fn load_project(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>
             }
         }
     }
-    Some(input)
+    input
 }
 
 /// What a project file is loaded as.

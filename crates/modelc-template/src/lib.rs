@@ -6,6 +6,7 @@
 //! Relations render as placeholders (see [`placeholder`]) that the compiler resolves
 //! once every node's config is known.
 
+mod mutable;
 mod objects;
 pub mod placeholder;
 pub mod preprocess;
@@ -40,6 +41,10 @@ pub struct ProjectContext {
     pub run_started_at: String,
     /// `flags.FULL_REFRESH`.
     pub full_refresh: bool,
+    /// Effective vars of each installed package's nodes (`vars` serves the root project's).
+    pub package_vars: BTreeMap<String, JsonMap>,
+    /// The project's `dispatch:` config: a macro namespace and its search order.
+    pub dispatch: Vec<(String, Vec<String>)>,
 }
 
 /// What a generic test's `model` argument names.
@@ -51,13 +56,15 @@ pub enum TestModel {
     Source(String, String),
 }
 
-/// A macro file of the project.
+/// A macro file of the project or of an installed package.
 #[derive(Debug, Clone)]
 pub struct MacroFile {
     /// Path relative to the project root.
     pub path: String,
     /// Contents.
     pub text: String,
+    /// The package that defines it; `None` for the root project.
+    pub package: Option<String>,
 }
 
 /// A macro known to the environment.
@@ -94,6 +101,8 @@ pub struct NodeContext {
     pub config: JsonMap,
     /// Whether `is_incremental()` returns true.
     pub is_incremental: bool,
+    /// The package the node belongs to (the root project's name for its own nodes).
+    pub package: String,
 }
 
 /// What rendering a node produced.
@@ -142,7 +151,11 @@ impl RenderError {
 /// The shared environment.
 pub struct Jinja {
     env: Environment<'static>,
+    /// Every macro, by unique id.
     macros: BTreeMap<String, MacroInfo>,
+    /// The flat namespace (modelc's built-ins, then the root project's macros and the
+    /// generic tests of packages): name → unique id.
+    globals: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for Jinja {
@@ -152,8 +165,14 @@ impl std::fmt::Debug for Jinja {
 }
 
 impl Jinja {
-    /// Builds the environment from the project's macro files. Syntax errors and
-    /// duplicate macro names are returned as diagnostics.
+    /// Builds the environment from the macro files of the project and its packages.
+    /// Syntax errors and duplicate macro names are returned as diagnostics.
+    ///
+    /// Macros live in namespaces as in dbt: `dbt` (modelc's built-ins), the root
+    /// project, and each package (`dbt_utils.star(...)`). Unqualified names resolve
+    /// to the calling macro's own package first, then to the flat namespace: the
+    /// built-ins, overridden by the root project's macros. Generic tests of packages
+    /// are found unqualified too, as dbt finds them.
     pub fn new(ctx: ProjectContext, files: &[MacroFile]) -> (Jinja, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let mut env = Environment::new();
@@ -166,35 +185,39 @@ impl Jinja {
         objects::register_globals(&mut env, &shared);
 
         let mut macros: BTreeMap<String, MacroInfo> = BTreeMap::new();
+        let mut globals: BTreeMap<String, String> = BTreeMap::new();
+        let mut namespaces: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
         let builtin = MacroFile {
             path: BUILTINS_NAME.to_string(),
             text: BUILTINS.to_string(),
+            package: Some(objects::DBT_NAMESPACE.to_string()),
         };
-        for (file, is_builtin) in std::iter::once((&builtin, true)).chain(files.iter().map(|f| (f, false))) {
+        // Built-ins first, then packages, then the root project: later files win
+        // the flat namespace.
+        let mut ordered: Vec<(&MacroFile, bool)> = vec![(&builtin, true)];
+        ordered.extend(files.iter().filter(|f| f.package.is_some()).map(|f| (f, false)));
+        ordered.extend(files.iter().filter(|f| f.package.is_none()).map(|f| (f, false)));
+        for (file, is_builtin) in ordered {
             let (text, defs) = preprocess::rewrite_macro_file(&file.text);
             if let Err(e) = env.add_template_owned(file.path.clone(), text) {
                 diags.push(error_diag(&e, &file.path));
                 continue;
             }
-            let package = if is_builtin {
-                "dbt"
-            } else {
-                shared.project_name.as_str()
-            };
+            let package = file.package.as_deref().unwrap_or(shared.project_name.as_str());
+            let in_package = file.package.is_some() && !is_builtin;
             for def in defs {
-                if let Some(prev) = macros.get(&def.name) {
-                    if !prev.builtin {
-                        diags.push(
-                            Diagnostic::error("duplicate-macro", format!("macro '{}' is defined twice", def.name))
-                                .at(&file.path, def.line, 1)
-                                .with_help(format!("the other definition is at {}:{}", prev.file, prev.line)),
-                        );
-                        continue;
-                    }
+                let unique_id = format!("macro.{package}.{}", def.name);
+                if let Some(prev) = macros.get(&unique_id) {
+                    diags.push(
+                        Diagnostic::error("duplicate-macro", format!("macro '{}' is defined twice", def.name))
+                            .at(&file.path, def.line, 1)
+                            .with_help(format!("the other definition is at {}:{}", prev.file, prev.line)),
+                    );
+                    continue;
                 }
-                // Calling a macro evaluates its template first; the built-ins are a file
-                // of 28 macros only, so each gets a template of its own: a call to
-                // `test_not_null` then defines one macro, not 28.
+                // Calling a macro evaluates its template first; the built-ins are one
+                // file of many macros, so each gets a template of its own: a call to
+                // `test_not_null` then defines one macro, not all of them.
                 let template = if is_builtin {
                     let name = format!("{BUILTINS_NAME}#{}", def.name);
                     let (own, _) = preprocess::rewrite_macro_file(&def.sql);
@@ -205,11 +228,19 @@ impl Jinja {
                 } else {
                     file.path.clone()
                 };
-                env.add_global(def.name.clone(), objects::macro_value(&def.name, &template));
+                let value = objects::macro_value(&def.name, &template, &unique_id, in_package.then_some(package));
+                namespaces
+                    .entry(package.to_string())
+                    .or_default()
+                    .insert(def.name.clone(), value.clone());
+                if !in_package || (def.is_test && !globals.contains_key(&def.name)) {
+                    env.add_global(def.name.clone(), value);
+                    globals.insert(def.name.clone(), unique_id.clone());
+                }
                 macros.insert(
-                    def.name.clone(),
+                    unique_id.clone(),
                     MacroInfo {
-                        unique_id: format!("macro.{package}.{}", def.name),
+                        unique_id,
                         name: def.name,
                         file: file.path.clone(),
                         line: def.line,
@@ -220,12 +251,19 @@ impl Jinja {
                 );
             }
         }
-        (Jinja { env, macros }, diags)
+        let packages: Vec<String> = files.iter().filter_map(|f| f.package.clone()).collect();
+        objects::register_namespaces(&mut env, &shared, namespaces, &packages);
+        (Jinja { env, macros, globals }, diags)
     }
 
-    /// Every macro, by name.
+    /// Every macro, by unique id.
     pub fn macros(&self) -> &BTreeMap<String, MacroInfo> {
         &self.macros
+    }
+
+    /// The macro an unqualified call to `name` reaches from the root project.
+    fn global(&self, name: &str) -> Option<&MacroInfo> {
+        self.globals.get(name).and_then(|id| self.macros.get(id))
     }
 
     /// dbt's built-in `not_null` and `unique` tests, rendered without the template
@@ -241,11 +279,11 @@ impl Jinja {
         config: &JsonMap,
     ) -> Option<RenderOutput> {
         let macro_name = format!("test_{test}");
-        let info = self.macros.get(&macro_name).filter(|m| m.builtin)?;
+        let info = self.global(&macro_name).filter(|m| m.builtin)?;
         if !matches!(test, "not_null" | "unique")
             || ["get_where_subquery", "should_store_failures"]
                 .iter()
-                .any(|f| self.macros.contains_key(*f))
+                .any(|f| self.globals.contains_key(*f))
             || args.len() != 1
         {
             return None;
@@ -293,19 +331,20 @@ impl Jinja {
 
     /// `true` if the project overrides a built-in macro of this name.
     pub fn is_overridden(&self, name: &str) -> bool {
-        self.macros.get(name).is_some_and(|m| !m.builtin)
+        self.global(name).is_some_and(|m| !m.builtin)
     }
 
     /// Renders a node's template.
     pub fn render(&self, file: &str, source: &str, node: &NodeContext) -> Result<RenderOutput, RenderError> {
         let capture = Arc::new(Capture::new(node));
+        let source = preprocess::mutable_literals(source);
         let tmpl = self
             .env
-            .template_from_named_str(file, source)
+            .template_from_named_str(file, &source)
             .map_err(|e| render_error(&e, file))?;
         let ctx = context_for(&capture, node);
         let sql = tmpl.render(ctx).map_err(|e| render_error(&e, file))?;
-        Ok(capture.finish(sql, &self.macros))
+        Ok(capture.finish(sql))
     }
 
     /// Renders a template string in a node's context (used for YAML values and

@@ -10,7 +10,13 @@ use modelc_core::{merge_config, JsonMap, RefCall};
 
 use crate::placeholder::{placeholder, Part, Target};
 use crate::preprocess::MACRO_PREFIX;
-use crate::{MacroInfo, NodeContext, ProjectContext, RenderOutput};
+use crate::{NodeContext, ProjectContext, RenderOutput};
+
+/// The namespace of dbt's own macros (`dbt.dateadd(...)`): modelc's built-ins.
+pub const DBT_NAMESPACE: &str = "dbt";
+/// Nested macro calls allowed before a render fails: recursion without end must be
+/// an error, not a stack overflow.
+const MAX_MACRO_DEPTH: usize = 64;
 
 /// Name of the state temp that holds a macro's `return()` value.
 const RETURN_SLOT: &str = "__modelc_return";
@@ -37,6 +43,10 @@ struct Captured {
 pub struct Capture {
     base_config: JsonMap,
     is_incremental: bool,
+    /// The node's package (empty for the root project), for package-scoped vars.
+    package: String,
+    /// How many macro calls are under way, to stop endless recursion.
+    depth: std::sync::atomic::AtomicUsize,
     inner: Mutex<Captured>,
 }
 
@@ -47,6 +57,8 @@ impl Capture {
         Capture {
             base_config: node.config.clone(),
             is_incremental: node.is_incremental,
+            package: node.package.clone(),
+            depth: std::sync::atomic::AtomicUsize::new(0),
             inner: Mutex::new(Captured::default()),
         }
     }
@@ -75,18 +87,14 @@ impl Capture {
         }
     }
 
-    pub fn finish(&self, sql: String, macros: &BTreeMap<String, MacroInfo>) -> RenderOutput {
+    pub fn finish(&self, sql: String) -> RenderOutput {
         let c = std::mem::take(&mut *self.lock());
         RenderOutput {
             sql,
             refs: c.refs,
             sources: c.sources,
             config: c.config,
-            macros: c
-                .macros
-                .iter()
-                .filter_map(|m| macros.get(m).map(|i| i.unique_id.clone()))
-                .collect(),
+            macros: c.macros,
             uses_is_incremental: c.uses_is_incremental,
             vars: c.vars,
             env_vars: c.env_vars,
@@ -205,31 +213,83 @@ impl Object for ConfigObj {
     }
 }
 
-/// A project macro, callable by name from any template.
+/// A macro, callable by name from any template.
 #[derive(Debug)]
 struct MacroFn {
     name: String,
     template: String,
+    unique_id: String,
+    /// The installed package defining it: its siblings resolve unqualified inside it.
+    package: Option<String>,
 }
 
-pub fn macro_value(name: &str, template: &str) -> Value {
+pub fn macro_value(name: &str, template: &str, unique_id: &str, package: Option<&str>) -> Value {
     Value::from_object(MacroFn {
         name: name.to_string(),
         template: template.to_string(),
+        unique_id: unique_id.to_string(),
+        package: package.map(str::to_owned),
     })
+}
+
+/// The context a macro's template renders in: the node's per-render values, then
+/// (for a package's macro) the package's own macros, before the globals.
+#[derive(Debug)]
+struct MacroScope {
+    values: BTreeMap<&'static str, Value>,
+    package: Option<Arc<Macros>>,
+}
+
+impl Object for MacroScope {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        if let Some(v) = self.values.get(key) {
+            return Some(v.clone());
+        }
+        self.package.as_ref()?.0.get(key).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Str(PER_RENDER)
+    }
 }
 
 impl MacroFn {
     fn invoke(&self, state: &State, args: &[Value]) -> Result<Value, Error> {
-        if let Ok(c) = capture(state) {
-            c.lock().macros.insert(self.name.clone());
+        let capture = capture(state).ok();
+        if let Some(c) = &capture {
+            c.lock().macros.insert(self.unique_id.clone());
+            let depth = c.depth.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if depth >= MAX_MACRO_DEPTH {
+                c.depth.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                return Err(err(format!(
+                    "macro '{}' ({}) is nested more than {MAX_MACRO_DEPTH} calls deep: does it call itself without end?",
+                    self.name,
+                    self.template.split('#').next().unwrap_or(&self.template)
+                )));
+            }
         }
+        let result = self.invoke_inner(state, args);
+        if let Some(c) = &capture {
+            c.depth.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn invoke_inner(&self, state: &State, args: &[Value]) -> Result<Value, Error> {
         let tmpl = state.env().get_template(&self.template)?;
-        let ctx: BTreeMap<&str, Value> = PER_RENDER
+        let values: BTreeMap<&'static str, Value> = PER_RENDER
             .iter()
             .filter_map(|k| state.lookup(k).map(|v| (*k, v)))
             .collect();
-        let mut captured = tmpl.render_captured(Value::from(ctx))?;
+        let package = self
+            .package
+            .as_ref()
+            .and_then(|p| state.lookup(p))
+            .and_then(|v| v.downcast_object::<PackageNs>())
+            .map(|ns| ns.macros.clone());
+        let ctx = Value::from_object(MacroScope { values, package });
+        let mut captured = tmpl.render_captured(ctx)?;
         let inner = format!("{MACRO_PREFIX}{}", self.name);
         captured.with_state_mut(|s| {
             let m = s
@@ -251,37 +311,151 @@ impl Object for MacroFn {
     }
 }
 
-/// `adapter`: dispatch and quoting; database introspection answers "nothing" at compile time.
+/// The macros of one namespace, by name.
+#[derive(Debug, Default)]
+struct Macros(BTreeMap<String, Value>);
+
+/// A package's namespace object: `dbt_utils.star(...)`, `my_project.my_macro(...)`.
 #[derive(Debug)]
-struct Adapter;
+struct PackageNs {
+    name: String,
+    macros: Arc<Macros>,
+}
+
+impl Object for PackageNs {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.macros.0.get(key.as_str()?).cloned()
+    }
+
+    fn call_method(self: &Arc<Self>, state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match self.macros.0.get(method) {
+            Some(m) => m.call(state, args),
+            None => Err(err(format!("package '{}' has no macro named '{method}'", self.name))),
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<namespace {}>", self.name)
+    }
+}
+
+/// Every namespace and how `adapter.dispatch` searches them.
+#[derive(Debug)]
+struct Dispatcher {
+    root: String,
+    namespaces: BTreeMap<String, Arc<Macros>>,
+    /// The project's `dispatch:` config.
+    search_orders: Vec<(String, Vec<String>)>,
+}
+
+impl Dispatcher {
+    /// The packages searched for `adapter.dispatch(name, namespace)`, in dbt's
+    /// order: the project's `dispatch:` config for the namespace, else the root
+    /// project then the namespace itself; `None` stands for the caller's scope.
+    fn search_packages(&self, namespace: Option<&str>) -> Vec<Option<String>> {
+        let Some(ns) = namespace else { return vec![None] };
+        if let Some((_, order)) = self.search_orders.iter().find(|(n, o)| n == ns && !o.is_empty()) {
+            return order.iter().cloned().map(Some).collect();
+        }
+        vec![Some(self.root.clone()), Some(ns.to_string())]
+    }
+
+    fn dispatch(&self, state: &State, name: &str, namespace: Option<&str>) -> Result<Value, Error> {
+        let mut tried = Vec::new();
+        for package in self.search_packages(namespace) {
+            for prefix in ["duckdb", "default"] {
+                let candidate = format!("{prefix}__{name}");
+                let found = match &package {
+                    None => state.lookup(&candidate).filter(|v| !v.is_undefined()),
+                    Some(p) => self.namespaces.get(p).and_then(|m| m.0.get(&candidate)).cloned(),
+                };
+                if let Some(v) = found {
+                    return Ok(v);
+                }
+                tried.push(match &package {
+                    None => candidate,
+                    Some(p) => format!("{p}.{candidate}"),
+                });
+            }
+        }
+        // modelc's built-ins are DuckDB's already: `dbt`'s own macros dispatch to themselves.
+        if namespace.is_none_or(|ns| ns == DBT_NAMESPACE) {
+            if let Some(v) = self.namespaces.get(DBT_NAMESPACE).and_then(|m| m.0.get(name)) {
+                return Ok(v.clone());
+            }
+        }
+        Err(err(format!(
+            "adapter.dispatch('{name}'{}): no macro found; tried {}",
+            namespace.map(|n| format!(", '{n}'")).unwrap_or_default(),
+            tried.join(", ")
+        )))
+    }
+}
+
+/// Registers a namespace object for the root project and every package, the `dbt`
+/// namespace, and `adapter` with dbt's dispatch rules.
+pub fn register_namespaces(
+    env: &mut Environment<'static>,
+    shared: &Arc<ProjectContext>,
+    namespaces: BTreeMap<String, BTreeMap<String, Value>>,
+    packages: &[String],
+) {
+    let namespaces: BTreeMap<String, Arc<Macros>> =
+        namespaces.into_iter().map(|(k, v)| (k, Arc::new(Macros(v)))).collect();
+    let mut names: BTreeSet<&str> = packages.iter().map(String::as_str).collect();
+    names.insert(shared.project_name.as_str());
+    for name in names {
+        // A macro of the same name keeps its global.
+        if env.globals().any(|(k, _)| k == name) {
+            continue;
+        }
+        env.add_global(
+            name.to_string(),
+            Value::from_object(PackageNs {
+                name: name.to_string(),
+                macros: namespaces.get(name).cloned().unwrap_or_default(),
+            }),
+        );
+    }
+    let dispatcher = Arc::new(Dispatcher {
+        root: shared.project_name.clone(),
+        namespaces,
+        search_orders: shared.dispatch.clone(),
+    });
+    env.add_global("dbt", Value::from_object(Namespace(dispatcher.clone())));
+    env.add_global("adapter", Value::from_object(Adapter(dispatcher)));
+}
+
+/// `adapter`: dispatch and quoting. Introspection methods are errors, not empty
+/// answers: a macro that reads columns must not compile to wrong SQL.
+#[derive(Debug)]
+struct Adapter(Arc<Dispatcher>);
 
 impl Object for Adapter {
     fn call_method(self: &Arc<Self>, state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
             "dispatch" => {
+                let (args, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
                 let name = args
                     .first()
                     .and_then(Value::as_str)
                     .ok_or_else(|| err("adapter.dispatch needs a macro name"))?;
-                for candidate in [format!("duckdb__{name}"), format!("default__{name}"), name.to_string()] {
-                    if let Some(v) = state.lookup(&candidate) {
-                        if !v.is_undefined() {
-                            return Ok(v);
-                        }
-                    }
-                }
-                Err(err(format!(
-                    "adapter.dispatch: no macro named duckdb__{name}, default__{name} or {name}"
-                )))
+                let namespace: Option<Value> = match args.get(1) {
+                    Some(v) => Some(v.clone()),
+                    None => kwargs.get("macro_namespace")?,
+                };
+                // `packages=` (dbt < 0.20) is accepted and ignored, as dbt now does.
+                let _: Option<Value> = kwargs.get("packages")?;
+                let namespace = namespace.filter(|v| !v.is_none() && !v.is_undefined());
+                self.0.dispatch(state, name, namespace.as_ref().and_then(Value::as_str))
             }
             "quote" => Ok(Value::from(modelc_core::quote_ident(
                 args.first().and_then(Value::as_str).unwrap_or_default(),
             ))),
             "type" => Ok(Value::from("duckdb")),
-            "get_relation" | "load_relation" => Ok(Value::from(())),
-            "get_columns_in_relation" | "list_relations_without_caching" => Ok(Value::from(Vec::<Value>::new())),
             _ => Err(err(format!(
-                "adapter.{method} is not supported by modelc at compile time"
+                "adapter.{method}({}) is not supported by modelc yet: it would need the database at compile time",
+                args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
             ))),
         }
     }
@@ -305,15 +479,27 @@ impl Object for Exceptions {
     }
 }
 
-/// The `dbt` namespace: `dbt.date_trunc(...)` calls the macro of that name.
+/// The `dbt` namespace: `dbt.date_trunc(...)` calls dbt's macro of that name,
+/// which dispatches as dbt's does: the root project's `duckdb__date_trunc` or
+/// `default__date_trunc` win over modelc's built-in.
 #[derive(Debug)]
-struct Namespace;
+struct Namespace(Arc<Dispatcher>);
 
 impl Object for Namespace {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        let root = self.0.namespaces.get(&self.0.root);
+        ["duckdb", "default"]
+            .iter()
+            .find_map(|p| root.and_then(|m| m.0.get(&format!("{p}__{name}"))))
+            .or_else(|| self.0.namespaces.get(DBT_NAMESPACE).and_then(|m| m.0.get(name)))
+            .cloned()
+    }
+
     fn call_method(self: &Arc<Self>, state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
-        match state.lookup(method) {
-            Some(f) if !f.is_undefined() => f.call(state, args),
-            _ => Err(err(format!("dbt.{method} is not a known macro"))),
+        match self.get_value(&Value::from(method)) {
+            Some(f) => f.call(state, args),
+            None => Err(err(format!("dbt.{method} is not a macro modelc knows"))),
         }
     }
 }
@@ -370,10 +556,14 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
     );
     let vars = shared.clone();
     env.add_function("var", move |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {
+        let mut scope = &vars.vars;
         if let Ok(c) = capture(state) {
             c.lock().vars.insert(name.clone());
+            if let Some(own) = vars.package_vars.get(&c.package) {
+                scope = own;
+            }
         }
-        match vars.vars.get(&name) {
+        match scope.get(&name) {
             Some(v) => Ok(json_to_value(v)),
             None => default.ok_or_else(|| {
                 err(format!("required var '{name}' not found in config: set it under 'vars:' in the project file or pass --vars"))
@@ -441,9 +631,13 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
             }
         },
     );
-    env.add_global("adapter", Value::from_object(Adapter));
     env.add_global("exceptions", Value::from_object(Exceptions));
-    env.add_global("dbt", Value::from_object(Namespace));
+    env.add_function(crate::mutable::LIST_FN, |items: Value| -> Result<Value, Error> {
+        Ok(crate::mutable::List::new_value(items.try_iter()?.collect()))
+    });
+    env.add_function(crate::mutable::DICT_FN, |map: Value| {
+        crate::mutable::Dict::new_value(&map)
+    });
     env.add_global("target", crate::to_value(&shared.target));
     env.add_global("project_name", Value::from(shared.project_name.clone()));
     env.add_global("run_started_at", Value::from(shared.run_started_at.clone()));

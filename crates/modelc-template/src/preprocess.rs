@@ -6,6 +6,8 @@
 //! - `{% test name(...) %}` / `{% endtest %}` become the macro `test_name`.
 //! - `{% snapshot name %}` ... `{% endsnapshot %}` blocks are cut out of snapshot files.
 //! - `{% docs name %}` ... `{% enddocs %}` blocks are cut out of Markdown files.
+//! - List and dict literals in `{% set %}` and `{% do %}` tags become mutable
+//!   objects ([`mutable_literals`]), so `x.append(...)` works as in Jinja2.
 //!
 //! Rewrites never add or remove line breaks, so error lines stay true.
 
@@ -164,7 +166,98 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
         }
     }
     out.push_str(&text[pos..]);
+    let out = match mutable_literals(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(o) => o,
+    };
     (out, defs)
+}
+
+/// Wraps every list and dict literal in `{% set %}` and `{% do %}` tags in a call
+/// that makes it mutable (`[a]` → `__modelc_list([a])`, `{k: v}` →
+/// `__modelc_dict({k: v})`): dbt code fills lists and dicts with `append` and
+/// `update`, which minijinja's immutable values lack. Subscripts (`x[0]`) are left
+/// alone; string literals are skipped. Borrowed when nothing changes.
+pub fn mutable_literals(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("{%") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut inserts: Vec<(usize, &str)> = Vec::new();
+    for tag in scan_tags(text, &["set", "do"]) {
+        // The expression: after the keyword, before the closing `%}`.
+        let body_end = tag.end - 2;
+        literal_inserts(text, tag.name_start, body_end, &mut inserts);
+    }
+    if inserts.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    inserts.sort_by_key(|(at, _)| *at);
+    let mut out = String::with_capacity(text.len() + inserts.len() * 16);
+    let mut pos = 0;
+    for (at, piece) in inserts {
+        out.push_str(&text[pos..at]);
+        out.push_str(piece);
+        pos = at;
+    }
+    out.push_str(&text[pos..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Finds the list and dict literals in `text[start..end]` and the texts to insert
+/// around them.
+fn literal_inserts<'a>(text: &str, start: usize, end: usize, inserts: &mut Vec<(usize, &'a str)>) {
+    let bytes = text.as_bytes();
+    // Open brackets: whether each is a literal.
+    let mut stack: Vec<bool> = Vec::new();
+    // The last significant byte before the current one, and the word it ends.
+    let mut prev: Option<u8> = None;
+    let mut word_start = start;
+    let mut i = start;
+    while i < end {
+        let b = bytes[i];
+        match b {
+            b'\'' | b'"' => {
+                // Skip the string literal.
+                let mut j = i + 1;
+                while j < end && bytes[j] != b {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                i = j + 1;
+                prev = Some(b);
+                continue;
+            }
+            b'[' | b'{' => {
+                let word = &text[word_start..i].trim_end();
+                let after_word = prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'_')
+                    && !matches!(
+                        word.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next(),
+                        Some("in" | "and" | "or" | "not" | "if" | "else" | "return" | "is")
+                    );
+                // `x[0]`, `f(a)[0]`, `d['k']` are subscripts; after an operator, a
+                // comma, an opening bracket or a keyword, a literal.
+                let literal = b == b'{' || !(after_word || matches!(prev, Some(b')' | b']' | b'}' | b'\'' | b'"')));
+                if literal {
+                    inserts.push((i, if b == b'[' { "__modelc_list(" } else { "__modelc_dict(" }));
+                }
+                stack.push(literal);
+            }
+            b']' | b'}' => {
+                if stack.pop() == Some(true) {
+                    inserts.push((i + 1, ")"));
+                }
+            }
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            if !(b.is_ascii_alphanumeric() || b == b'_') {
+                word_start = i + 1;
+            } else if !prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'_') {
+                word_start = i;
+            }
+            prev = Some(b);
+        }
+        i += 1;
+    }
 }
 
 /// A `{% snapshot %}` or `{% docs %}` block cut out of a file.
@@ -261,6 +354,27 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn set_and_do_literals_become_mutable() {
+        let cases = [
+            ("{% set x = [] %}", "{% set x = __modelc_list([]) %}"),
+            (
+                "{%- do d.update({k: [1, 'a[b]']}) -%}",
+                "{%- do d.update(__modelc_dict({k: __modelc_list([1, 'a[b]'])})) -%}",
+            ),
+            ("{% set y = x[0] + f(a)[1] %}", "{% set y = x[0] + f(a)[1] %}"),
+            (
+                "{% set y = a if b in [1] else [] %}",
+                "{% set y = a if b in __modelc_list([1]) else __modelc_list([]) %}",
+            ),
+            ("{{ [1] }} {% for a in [1] %}", "{{ [1] }} {% for a in [1] %}"),
+            ("{% do return({}) %}", "{% do return(__modelc_dict({})) %}"),
+        ];
+        for (src, want) in cases {
+            assert_eq!(mutable_literals(src), want, "{src}");
+        }
     }
 
     #[test]

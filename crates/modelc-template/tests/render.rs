@@ -18,6 +18,11 @@ fn jinja(macros: &[(&str, &str)]) -> Jinja {
         .map(|(p, t)| MacroFile {
             path: p.to_string(),
             text: t.to_string(),
+            // Files under `dbt_packages/<name>/` belong to package `<name>`.
+            package: p
+                .strip_prefix("dbt_packages/")
+                .and_then(|r| r.split('/').next())
+                .map(str::to_owned),
         })
         .collect();
     let (j, diags) = Jinja::new(ctx, &files);
@@ -146,14 +151,17 @@ fn errors_name_file_and_line() {
             MacroFile {
                 path: "macros/a.sql".into(),
                 text: "{% macro x() %}{% endmacro %}".into(),
+                package: None,
             },
             MacroFile {
                 path: "macros/b.sql".into(),
                 text: "\n{% macro x() %}{% endmacro %}".into(),
+                package: None,
             },
             MacroFile {
                 path: "macros/c.sql".into(),
                 text: "{% macro y() %}{% if %}{% endmacro %}".into(),
+                package: None,
             },
         ],
     );

@@ -1,0 +1,190 @@
+//! dbt's Jinja runtime as packages use it: macro namespaces, `adapter.dispatch`
+//! with the project's search order, the `dbt` namespace, package vars, mutable
+//! lists and dicts, and errors where modelc cannot answer (never a wrong answer).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use modelc_template::{Jinja, MacroFile, NodeContext, ProjectContext};
+use serde_json::json;
+
+/// Two packages and a root project (`shop`):
+/// - `utils` calls its own macros unqualified and dispatches through its namespace;
+/// - `other` is dispatched to by the root project's `dispatch:` search order;
+/// - the root overrides one of `utils`' dispatched macros and a `dbt` macro.
+fn jinja() -> Jinja {
+    let mut ctx = ProjectContext {
+        project_name: "shop".into(),
+        dispatch: vec![("utils".into(), vec!["shop".into(), "other".into(), "utils".into()])],
+        ..Default::default()
+    };
+    ctx.vars.insert("region".into(), json!("eu"));
+    let mut utils_vars = ctx.vars.clone();
+    utils_vars.insert("utils_size".into(), json!(3));
+    ctx.package_vars.insert("utils".into(), utils_vars);
+    let files = [
+        (
+            Some("utils"),
+            "dbt_packages/utils/macros/keys.sql",
+            "{% macro key(cols) %}{{ return(adapter.dispatch('key', 'utils')(cols)) }}{% endmacro %}\n\
+             {% macro default__key(cols) %}md5({{ joined(cols) }}){% endmacro %}\n\
+             {% macro joined(cols) %}{% set parts = [] %}{% for c in cols %}{% do parts.append(\"coalesce(\" ~ c ~ \", '')\") %}{% endfor %}{{ parts | join(\" || '-' || \") }}{% endmacro %}\n\
+             {% macro label() %}{{ return(adapter.dispatch('label', 'utils')()) }}{% endmacro %}\n\
+             {% macro default__label() %}utils label{% endmacro %}\n\
+             {% macro shout() %}{{ return(adapter.dispatch('shout', 'utils')()) }}{% endmacro %}\n\
+             {% macro default__shout() %}utils shout{% endmacro %}\n\
+             {% macro size() %}{{ var('utils_size', 0) }}{% endmacro %}",
+        ),
+        (
+            Some("utils"),
+            "dbt_packages/utils/macros/tests.sql",
+            "{% test positive(model, column_name) %}select * from {{ model }} where {{ column_name }} <= 0{% endtest %}",
+        ),
+        (
+            Some("other"),
+            "dbt_packages/other/macros/label.sql",
+            "{% macro duckdb__label() %}other label{% endmacro %}",
+        ),
+        (
+            None,
+            "macros/overrides.sql",
+            "{% macro default__shout() %}shop shout{% endmacro %}\n\
+             {% macro duckdb__dateadd(datepart, interval, from_date_or_timestamp) %}my_dateadd({{ interval }}){% endmacro %}\n\
+             {% macro loop_forever(n) %}{{ loop_forever(n + 1) }}{% endmacro %}",
+        ),
+    ];
+    let files: Vec<MacroFile> = files
+        .iter()
+        .map(|(package, path, text)| MacroFile {
+            path: path.to_string(),
+            text: text.to_string(),
+            package: package.map(str::to_owned),
+        })
+        .collect();
+    let (j, diags) = Jinja::new(ctx, &files);
+    assert!(diags.is_empty(), "{diags:?}");
+    j
+}
+
+fn node(package: &str) -> NodeContext {
+    NodeContext {
+        name: "m".into(),
+        unique_id: format!("model.{package}.m"),
+        resource_type: "model".into(),
+        original_file_path: "models/m.sql".into(),
+        package: package.into(),
+        ..Default::default()
+    }
+}
+
+fn render(j: &Jinja, package: &str, src: &str) -> Result<String, String> {
+    j.render("models/m.sql", src, &node(package))
+        .map(|o| o.sql)
+        .map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))
+}
+
+#[test]
+fn package_runtime_renders_as_dbt_does() {
+    let j = jinja();
+    // (what, node's package, template, expected output)
+    let cases = [
+        (
+            "a namespaced macro, calling its package's macros unqualified",
+            "shop",
+            "{{ utils.key(['a', 'b']) }}",
+            "md5(coalesce(a, '') || '-' || coalesce(b, ''))",
+        ),
+        (
+            "dispatch follows the project's search order (other before utils)",
+            "shop",
+            "{{ utils.label() }}",
+            "other label",
+        ),
+        (
+            "the root project, first in the search order, overrides a package's macro",
+            "shop",
+            "{{ utils.shout() }}",
+            "shop shout",
+        ),
+        (
+            "a package's generic test is found unqualified and namespaced",
+            "shop",
+            "{{ test_positive('t', 'x') }} / {{ utils.test_positive('t', 'x') }}",
+            "select * from t where x <= 0 / select * from t where x <= 0",
+        ),
+        (
+            "dbt's macros: the root's duckdb__ version wins",
+            "shop",
+            "{{ dbt.dateadd('day', 2, 'd') }}",
+            "my_dateadd(2)",
+        ),
+        ("dbt's macros: modelc's built-in", "shop", "{{ dbt.type_string() }}", "varchar"),
+        (
+            "dispatch into dbt's namespace reaches the built-in",
+            "shop",
+            "{{ adapter.dispatch('type_string', 'dbt')() }}",
+            "varchar",
+        ),
+        (
+            "vars: the package's nodes see its scope, the root's do not",
+            "utils",
+            "{{ var('utils_size') }} {{ var('region') }}",
+            "3 eu",
+        ),
+        ("vars: root node", "shop", "{{ var('utils_size', 'none') }}", "none"),
+        (
+            "lists and dicts are mutable, in insertion order",
+            "shop",
+            "{% set d = {'z': []} %}{% do d.update({'a': 1}) %}{% do d['z'].append(2) %}{% do d['z'].extend([3]) %}{{ d.keys() | list }} {{ d['z'] | join(',') }} {{ d.pop('a') }} {{ d | length }} {{ 2 in d['z'] }}",
+            // As Jinja2 prints Python values.
+            "['z', 'a'] 2,3 1 1 True",
+        ),
+    ];
+    for (what, package, src, want) in cases {
+        assert_eq!(render(&j, package, src).as_deref(), Ok(want), "{what}");
+    }
+}
+
+#[test]
+fn what_modelc_cannot_answer_is_an_error() {
+    let j = jinja();
+    let cases = [
+        (
+            "{{ adapter.get_columns_in_relation(ref('x')) }}",
+            "adapter.get_columns_in_relation(__modelc_ref_0__) is not supported",
+        ),
+        (
+            "{{ adapter.dispatch('nothing', 'utils')() }}",
+            "tried shop.duckdb__nothing",
+        ),
+        (
+            "{{ dbt.no_such_macro() }}",
+            "dbt.no_such_macro is not a macro modelc knows",
+        ),
+        (
+            "{{ utils.no_such_macro() }}",
+            "package 'utils' has no macro named 'no_such_macro'",
+        ),
+    ];
+    for (src, want) in cases {
+        let e = render(&j, "shop", src).unwrap_err();
+        assert!(e.contains(want), "{src}: {e}");
+    }
+}
+
+/// A macro calling itself without end is an error naming it, not a stack overflow,
+/// even on a thread with a small stack (rayon's workers render nodes).
+#[test]
+fn endless_recursion_is_an_error() {
+    let j = jinja();
+    let e = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn_scoped(s, || render(&j, "shop", "select {{ loop_forever(0) }}"))
+            .unwrap()
+            .join()
+            .unwrap()
+    })
+    .unwrap_err();
+    assert!(e.contains("macro 'loop_forever'"), "{e}");
+    assert!(e.contains("macros/overrides.sql"), "{e}");
+}
