@@ -481,6 +481,8 @@ fn compile_phases(
     // Each node's rendered SQL (and incremental variant), to substitute.
     let mut outputs: Vec<(String, String, Option<String>)> = Vec::new();
     let mut disabled = Vec::new();
+    // Disabled nodes still match the config paths that disable them.
+    let mut disabled_fqns: Vec<(ResourceType, Vec<String>)> = Vec::new();
     for (mut node, result, entry, shell_config) in rendered {
         if let Some(seed) = &mut seed {
             // A render that cannot be cached (it reads `invocation_id`, say) differs at
@@ -499,6 +501,7 @@ fn compile_phases(
             Ok((out, incr)) => {
                 if !node.config.enabled() {
                     disabled.push(node.name.clone());
+                    disabled_fqns.push((node.resource_type, node.fqn));
                     continue;
                 }
                 diags.extend(config_warnings(&node, &out.config));
@@ -529,6 +532,7 @@ fn compile_phases(
                 .values()
                 .filter(|n| n.resource_type == rt)
                 .map(|n| n.fqn.clone())
+                .chain(disabled_fqns.iter().filter(|(t, _)| *t == rt).map(|(_, f)| f.clone()))
                 .collect();
             configs::check_tree(&input.config.file, &input.config.text, key, tree, &fqns, &mut diags);
         }
@@ -547,17 +551,17 @@ fn compile_phases(
     // Resolve refs and sources.
     let mut deps: HashMap<String, resolve::Deps> = HashMap::new();
     {
+        let mut by_name: HashMap<&str, Vec<&Node>> = HashMap::new();
+        for n in nodes.values().filter(|n| {
+            matches!(
+                n.resource_type,
+                ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+            )
+        }) {
+            by_name.entry(n.name.as_str()).or_default().push(n);
+        }
         let index = resolve::Index {
-            by_name: nodes
-                .values()
-                .filter(|n| {
-                    matches!(
-                        n.resource_type,
-                        ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
-                    )
-                })
-                .map(|n| (n.name.as_str(), n))
-                .collect(),
+            by_name,
             disabled: &disabled,
             sources: sources
                 .values()

@@ -101,8 +101,8 @@ pub fn locate_word(text: &str, word: &str) -> (usize, usize) {
 
 /// Lookup tables for resolution.
 pub struct Index<'a> {
-    /// Refable nodes (models, seeds, snapshots) by name.
-    pub by_name: HashMap<&'a str, &'a Node>,
+    /// Refable nodes (models, seeds, snapshots) by name: one per package that has it.
+    pub by_name: HashMap<&'a str, Vec<&'a Node>>,
     /// Names of disabled nodes, for a better error.
     pub disabled: &'a [String],
     /// Sources by (source, table).
@@ -111,10 +111,26 @@ pub struct Index<'a> {
     pub project: &'a str,
 }
 
-/// Resolves a node's refs and sources to unique ids; errors for unknown names.
 /// A node's resolved `ref` and `source` targets (unique ids), in call order.
 pub type Deps = (Vec<String>, Vec<String>);
 
+impl<'a> Index<'a> {
+    /// The node `ref(package?, name)` from a node of package `from` names, as dbt
+    /// resolves it: the named package; else the caller's own package, then the root
+    /// project, then the one other package that has it.
+    fn find(&self, package: Option<&str>, name: &str, from: &str) -> Option<&'a Node> {
+        let candidates = self.by_name.get(name)?;
+        let in_package = |p: &str| candidates.iter().copied().find(|n| n.package_name == p);
+        match package {
+            Some(p) => in_package(p),
+            None => in_package(from)
+                .or_else(|| in_package(self.project))
+                .or_else(|| (candidates.len() == 1).then(|| candidates[0])),
+        }
+    }
+}
+
+/// Resolves a node's refs and sources to unique ids; errors for unknown names.
 pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>) -> Option<Deps> {
     let mut ok = true;
     let mut refs = Vec::new();
@@ -133,18 +149,7 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
     for r in &node.refs {
         // Located only for an error: searching the text is most of the work here.
         let at = || locate("ref(", &r.name);
-        if let Some(p) = &r.package {
-            if p != index.project {
-                let (line, col) = at();
-                diags.push(
-                    Diagnostic::error("unknown-package", format!("ref('{p}', '{}') names package '{p}', which is not this project ('{}'); packages are not supported yet", r.name, index.project))
-                        .at(file, line, col),
-                );
-                ok = false;
-                continue;
-            }
-        }
-        match index.by_name.get(r.name.as_str()) {
+        match index.find(r.package.as_deref(), &r.name, &node.package_name) {
             Some(target) => refs.push(target.unique_id.clone()),
             None => {
                 let (line, col) = at();
@@ -159,10 +164,16 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
                 } else {
                     Diagnostic::error(
                         "unknown-ref",
-                        format!(
-                            "{} '{}' refers to '{}', which does not exist",
-                            node.resource_type, node.name, r.name
-                        ),
+                        match &r.package {
+                            Some(p) => format!(
+                                "{} '{}' refers to '{}' in package '{p}', which has no such node",
+                                node.resource_type, node.name, r.name
+                            ),
+                            None => format!(
+                                "{} '{}' refers to '{}', which does not exist",
+                                node.resource_type, node.name, r.name
+                            ),
+                        },
                     )
                 }
                 .at(file, line, col);

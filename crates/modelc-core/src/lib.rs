@@ -9,6 +9,7 @@ mod diagnostic;
 mod node;
 mod relation;
 mod suggest;
+mod version;
 
 pub use config::{merge_config, normalize_key, unknown_config_keys, NodeConfig, KNOWN_CONFIG_KEYS};
 pub use db::DbConfig;
@@ -16,6 +17,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use node::{ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo};
 pub use relation::{quote_ident, Relation};
 pub use suggest::did_you_mean;
+pub use version::{satisfies as version_satisfies, DBT_VERSION};
 
 /// A JSON object, the shape every config and `meta` block has.
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -182,6 +182,23 @@ fn load_packages(
         if let Some(last) = stamps.files.last_mut() {
             last.hash = Some(stamp::hash_text(&pconfig.text));
         }
+        match modelc_core::version_satisfies(modelc_core::DBT_VERSION, &pconfig.require_dbt_version) {
+            Ok(true) => {}
+            Ok(false) => diags.push(
+                Diagnostic::warning(
+                    "dbt-version",
+                    format!(
+                        "package '{}' requires dbt {}; modelc behaves as dbt {}",
+                        pconfig.name,
+                        pconfig.require_dbt_version.join(", "),
+                        modelc_core::DBT_VERSION
+                    ),
+                )
+                .in_file(&pconfig.file),
+            ),
+            Err(e) => diags
+                .push(Diagnostic::warning("dbt-version", format!("require-dbt-version: {e}")).in_file(&pconfig.file)),
+        }
         if pconfig.name == config.name {
             diags.push(
                 Diagnostic::error(

@@ -643,6 +643,7 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
     env.add_global("run_started_at", Value::from(shared.run_started_at.clone()));
     env.add_global("invocation_id", Value::from(shared.invocation_id.clone()));
     env.add_global("execute", Value::from(true));
+    env.add_global("dbt_version", Value::from(modelc_core::DBT_VERSION));
     let mut flags = JsonMap::new();
     flags.insert("FULL_REFRESH".into(), shared.full_refresh.into());
     flags.insert("WHICH".into(), "run".into());

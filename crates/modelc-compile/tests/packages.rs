@@ -1,0 +1,164 @@
+//! Installed packages (`dbt_packages/*`): their macros, generic tests, models,
+//! seeds, vars and configs, compiled as dbt compiles them. The compiled SQL is
+//! pinned with insta.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::write;
+use modelc_compile::{compile, CompileOptions};
+
+/// A root project `shop` with two installed packages:
+/// - `helpers`: namespaced macros that call each other unqualified and dispatch
+///   through their namespace, a generic test, a model over its own seed reading a
+///   package var, a second model the root project disables, a too-new
+///   `require-dbt-version`;
+/// - `quirks`: an implementation of `helpers`' dispatched macro, picked through the
+///   root project's `dispatch:` search order.
+fn shop() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "dbt_project.yml",
+        "name: shop\n\
+         vars:\n  helpers:\n    factor: 3\n\
+         dispatch:\n  - macro_namespace: helpers\n    search_order: [shop, quirks, helpers]\n\
+         models:\n  helpers:\n    unwanted:\n      +enabled: false\n",
+    );
+    write(root, "seeds/orders.csv", "id,customer_id,amount\n1,1,10\n2,2,-5\n");
+    write(
+        root,
+        "models/orders_keyed.sql",
+        "select {{ helpers.key(['id', 'customer_id']) }} as order_key, {{ helpers.label() }} as label, *\n\
+         from {{ ref('orders') }}\n",
+    );
+    write(
+        root,
+        "models/enriched.sql",
+        "select o.*, r.rate from {{ ref('orders') }} o join {{ ref('helpers', 'rates') }} r on r.id = o.id\n",
+    );
+    write(
+        root,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: orders_keyed\n    columns:\n      - name: amount\n        data_tests:\n          - helpers.positive\n          - positive:\n              config: {severity: warn}\n",
+    );
+
+    let pkg = "dbt_packages/helpers";
+    write(
+        root,
+        &format!("{pkg}/dbt_project.yml"),
+        "name: helpers\nversion: '1.0.0'\nrequire-dbt-version: ['>=1.99.0']\nvars:\n  factor: 2\n  scale: 100\nmodels:\n  helpers:\n    +materialized: table\n",
+    );
+    write(
+        root,
+        &format!("{pkg}/macros/keys.sql"),
+        "{% macro key(cols) %}{{ return(adapter.dispatch('key', 'helpers')(cols)) }}{% endmacro %}\n\
+         {% macro default__key(cols) -%}\n\
+         {%- set parts = [] -%}\n\
+         {%- for c in cols -%}{%- do parts.append(dbt.concat([\"coalesce(cast(\" ~ c ~ \" as \" ~ dbt.type_string() ~ \"), '')\"])) -%}{%- endfor -%}\n\
+         md5({{ parts | join(\" || '-' || \") }})\n\
+         {%- endmacro %}\n\
+         {% macro label() %}{{ return(adapter.dispatch('label', 'helpers')()) }}{% endmacro %}\n\
+         {% macro default__label() %}'helpers'{% endmacro %}\n",
+    );
+    write(
+        root,
+        &format!("{pkg}/macros/tests/positive.sql"),
+        "{% test positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} <= 0\n{% endtest %}\n",
+    );
+    write(root, &format!("{pkg}/seeds/raw_rates.csv"), "id,rate\n1,5\n2,7\n");
+    write(
+        root,
+        &format!("{pkg}/models/rates.sql"),
+        "select id, rate * {{ var('factor') }} / {{ var('scale') }} as rate from {{ ref('raw_rates') }}\n",
+    );
+    write(root, &format!("{pkg}/models/unwanted.sql"), "select 1 as x\n");
+
+    write(
+        root,
+        "dbt_packages/quirks/dbt_project.yml",
+        "name: quirks\nversion: '0.1.0'\n",
+    );
+    write(
+        root,
+        "dbt_packages/quirks/macros/label.sql",
+        "{% macro duckdb__label() %}'quirks'{% endmacro %}\n",
+    );
+    dir
+}
+
+#[test]
+fn packages_compile_as_dbt_compiles_them() {
+    let dir = shop();
+    let out = compile(dir.path(), &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    insta::assert_snapshot!("package_diagnostics", diags.join("\n"));
+
+    let listing: Vec<String> = project
+        .nodes
+        .values()
+        .map(|n| {
+            format!(
+                "{:<70} {:<6} {}",
+                n.unique_id,
+                n.materialized(),
+                n.relation.as_ref().map(|r| r.to_string()).unwrap_or_default()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("package_nodes", listing.join("\n"));
+
+    let compiled: Vec<String> = project
+        .nodes
+        .values()
+        .filter(|n| n.resource_type != modelc_core::ResourceType::Seed)
+        .map(|n| {
+            format!(
+                "-- {}\n{}",
+                n.unique_id,
+                n.compiled_code.as_deref().unwrap_or_default().trim()
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("package_compiled_sql", compiled.join("\n\n"));
+
+    let manifest = modelc_compile::artifacts::manifest(&project, "test");
+    for id in [
+        "macro.helpers.key",
+        "macro.quirks.duckdb__label",
+        "macro.helpers.test_positive",
+    ] {
+        assert_eq!(
+            manifest["macros"][id]["package_name"],
+            id.split('.').nth(1).unwrap_or_default(),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_package_ref_or_macro_is_located() {
+    let dir = shop();
+    write(
+        dir.path(),
+        "models/broken_macro.sql",
+        "select\n  {{ helpers.nope() }}\n",
+    );
+    write(
+        dir.path(),
+        "models/broken_ref.sql",
+        "select *\nfrom {{ ref('helpers', 'orders') }}\n",
+    );
+    let out = compile(dir.path(), &CompileOptions::default());
+    assert!(out.project.is_none());
+    let errors: Vec<String> = out
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    insta::assert_snapshot!("package_errors", errors.join("\n"));
+}
