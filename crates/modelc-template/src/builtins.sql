@@ -84,35 +84,3 @@ left join parent
     on child.from_field = parent.to_field
 where parent.to_field is null
 {% endtest %}
-
-{% macro current_timestamp() -%}now(){%- endmacro %}
-{% macro type_string() -%}varchar{%- endmacro %}
-{% macro type_int() -%}integer{%- endmacro %}
-{% macro type_bigint() -%}bigint{%- endmacro %}
-{% macro type_float() -%}double{%- endmacro %}
-{% macro type_numeric() -%}numeric(28,6){%- endmacro %}
-{% macro type_boolean() -%}boolean{%- endmacro %}
-{% macro type_timestamp() -%}timestamp{%- endmacro %}
-{% macro date_trunc(datepart, date) -%}date_trunc('{{ datepart }}', {{ date }}){%- endmacro %}
-{% macro dateadd(datepart, interval, from_date_or_timestamp) -%}
-    date_add({{ from_date_or_timestamp }}, interval ({{ interval }}) {{ datepart }})
-{%- endmacro %}
-{% macro datediff(first_date, second_date, datepart) -%}
-    date_diff('{{ datepart }}', {{ first_date }}::timestamp, {{ second_date }}::timestamp)
-{%- endmacro %}
-{% macro safe_cast(field, type) -%}try_cast({{ field }} as {{ type }}){%- endmacro %}
-{% macro concat(fields) -%}{{ fields | join(' || ') }}{%- endmacro %}
-{% macro hash(field) -%}md5(cast({{ field }} as varchar)){%- endmacro %}
-{% macro any_value(expression) -%}any_value({{ expression }}){%- endmacro %}
-{% macro bool_or(expression) -%}bool_or({{ expression }}){%- endmacro %}
-{% macro last_day(date, datepart) -%}
-    cast(date_trunc('{{ datepart }}', {{ date }}) + interval 1 {{ datepart }} - interval 1 day as date)
-{%- endmacro %}
-{% macro split_part(string_text, delimiter_text, part_number) -%}
-    split_part({{ string_text }}, {{ delimiter_text }}, {{ part_number }})
-{%- endmacro %}
-{% macro listagg(measure, delimiter_text="','", order_by_clause=none, limit_num=none) -%}
-    string_agg({{ measure }}, {{ delimiter_text }} {% if order_by_clause %}{{ order_by_clause }}{% endif %})
-{%- endmacro %}
-{% macro escape_single_quotes(expression) -%}{{ expression | replace("'", "''") }}{%- endmacro %}
-{% macro string_literal(value) -%}'{{ value }}'{%- endmacro %}

@@ -21,8 +21,9 @@ use modelc_core::{Diagnostic, JsonMap, RefCall};
 use objects::{Capture, ConfigObj, RelObj};
 pub use placeholder::{Part, Target};
 
-/// The built-in macro file (dbt's macros, for DuckDB), overridable by project macros.
-pub const BUILTINS: &str = include_str!("builtins.sql");
+/// The built-in macros (dbt's, for DuckDB: schema and alias names, generic tests,
+/// and the cross-database and type macros), overridable by project macros.
+pub const BUILTINS: &str = concat!(include_str!("builtins.sql"), "\n", include_str!("crossdb.sql"));
 /// Template name of the built-in macro file.
 pub const BUILTINS_NAME: &str = "<modelc builtins>";
 

@@ -295,8 +295,11 @@ impl MacroFn {
             let m = s
                 .lookup(&inner)
                 .ok_or_else(|| err(format!("macro '{}' not found in {}", self.name, self.template)))?;
-            let out = m.call(s, args)?;
-            Ok(s.get_temp(RETURN_SLOT).unwrap_or(out))
+            let out = m.call(s, args);
+            match s.get_temp(RETURN_SLOT) {
+                Some(returned) => Ok(returned),
+                None => out,
+            }
         })
     }
 }
@@ -587,12 +590,17 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
         c.lock().uses_is_incremental = true;
         Ok(c.is_incremental)
     });
-    env.add_function("return", |state: &mut State, value: Option<Value>| -> Value {
-        if state.get_temp(RETURN_SLOT).is_none() {
-            state.set_temp(RETURN_SLOT, value.unwrap_or(Value::from(())));
-        }
-        Value::from("")
-    });
+    // dbt's `return(x)` ends the macro with `x`: the value is kept in a state temp
+    // and an error unwinds the macro's template to `MacroFn::invoke`, which returns it.
+    env.add_function(
+        "return",
+        |state: &mut State, value: Option<Value>| -> Result<Value, Error> {
+            if state.get_temp(RETURN_SLOT).is_none() {
+                state.set_temp(RETURN_SLOT, value.unwrap_or(Value::from(())));
+            }
+            Err(err("return() is only allowed inside a macro"))
+        },
+    );
     env.add_function("log", |msg: Value, kwargs: Kwargs| -> Value {
         if kwargs.get::<Option<bool>>("info").ok().flatten().unwrap_or(false) {
             eprintln!("{msg}");

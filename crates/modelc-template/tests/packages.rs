@@ -117,12 +117,12 @@ fn package_runtime_renders_as_dbt_does() {
             "{{ dbt.dateadd('day', 2, 'd') }}",
             "my_dateadd(2)",
         ),
-        ("dbt's macros: modelc's built-in", "shop", "{{ dbt.type_string() }}", "varchar"),
+        ("dbt's macros: modelc's built-in", "shop", "{{ dbt.type_string() }}", "TEXT"),
         (
             "dispatch into dbt's namespace reaches the built-in",
             "shop",
             "{{ adapter.dispatch('type_string', 'dbt')() }}",
-            "varchar",
+            "TEXT",
         ),
         (
             "vars: the package's nodes see its scope, the root's do not",
@@ -187,4 +187,23 @@ fn endless_recursion_is_an_error() {
     .unwrap_err();
     assert!(e.contains("macro 'loop_forever'"), "{e}");
     assert!(e.contains("macros/overrides.sql"), "{e}");
+}
+
+/// `return()` ends the macro, as in dbt: what follows it never runs.
+#[test]
+fn return_ends_the_macro() {
+    let (j, diags) = Jinja::new(
+        ProjectContext::default(),
+        &[MacroFile {
+            path: "macros/r.sql".into(),
+            text: "{% macro pick(x) %}{% if x %}{{ return('early') }}{% endif %}{{ exceptions.raise_compiler_error('not reached') }}{% endmacro %}\n\
+                   {% macro outer() %}{% set v = pick(true) %}{{ return(v ~ ' then outer') }}{% endmacro %}"
+                .into(),
+            package: None,
+        }],
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(render(&j, "p", "{{ outer() }}").as_deref(), Ok("early then outer"));
+    let e = render(&j, "p", "{{ pick(false) }}").unwrap_err();
+    assert!(e.contains("not reached"), "{e}");
 }
