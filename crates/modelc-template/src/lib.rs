@@ -229,7 +229,13 @@ impl Jinja {
                 } else {
                     file.path.clone()
                 };
-                let value = objects::macro_value(&def.name, &template, &unique_id, in_package.then_some(package));
+                let value = objects::macro_value(
+                    &def.name,
+                    &template,
+                    &unique_id,
+                    in_package.then_some(package),
+                    def.params.clone(),
+                );
                 namespaces
                     .entry(package.to_string())
                     .or_default()

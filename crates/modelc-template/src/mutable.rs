@@ -113,7 +113,7 @@ impl Object for List {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&Value::from(lock(&self.0).clone()), f)
+        fmt::Display::fmt(&Value::from(lock(&self.0).clone()), f)
     }
 }
 
@@ -133,6 +133,11 @@ impl Dict {
             }
         }
         Ok(Value::from_object(Dict(Mutex::new(entries))))
+    }
+
+    /// A mutable dict holding `entries`, in their order.
+    pub fn from_entries(entries: Vec<(Value, Value)>) -> Value {
+        Value::from_object(Dict(Mutex::new(entries)))
     }
 
     fn set(entries: &mut Vec<(Value, Value)>, k: Value, v: Value) {
@@ -220,8 +225,7 @@ impl Object for Dict {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let entries = lock(&self.0).clone();
-        let map: minijinja::value::Value = entries.into_iter().collect();
-        fmt::Debug::fmt(&map, f)
+        let map: std::collections::BTreeMap<Value, Value> = lock(&self.0).iter().cloned().collect();
+        fmt::Display::fmt(&Value::from(map), f)
     }
 }

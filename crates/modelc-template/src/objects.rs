@@ -141,25 +141,55 @@ impl Object for ModelObj {
 #[derive(Debug)]
 pub struct RelObj(pub Target);
 
+/// What a relation shows as a mapping, as dbt's `Relation` (a dataclass that
+/// packages test with `is mapping` and `.get('metadata').type`).
+const RELATION_KEYS: &[&str] = &[
+    "database",
+    "schema",
+    "identifier",
+    "name",
+    "table",
+    "metadata",
+    "is_cte",
+];
+
 impl Object for RelObj {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let part = match key.as_str()? {
             "database" => Part::Database,
             "schema" => Part::Schema,
             "identifier" | "name" | "table" => Part::Identifier,
+            "metadata" => {
+                let mut m = JsonMap::new();
+                m.insert("type".into(), "DuckDBRelation".into());
+                return Some(crate::to_value(&m));
+            }
+            // Ephemeral models are inlined as CTEs only after rendering; a macro that
+            // needs the relation's columns fails then, naming it.
+            "is_cte" => return Some(Value::from(false)),
             _ => return None,
         };
         Some(Value::from(placeholder(self.0, part)))
     }
 
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        _args: &[Value],
-    ) -> Result<Value, Error> {
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Str(RELATION_KEYS)
+    }
+
+    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
             "render" | "include" | "quote" | "incorporate" => Ok(Value::from(placeholder(self.0, Part::Whole))),
+            "get" => {
+                let key = args.first().cloned().unwrap_or_default();
+                Ok(self
+                    .get_value(&key)
+                    .or_else(|| args.get(1).cloned())
+                    .unwrap_or(Value::from(())))
+            }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }
@@ -221,15 +251,52 @@ struct MacroFn {
     unique_id: String,
     /// The installed package defining it: its siblings resolve unqualified inside it.
     package: Option<String>,
+    /// Declared parameters, for a macro that reads `kwargs`/`varargs`.
+    params: Option<Vec<String>>,
 }
 
-pub fn macro_value(name: &str, template: &str, unique_id: &str, package: Option<&str>) -> Value {
+pub fn macro_value(
+    name: &str,
+    template: &str,
+    unique_id: &str,
+    package: Option<&str>,
+    params: Option<Vec<String>>,
+) -> Value {
     Value::from_object(MacroFn {
         name: name.to_string(),
         template: template.to_string(),
         unique_id: unique_id.to_string(),
         package: package.map(str::to_owned),
+        params,
     })
+}
+
+/// Jinja2's `varargs` and `kwargs`: a call's positional arguments beyond the declared
+/// parameters go into `varargs`, its keyword arguments that name no parameter into
+/// `kwargs` (the definition takes both as parameters, see `preprocess`).
+fn spread_extra_args(params: &[String], args: &[Value]) -> Result<Vec<Value>, Error> {
+    let (positional, kwargs) = match args.split_last() {
+        Some((last, rest)) if last.is_kwargs() => (rest, Some(last)),
+        _ => (args, None),
+    };
+    let declared = params.len();
+    let mut out: Vec<Value> = positional.iter().take(declared).cloned().collect();
+    let varargs: Vec<Value> = positional.iter().skip(declared).cloned().collect();
+    let mut named: Vec<(String, Value)> = Vec::new();
+    let mut extra = Vec::new();
+    if let Some(kwargs) = kwargs {
+        for key in kwargs.try_iter()? {
+            let value = kwargs.get_item(&key)?;
+            match key.as_str() {
+                Some(k) if params.iter().any(|p| p == k) => named.push((k.to_string(), value)),
+                _ => extra.push((key, value)),
+            }
+        }
+    }
+    named.push(("varargs".into(), crate::mutable::List::new_value(varargs)));
+    named.push(("kwargs".into(), crate::mutable::Dict::from_entries(extra)));
+    out.push(Kwargs::from_iter(named).into());
+    Ok(out)
 }
 
 /// The context a macro's template renders in: the node's per-render values, then
@@ -291,6 +358,14 @@ impl MacroFn {
         let ctx = Value::from_object(MacroScope { values, package });
         let mut captured = tmpl.render_captured(ctx)?;
         let inner = format!("{MACRO_PREFIX}{}", self.name);
+        let spread;
+        let args = match &self.params {
+            Some(params) => {
+                spread = spread_extra_args(params, args)?;
+                spread.as_slice()
+            }
+            None => args,
+        };
         captured.with_state_mut(|s| {
             let m = s
                 .lookup(&inner)

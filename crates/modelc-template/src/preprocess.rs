@@ -109,6 +109,54 @@ pub struct MacroDef {
     pub is_test: bool,
     /// Its source as written, from the opening tag to the closing one (for the manifest's `macro_sql`).
     pub sql: String,
+    /// Its declared parameters, when its body reads Jinja2's `kwargs` or `varargs`
+    /// (which minijinja lacks): the definition then takes them as parameters, and a
+    /// call's extra arguments are passed in them.
+    pub params: Option<Vec<String>>,
+}
+
+/// The parameter names of a macro signature `name(a, b=1, c=[1, 2])`, and the byte
+/// offset of its closing parenthesis; `None` when it has none.
+fn signature(text: &str, from: usize) -> Option<(Vec<String>, usize)> {
+    let open = from + text[from..].find('(')?;
+    let bytes = text.as_bytes();
+    let (mut depth, mut i, mut start) = (0usize, open + 1, open + 1);
+    let mut names = Vec::new();
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(b),
+            (None, b'(' | b'[' | b'{') => depth += 1,
+            (None, b')') if depth == 0 => {
+                let last = text[start..i].split('=').next().unwrap_or("").trim();
+                if !last.is_empty() {
+                    names.push(last.to_string());
+                }
+                return Some((names, i));
+            }
+            (None, b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+            (None, b',') if depth == 0 => {
+                names.push(text[start..i].split('=').next().unwrap_or("").trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a macro body reads `word` as a name (not as part of another name).
+fn reads_name(body: &str, word: &str) -> bool {
+    body.match_indices(word).any(|(at, _)| {
+        let before = body[..at].chars().next_back();
+        let after = body[at + word.len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        !ident(before) && !ident(after) && before != Some('.')
+    })
 }
 
 /// Rewrites a macro file: renames macros and turns `test` blocks into macros.
@@ -149,11 +197,31 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
                 out.push_str(MACRO_PREFIX);
                 out.push_str(&name);
                 pos = tag.name_start + tag.name.len();
+                // A body that reads `kwargs`/`varargs` gets them as parameters.
+                let body_end = text[tag.end..].find("endmacro").map_or(text.len(), |e| tag.end + e);
+                let body = &text[tag.end..body_end];
+                let mut params = None;
+                if reads_name(body, "kwargs") || reads_name(body, "varargs") {
+                    if let Some((names, close)) = signature(text, pos).filter(|(_, c)| *c < tag.end) {
+                        let mut extra = String::new();
+                        for (p, default) in [("kwargs", "{}"), ("varargs", "[]")] {
+                            if !names.iter().any(|n| n == p) {
+                                let sep = if names.is_empty() && extra.is_empty() { "" } else { ", " };
+                                extra.push_str(&format!("{sep}{p}={default}"));
+                            }
+                        }
+                        out.push_str(&text[pos..close]);
+                        out.push_str(&extra);
+                        pos = close;
+                        params = Some(names);
+                    }
+                }
                 defs.push(MacroDef {
                     name,
                     line: tag.line,
                     is_test,
                     sql: String::new(),
+                    params,
                 });
                 open = Some(tag.start);
             }
@@ -344,6 +412,7 @@ mod tests {
                     is_test: false,
                     sql: "{%- macro cents_to_dollars(col, scale=2) -%}\n({{ col }} / 100)::numeric(16, {{ scale }})\n{%- endmacro %}"
                         .into(),
+                    params: None,
                 },
                 MacroDef {
                     name: "test_is_positive".into(),
@@ -351,6 +420,7 @@ mod tests {
                     is_test: true,
                     sql: "{% test is_positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} < 0\n{% endtest %}"
                         .into(),
+                    params: None,
                 },
             ]
         );

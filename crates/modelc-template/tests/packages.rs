@@ -207,3 +207,30 @@ fn return_ends_the_macro() {
     let e = render(&j, "p", "{{ pick(false) }}").unwrap_err();
     assert!(e.contains("not reached"), "{e}");
 }
+
+/// Jinja2's `varargs` and `kwargs` in a macro body take a call's extra arguments.
+#[test]
+fn macros_read_varargs_and_kwargs() {
+    let (j, diags) = Jinja::new(
+        ProjectContext::default(),
+        &[MacroFile {
+            path: "macros/v.sql".into(),
+            text: "{% macro cols(first, sep=',') %}{{ ([first] + varargs) | join(sep) }}{% for k, v in kwargs.items() %} {{ k }}={{ v }}{% endfor %}{% endmacro %}".into(),
+            package: None,
+        }],
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let cases = [
+        ("{% for k, v in {'a': 1}.items() %}{{k}}={{v}}{% endfor %}", "a=1"),
+        (
+            "{% set d = {'a': 1} %}{% for k, v in d.items() %}{{k}}={{v}}{% endfor %}",
+            "a=1",
+        ),
+        ("{{ cols('a') }}", "a"),
+        ("{{ cols('a', '-', 'b', 'c') }}", "a-b-c"),
+        ("{{ cols('a', sep='+', alias='x', n=2) }}", "a alias=x n=2"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(render(&j, "p", src).as_deref(), Ok(want), "{src}");
+    }
+}
