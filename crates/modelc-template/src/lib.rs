@@ -6,6 +6,7 @@
 //! Relations render as placeholders (see [`placeholder`]) that the compiler resolves
 //! once every node's config is known.
 
+pub mod database;
 mod mutable;
 mod objects;
 pub mod placeholder;
@@ -104,6 +105,11 @@ pub struct NodeContext {
     pub is_incremental: bool,
     /// The package the node belongs to (the root project's name for its own nodes).
     pub package: String,
+    /// dbt's parse phase: `execute` is false, queries answer nothing.
+    pub parse_only: bool,
+    /// What answers the render's database questions; `None`: nothing does (a
+    /// question is then an error carrying [`database::NEEDS_DATABASE`]).
+    pub database: Option<Arc<dyn database::Database>>,
 }
 
 /// What rendering a node produced.
@@ -392,6 +398,7 @@ fn context_for(capture: &Arc<Capture>, node: &NodeContext) -> BTreeMap<String, V
         capture: capture.clone(),
     };
     let mut ctx = BTreeMap::new();
+    ctx.insert("execute".to_string(), Value::from(!node.parse_only));
     ctx.insert("__modelc".to_string(), Value::from_dyn_object(capture.clone()));
     ctx.insert("this".to_string(), Value::from_object(RelObj(Target::This)));
     ctx.insert(

@@ -8,6 +8,7 @@ use minijinja::value::{Kwargs, Object, Rest, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 use modelc_core::{merge_config, JsonMap, RefCall};
 
+use crate::database::{needs_database, ColumnObj, Database, NamedRelation, RelationArg};
 use crate::placeholder::{placeholder, Part, Target};
 use crate::preprocess::MACRO_PREFIX;
 use crate::{NodeContext, ProjectContext, RenderOutput};
@@ -21,7 +22,7 @@ const MAX_MACRO_DEPTH: usize = 64;
 /// Name of the state temp that holds a macro's `return()` value.
 const RETURN_SLOT: &str = "__modelc_return";
 /// Context variables a macro call passes on to the macro's own state.
-const PER_RENDER: &[&str] = &["__modelc", "this", "config", "model"];
+const PER_RENDER: &[&str] = &["__modelc", "this", "config", "model", "execute"];
 
 fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
@@ -36,6 +37,8 @@ struct Captured {
     uses_is_incremental: bool,
     vars: BTreeSet<String>,
     env_vars: BTreeSet<String>,
+    /// `statement` results by name, for `load_result`.
+    results: BTreeMap<String, Value>,
 }
 
 /// Per-render state: what the node's template called.
@@ -47,6 +50,9 @@ pub struct Capture {
     package: String,
     /// How many macro calls are under way, to stop endless recursion.
     depth: std::sync::atomic::AtomicUsize,
+    /// `execute`: false in dbt's parse phase.
+    execute: bool,
+    database: Option<Arc<dyn Database>>,
     inner: Mutex<Captured>,
 }
 
@@ -59,8 +65,19 @@ impl Capture {
             is_incremental: node.is_incremental,
             package: node.package.clone(),
             depth: std::sync::atomic::AtomicUsize::new(0),
+            execute: !node.parse_only,
+            database: node.database.clone(),
             inner: Mutex::new(Captured::default()),
         }
+    }
+
+    /// The database to ask, `Ok(None)` in the parse phase (the answer is then
+    /// dbt's parse-time one), an error when nothing can answer.
+    fn database(&self, what: &str) -> Result<Option<&Arc<dyn Database>>, Error> {
+        if !self.execute {
+            return Ok(None);
+        }
+        self.database.as_ref().map(Some).ok_or_else(|| needs_database(what))
     }
 
     fn lock(&self) -> MutexGuard<'_, Captured> {
@@ -531,6 +548,53 @@ impl Object for Adapter {
                 args.first().and_then(Value::as_str).unwrap_or_default(),
             ))),
             "type" => Ok(Value::from("duckdb")),
+            "get_columns_in_relation" => {
+                let rel = args.first().cloned().unwrap_or_default();
+                let Some(arg) = NamedRelation::arg_of(&rel) else {
+                    return Err(err(format!(
+                        "adapter.get_columns_in_relation expects a relation, got {rel}"
+                    )));
+                };
+                let c = capture(state)?;
+                let Some(db) = c.database(&format!("adapter.get_columns_in_relation({rel})"))? else {
+                    return Ok(Value::from(Vec::<Value>::new()));
+                };
+                let columns = db.columns(&arg).map_err(err)?.unwrap_or_default();
+                Ok(Value::from(
+                    columns
+                        .iter()
+                        .map(|c| ColumnObj::value(&c.name, c.data_type.as_deref()))
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            "get_relation" | "load_relation" => {
+                let arg = if method == "load_relation" {
+                    let rel = args.first().cloned().unwrap_or_default();
+                    NamedRelation::arg_of(&rel)
+                        .ok_or_else(|| err(format!("adapter.load_relation expects a relation, got {rel}")))?
+                } else {
+                    let (pos, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+                    let part = |i: usize, k: &str| -> Result<Option<String>, Error> {
+                        match pos.get(i) {
+                            Some(v) if !v.is_none() => Ok(Some(v.to_string())),
+                            _ => kwargs.get::<Option<String>>(k),
+                        }
+                    };
+                    RelationArg::Named {
+                        database: part(0, "database")?,
+                        schema: part(1, "schema")?,
+                        identifier: part(2, "identifier")?.unwrap_or_default(),
+                    }
+                };
+                let c = capture(state)?;
+                let Some(db) = c.database(&format!("adapter.{method}"))? else {
+                    return Ok(Value::from(()));
+                };
+                Ok(match db.relation(&arg).map_err(err)? {
+                    Some((d, s, i)) => NamedRelation::value(&d, &s, &i),
+                    None => Value::from(()),
+                })
+            }
             _ => Err(err(format!(
                 "adapter.{method}({}) is not supported by modelc yet: it would need the database at compile time",
                 args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
@@ -715,6 +779,60 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
         },
     );
     env.add_global("exceptions", Value::from_object(Exceptions));
+    env.add_global("api", Value::from_object(crate::database::Api));
+    env.add_function("run_query", |state: &State, sql: String| -> Result<Value, Error> {
+        let c = capture(state)?;
+        let Some(db) = c.database("run_query()")? else {
+            return Ok(Value::from(()));
+        };
+        Ok(crate::database::table_value(db.query(&sql).map_err(err)?))
+    });
+    env.add_function(
+        "statement",
+        |state: &mut State, args: Rest<Value>, kwargs: Kwargs| -> Result<Value, Error> {
+            let name = match args.first() {
+                Some(v) if !v.is_none() => Some(v.to_string()),
+                _ => kwargs.get::<Option<String>>("name")?,
+            };
+            let fetch: bool = kwargs.get::<Option<bool>>("fetch_result")?.unwrap_or(false);
+            for k in ["auto_begin", "language"] {
+                let _: Option<Value> = kwargs.get(k)?;
+            }
+            let caller: Value = kwargs.get("caller")?;
+            let c = capture(state)?;
+            let sql = caller.call(state, &[])?.to_string();
+            let Some(db) = c.database("{% call statement(...) %}")? else {
+                return Ok(Value::from(""));
+            };
+            let table = db.query(&sql).map_err(err)?;
+            if let Some(name) = name {
+                let data: Vec<Value> = table
+                    .rows
+                    .iter()
+                    .map(|r| Value::from(r.iter().map(crate::database::json).collect::<Vec<_>>()))
+                    .collect();
+                let result = Value::from(BTreeMap::from([
+                    ("data", Value::from(data)),
+                    (
+                        "table",
+                        if fetch {
+                            crate::database::table_value(table)
+                        } else {
+                            Value::from(())
+                        },
+                    ),
+                    ("response", Value::from("OK")),
+                ]));
+                c.lock().results.insert(name, result);
+            }
+            Ok(Value::from(""))
+        },
+    );
+    env.add_function("load_result", |state: &State, name: String| -> Result<Value, Error> {
+        let c = capture(state)?;
+        let found = c.lock().results.get(&name).cloned();
+        Ok(found.unwrap_or(Value::from(())))
+    });
     env.add_function(crate::mutable::LIST_FN, |items: Value| -> Result<Value, Error> {
         Ok(crate::mutable::List::new_value(items.try_iter()?.collect()))
     });

@@ -150,7 +150,7 @@ fn what_modelc_cannot_answer_is_an_error() {
     let cases = [
         (
             "{{ adapter.get_columns_in_relation(ref('x')) }}",
-            "adapter.get_columns_in_relation(__modelc_ref_0__) is not supported",
+            "adapter.get_columns_in_relation(__modelc_ref_0__) needs the database",
         ),
         (
             "{{ adapter.dispatch('nothing', 'utils')() }}",
@@ -233,4 +233,91 @@ fn macros_read_varargs_and_kwargs() {
     for (src, want) in cases {
         assert_eq!(render(&j, "p", src).as_deref(), Ok(want), "{src}");
     }
+}
+
+/// A database that knows one relation (the node's first ref) and answers one query.
+#[derive(Debug)]
+struct OneTable;
+
+impl modelc_template::database::Database for OneTable {
+    fn columns(
+        &self,
+        relation: &modelc_template::database::RelationArg,
+    ) -> Result<Option<Vec<modelc_template::database::DbColumn>>, String> {
+        use modelc_template::database::{DbColumn, RelationArg};
+        use modelc_template::Target;
+        Ok(match relation {
+            RelationArg::Target(Target::Ref(0)) => Some(
+                [("id", Some("INTEGER")), ("Name", Some("VARCHAR")), ("note", None)]
+                    .iter()
+                    .map(|(n, t)| DbColumn {
+                        name: n.to_string(),
+                        data_type: t.map(str::to_owned),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+    }
+
+    fn relation(
+        &self,
+        relation: &modelc_template::database::RelationArg,
+    ) -> Result<Option<(String, String, String)>, String> {
+        Ok(match relation {
+            modelc_template::database::RelationArg::Named { identifier, .. } if identifier == "t" => {
+                Some(("db".into(), "main".into(), "t".into()))
+            }
+            _ => None,
+        })
+    }
+
+    fn query(&self, sql: &str) -> Result<modelc_template::database::QueryTable, String> {
+        if !sql.contains("__modelc_ref_0__") {
+            return Err(format!("unexpected query: {sql}"));
+        }
+        Ok(modelc_template::database::QueryTable {
+            columns: vec![("status".into(), "VARCHAR".into()), ("n".into(), "BIGINT".into())],
+            rows: vec![vec![json!("paid"), json!(2)], vec![json!("refunded"), json!(1)]],
+        })
+    }
+}
+
+/// Introspection answers from the database the render is given; with none it is an
+/// error that says so; in dbt's parse phase (`execute` false) it answers nothing.
+#[test]
+fn introspection_answers_truly_or_fails() {
+    let j = jinja();
+    let src = "{% set cols = adapter.get_columns_in_relation(ref('orders')) %}\
+{{ cols | map(attribute='name') | join(',') }} {{ cols[0].data_type }} {{ cols[1].is_string() }}\
+{% set r = run_query('select status, count(*) as n from ' ~ ref('orders') ~ ' group by 1') %}\
+ {{ r.columns[0].values() | join('/') }} {{ r.rows[1]['n'] + 1 }} {{ r | length }}\
+{% call statement('s', fetch_result=True) %}select * from {{ ref('orders') }}{% endcall %}\
+ {{ load_result('s')['data'][0][0] }} {{ load_result('s')['table'].column_names | join(',') }}\
+ {{ adapter.get_relation(database=none, schema='main', identifier='t') }} {{ adapter.get_relation('x', 'y', 'z') is none }}";
+    let mut n = node("shop");
+    n.database = Some(std::sync::Arc::new(OneTable));
+    let out = j.render("models/m.sql", src, &n).map(|o| o.sql);
+    assert_eq!(
+        out.as_deref(),
+        // (`\` line continuations drop the leading spaces.)
+        Ok("id,Name,note INTEGER Truepaid/refunded 2 2paid status,n\"db\".\"main\".\"t\" True")
+    );
+    // A type nobody knows fails when used.
+    let e = j
+        .render(
+            "models/m.sql",
+            "{{ adapter.get_columns_in_relation(ref('orders'))[2].data_type }}",
+            &n,
+        )
+        .unwrap_err();
+    assert!(e.message.contains("type of column 'note' is not known"), "{e:?}");
+
+    let e = render(&j, "shop", src).unwrap_err();
+    assert!(e.contains(modelc_template::database::NEEDS_DATABASE), "{e}");
+
+    let mut parse = node("shop");
+    parse.parse_only = true;
+    let out = j.render("models/m.sql", "{{ execute }} {{ adapter.get_columns_in_relation(ref('orders')) | length }} {{ run_query('select 1') is none }}", &parse);
+    assert_eq!(out.map(|o| o.sql).as_deref(), Ok("False 0 True"));
 }
