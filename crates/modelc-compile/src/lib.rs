@@ -9,6 +9,7 @@ mod analyze;
 pub mod artifacts;
 mod cache;
 mod configs;
+pub mod late;
 mod manifest_node;
 mod nodes;
 mod resolve;
@@ -52,6 +53,9 @@ pub struct CompileOptions {
     /// Parse and check every model's SQL, but do not compute column lineage (only
     /// the docs show it; [`Project::lineage`] is then empty).
     pub skip_lineage: bool,
+    /// The database late renders may ask at compile time (see [`late`]); without
+    /// one they answer from modelc's analysis where they can.
+    pub database: Option<std::sync::Arc<dyn late::External>>,
 }
 
 /// A compiled project, ready to run.
@@ -79,6 +83,56 @@ pub struct Project {
     pub on_run_start: Vec<String>,
     /// Rendered `on-run-end` hooks.
     pub on_run_end: Vec<String>,
+    /// The template environment, for late renders.
+    jinja: std::sync::Arc<Jinja>,
+    /// Each node's resolved `ref` and `source` targets, for late renders.
+    deps: HashMap<String, resolve::Deps>,
+}
+
+impl Project {
+    /// Renders a late node (see [`late`]) with `database` answering its questions:
+    /// its compiled SQL and incremental variant, relations substituted.
+    pub fn render_late(
+        &self,
+        id: &str,
+        database: Option<std::sync::Arc<dyn late::External>>,
+    ) -> Result<(String, Option<String>), Diagnostic> {
+        let node = self
+            .nodes
+            .get(id)
+            .ok_or_else(|| Diagnostic::error("late-render", format!("no node '{id}'")))?;
+        let known = std::sync::Arc::new(late::declared_columns(&self.nodes, &self.sources));
+        let deps = self.deps.get(id);
+        let db = late::NodeDb::new(node, deps, &self.nodes, &self.sources, known, database);
+        let (sql, incr) = late::render(
+            &self.jinja,
+            node,
+            deps,
+            &self.nodes,
+            &self.sources,
+            std::sync::Arc::new(db),
+        )?;
+        let inject = |sql: String| with_ephemeral_parents(sql, node, &self.nodes);
+        Ok((inject(sql), incr.map(inject)))
+    }
+}
+
+/// Prepends the CTEs of the ephemeral models a late render reads (each one's
+/// compiled SQL holds its own ephemeral parents).
+fn with_ephemeral_parents(sql: String, node: &Node, nodes: &BTreeMap<String, Node>) -> String {
+    let ctes: Vec<(String, String)> = node
+        .depends_on
+        .nodes
+        .iter()
+        .filter_map(|p| nodes.get(p))
+        .filter(|p| p.is_ephemeral())
+        .map(|p| (cte_name(&p.name), p.compiled_code.clone().unwrap_or_default()))
+        .collect();
+    if ctes.is_empty() {
+        sql
+    } else {
+        resolve::inject_ctes(&sql, &ctes)
+    }
 }
 
 /// The result of compiling: the project (unless there were errors) and every diagnostic.
@@ -249,7 +303,7 @@ fn package_vars(input: &ProjectInput, cli: &JsonMap) -> BTreeMap<String, JsonMap
 /// A rendered node: its output and, for incremental models, the incremental variant.
 type Rendered = Result<(RenderOutput, Option<String>), Diagnostic>;
 
-fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
+pub(crate) fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
     NodeContext {
         name: node.name.clone(),
         unique_id: node.unique_id.clone(),
@@ -258,6 +312,7 @@ fn node_context(node: &Node, is_incremental: bool) -> NodeContext {
         config: node.config.0.clone(),
         is_incremental,
         package: node.package_name.clone(),
+        ..NodeContext::default()
     }
 }
 
@@ -297,15 +352,24 @@ fn render_node(
         d
     };
     let file = node.original_file_path.clone();
-    let out = jinja
-        .render(&file, template, &node_context(node, false))
-        .map_err(|e| relocate(e, node))?;
+    // A template that asks the database is rendered as dbt's parse phase renders it
+    // (to learn its refs and config) and again later, where answers are known.
+    let render = |node: &Node, incremental: bool| {
+        let mut ctx = node_context(node, incremental);
+        ctx.parse_only = node.late_render;
+        jinja.render(&file, template, &ctx)
+    };
+    let out = match render(node, false) {
+        Err(e) if e.message.contains(modelc_template::database::NEEDS_DATABASE) => {
+            node.late_render = true;
+            render(node, false)
+        }
+        other => other,
+    }
+    .map_err(|e| relocate(e, node))?;
     merge_config(&mut node.config.0, &out.config);
     let incremental = if out.uses_is_incremental && node.config.materialized() == "incremental" {
-        let o = jinja
-            .render(&file, template, &node_context(node, true))
-            .map_err(|e| relocate(e, node))?;
-        Some(o)
+        Some(render(node, true).map_err(|e| relocate(e, node))?)
     } else {
         None
     };
@@ -463,7 +527,10 @@ fn compile_phases(
             match rendered {
                 Err(d) => (node, Err(d), Cached::No, None),
                 Ok((out, incremental)) => {
-                    let entry = key.and_then(|k| render_env.entry(k, &shell.template, &out, incremental.as_ref()));
+                    // Late renders are redone at every compile: not cached.
+                    let entry = key
+                        .filter(|_| !node.late_render)
+                        .and_then(|k| render_env.entry(k, &shell.template, &out, incremental.as_ref()));
                     (
                         node,
                         Ok((out, incremental.map(|o| o.sql))),
@@ -628,9 +695,7 @@ fn compile_phases(
         })
         .collect();
     if let Some(seed) = &mut seed {
-        seed.deps = deps;
-    } else {
-        drop(deps);
+        seed.deps = deps.clone();
     }
     let with_ctes: Vec<(usize, String, Option<String>)> = {
         // The SQL of ephemeral models, before their own CTEs: what consumers inline.
@@ -673,7 +738,12 @@ fn compile_phases(
     } else {
         dag.waves(&nodes.keys().cloned().collect())
     };
-    let lineage = analyze::analyze(&waves, &nodes, &sources, &mut cache, !opts.skip_lineage, &mut diags);
+    let unrendered = render_late_nodes(&jinja, &mut nodes, &sources, &dag, &deps, opts, &mut diags);
+    let mut found = Vec::new();
+    let lineage = analyze::analyze(&waves, &nodes, &sources, &mut cache, !opts.skip_lineage, &mut found);
+    // The parse-phase SQL of a node rendered only when it runs is no SQL to check.
+    found.retain(|d| !(d.code == "sql-parse" && d.file.as_ref().is_some_and(|f| unrendered.contains(f))));
+    diags.extend(found);
     clock.lap("analyze");
     let cache_stats = cache.stats();
     cache.save();
@@ -711,6 +781,8 @@ fn compile_phases(
         lineage,
         on_run_start,
         on_run_end,
+        jinja: std::sync::Arc::new(jinja),
+        deps,
     };
     if let Some(seed) = &mut seed {
         seed.macro_files = macro_files.iter().map(|f| f.path.clone()).collect();
@@ -738,6 +810,105 @@ fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap) -> c
         macro_texts,
         vars,
     }
+}
+
+/// Renders the late nodes (see [`late`]) in dependency order, for `modelc compile`:
+/// their upstream columns from the database given, else from modelc's analysis of
+/// the upstream SQL. What cannot be answered before the run is a warning: the runner
+/// renders the node again when it runs.
+fn render_late_nodes(
+    jinja: &Jinja,
+    nodes: &mut BTreeMap<String, Node>,
+    sources: &BTreeMap<String, SourceTable>,
+    dag: &Dag,
+    deps: &HashMap<String, resolve::Deps>,
+    opts: &CompileOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeSet<PathBuf> {
+    let mut unrendered = BTreeSet::new();
+    let late: BTreeSet<String> = nodes
+        .values()
+        .filter(|n| n.late_render)
+        .map(|n| n.unique_id.clone())
+        .collect();
+    if late.is_empty() {
+        return unrendered;
+    }
+    for id in dag.topo_order(&late) {
+        // The columns of every upstream relation, from their SQL as it stands now.
+        let ancestors = dag.ancestors(&id, None);
+        let lineage = analyze::analyze(
+            &dag.waves(&ancestors),
+            nodes,
+            sources,
+            &mut cache::Cache::disabled(),
+            true,
+            &mut Vec::new(),
+        );
+        let mut known = late::declared_columns(nodes, sources);
+        for (up, cols) in &lineage {
+            let Some(r) = nodes.get(up).and_then(|n| n.relation.as_ref()) else {
+                continue;
+            };
+            // A `*` modelc could not expand: the columns are not known.
+            if cols.iter().any(|c| c.name == "*") {
+                continue;
+            }
+            let declared = nodes.get(up).map(|n| n.columns.as_slice()).unwrap_or_default();
+            let columns = cols
+                .iter()
+                .map(|c| modelc_template::database::DbColumn {
+                    name: c.name.clone(),
+                    data_type: declared
+                        .iter()
+                        .find(|d| d.name.eq_ignore_ascii_case(&c.name))
+                        .and_then(|d| d.data_type.clone()),
+                })
+                .collect();
+            known.insert(late::key(r), columns);
+        }
+        let Some(node) = nodes.get(&id) else { continue };
+        let db = late::NodeDb::new(
+            node,
+            deps.get(&id),
+            nodes,
+            sources,
+            std::sync::Arc::new(known),
+            opts.database.clone(),
+        );
+        let rendered = late::render(jinja, node, deps.get(&id), nodes, sources, std::sync::Arc::new(db));
+        match rendered {
+            Ok((sql, incr)) => {
+                let sql = with_ephemeral_parents(sql, node, nodes);
+                let incr = incr.map(|i| with_ephemeral_parents(i, node, nodes));
+                if let Some(n) = nodes.get_mut(&id) {
+                    n.compiled_code = Some(sql);
+                    n.compiled_incremental_code = incr;
+                }
+            }
+            Err(d) if d.code == "late-ref" => diags.push(d),
+            Err(d) => {
+                unrendered.insert(PathBuf::from(&node.original_file_path));
+                diags.push(
+                    Diagnostic::warning(
+                        "late-render",
+                        format!(
+                            "{} '{}' asks the database while rendering; it is rendered when it runs: {}",
+                            node.resource_type, node.name, d.message
+                        ),
+                    )
+                    .at(
+                        d.file
+                            .clone()
+                            .unwrap_or_else(|| PathBuf::from(&node.original_file_path)),
+                        d.line.max(1),
+                        1,
+                    ),
+                )
+            }
+        }
+    }
+    unrendered
 }
 
 /// The ephemeral ancestors of a node reachable through ephemeral nodes, in dependency

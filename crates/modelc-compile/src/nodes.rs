@@ -83,6 +83,7 @@ fn new_node(
         compiled_incremental_code: None,
         test: None,
         defined_at_line: 1,
+        late_render: false,
     }
 }
 

@@ -33,6 +33,7 @@ pub fn relation_for(node: &Node, db: &DbConfig, jinja: &Jinja, diags: &mut Vec<D
             config: node.config.0.clone(),
             is_incremental: false,
             package: node.package_name.clone(),
+            ..NodeContext::default()
         };
         match jinja.call_macro(macro_name, &[json!(arg), node_json], &ctx) {
             Ok(s) => Some(s.trim().to_string()),

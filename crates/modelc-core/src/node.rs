@@ -155,6 +155,11 @@ pub struct Node {
     pub test: Option<TestInfo>,
     /// Where the node is defined, when it is not the whole file (YAML tests, YAML snapshots): 1-based line.
     pub defined_at_line: usize,
+    /// Its template asks the database (`run_query`, `adapter.get_columns_in_relation`,
+    /// ...): rendered again where the answers are known, at the latest just before it
+    /// runs. Its `compiled_code` until then is dbt's parse-phase render.
+    #[serde(default)]
+    pub late_render: bool,
 }
 
 impl Node {

@@ -828,6 +828,14 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
             Ok(Value::from(""))
         },
     );
+    // dbt's context `load_relation(rel)` is `adapter.load_relation(rel)`.
+    env.add_function(
+        "load_relation",
+        |state: &mut State, rel: Value| -> Result<Value, Error> {
+            let adapter = state.lookup("adapter").ok_or_else(|| err("no adapter"))?;
+            adapter.call_method(state, "load_relation", &[rel])
+        },
+    );
     env.add_function("load_result", |state: &State, name: String| -> Result<Value, Error> {
         let c = capture(state)?;
         let found = c.lock().results.get(&name).cloned();
