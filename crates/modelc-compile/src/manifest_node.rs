@@ -388,8 +388,8 @@ pub(crate) fn node_json(ctx: &NodeCtx<'_>, n: &Node, primary_key: &[String]) -> 
         ResourceType::Model => e.extend([
             ("access", user.get("access").map_or(J::Str("protected"), J::Val)),
             ("constraints", J::List(Vec::new())),
-            ("version", J::Null),
-            ("latest_version", J::Null),
+            ("version", opt(n.version.as_deref())),
+            ("latest_version", opt(n.latest_version.as_deref())),
             ("deprecation_date", J::Null),
             ("primary_key", J::Strs(primary_key)),
             ("time_spine", J::Null),

@@ -7,7 +7,7 @@ use modelc_core::{
     merge_config, ColumnInfo, DbConfig, DependsOn, Diagnostic, JsonMap, Node, NodeConfig, ResourceType, SourceTable,
     TestInfo,
 };
-use modelc_project::{ColumnPatch, NodePatch, ProjectInput, SourceFile, TestEntry};
+use modelc_project::{ColumnPatch, NodePatch, ProjectInput, SourceFile, TestEntry, VersionPatch};
 use modelc_template::{preprocess, TestModel};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -84,6 +84,8 @@ fn new_node(
         test: None,
         defined_at_line: 1,
         late_render: false,
+        version: None,
+        latest_version: None,
     }
 }
 
@@ -232,6 +234,118 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
     out
 }
 
+/// The SQL files of versioned models: file stem (`defined_in`, default
+/// `<model>_v<v>`) → the model's YAML entry, the version, and the YAML file.
+fn versioned_files(input: &ProjectInput) -> HashMap<String, (&NodePatch, &VersionPatch, &str)> {
+    let mut out = HashMap::new();
+    for pf in &input.properties {
+        for p in pf.models.iter().filter(|p| !p.versions.is_empty()) {
+            for v in &p.versions {
+                let stem = v.defined_in.clone().unwrap_or_else(|| format!("{}_v{}", p.name, v.v));
+                out.insert(stem, (p, v, pf.path.as_str()));
+            }
+        }
+    }
+    out
+}
+
+/// A version of a versioned model, as dbt builds it: named after the model,
+/// `model.<project>.<name>.v<v>`, its relation `<name>_v<v>` unless aliased, the
+/// model's YAML under the version's (config, columns less `exclude`, tests).
+fn versioned_model(
+    project: &str,
+    trees: Trees,
+    f: &SourceFile,
+    p: &NodePatch,
+    v: &VersionPatch,
+    file: &str,
+    tests: &mut Vec<(TestEntry, TestTarget)>,
+) -> Node {
+    let mut fqn = fqn_of(project, f, &p.name);
+    fqn.push(format!("v{}", v.v));
+    let config = trees.config("models", &fqn);
+    let mut node = new_node(
+        ResourceType::Model,
+        project,
+        &p.name,
+        &f.resource_path,
+        &f.path,
+        fqn,
+        &f.text,
+        config,
+    );
+    node.unique_id = format!("model.{project}.{}.v{}", p.name, v.v);
+    apply_patch(&mut node, Some((p, file)), project);
+    merge_config(&mut node.config.0, &v.config);
+    node.columns
+        .retain(|c| !v.exclude.iter().any(|e| e.eq_ignore_ascii_case(&c.name)));
+    for c in &v.columns {
+        match node
+            .columns
+            .iter_mut()
+            .find(|e| e.name.eq_ignore_ascii_case(&c.info.name))
+        {
+            Some(existing) => *existing = c.info.clone(),
+            None => node.columns.push(c.info.clone()),
+        }
+    }
+    if !node.config.0.contains_key("alias") {
+        node.config.set("alias", format!("{}_v{}", p.name, v.v));
+    }
+    let latest = p.latest_version.clone().or_else(|| {
+        p.versions
+            .iter()
+            .map(|x| x.v.clone())
+            .max_by(|a, b| version_order(a, b))
+    });
+    node.version = Some(v.v.clone());
+    node.latest_version = latest;
+    let label = format!("{}_v{}", p.name, v.v);
+    let target = TestTarget {
+        file: file.to_string(),
+        attached: node.unique_id.clone(),
+        call: format!(
+            "ref('{}', v={})",
+            p.name,
+            serde_json::to_string(&v.v).unwrap_or_default()
+        ),
+        label,
+        model: TestModel::Ref(p.name.clone()),
+        column: None,
+        versioned: true,
+    };
+    let model_tests = p.tests.iter().chain(&v.tests).map(|e| (e.clone(), None));
+    let column_tests = node
+        .columns
+        .iter()
+        .flat_map(|c| {
+            p.columns
+                .iter()
+                .chain(&v.columns)
+                .filter(|pc| pc.info.name.eq_ignore_ascii_case(&c.name))
+                .flat_map(|pc| pc.tests.iter().map(|e| (e.clone(), Some(pc.info.name.clone()))))
+        })
+        .collect::<Vec<_>>();
+    for (e, column) in model_tests.chain(column_tests) {
+        tests.push((
+            e,
+            TestTarget {
+                column,
+                ..target.clone()
+            },
+        ));
+    }
+    node
+}
+
+/// Orders version numbers as numbers where they are (`10` after `9`).
+fn version_order(a: &String, b: &String) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
 /// Builds the nodes of one project (the root or a package) into `out`; `root_rc`
 /// is the root project's folder configs when `input` is a package.
 fn build_unit(
@@ -249,7 +363,14 @@ fn build_unit(
     let mut tests: Vec<(TestEntry, TestTarget)> = Vec::new();
 
     let mut patches = Patches::new(input, "model", diags);
+    let versioned = versioned_files(input);
     for f in &input.models {
+        if let Some((p, v, file)) = versioned.get(f.stem()) {
+            patches.take(&p.name);
+            let node = versioned_model(project, trees, f, p, v, file, &mut tests);
+            out.shells.push(Shell::new(f.text.clone(), node));
+            continue;
+        }
         let mut node = file_node(ResourceType::Model, project, trees, "models", f);
         let name = f.stem();
         let patch = patches.take(name);
@@ -470,6 +591,7 @@ fn build_sources(
                     call: format!("source('{}', '{}')", s.name, t.name),
                     model: TestModel::Source(s.name.clone(), t.name.clone()),
                     column: None,
+                    versioned: false,
                 };
                 for e in &t.tests {
                     tests.push((e.clone(), target.clone()));
@@ -500,6 +622,9 @@ pub struct TestTarget {
     call: String,
     model: TestModel,
     column: Option<String>,
+    /// A version of a versioned model: its tests call `ref(name, v=...)`, which
+    /// the built-in test shortcut does not.
+    versioned: bool,
 }
 
 fn collect_tests(p: &NodePatch, file: &str, unique_id: &str, name: &str, tests: &mut Vec<(TestEntry, TestTarget)>) {
@@ -510,6 +635,7 @@ fn collect_tests(p: &NodePatch, file: &str, unique_id: &str, name: &str, tests: 
         call: format!("ref('{name}')"),
         model: TestModel::Ref(name.to_string()),
         column: None,
+        versioned: false,
     };
     for e in &p.tests {
         tests.push((e.clone(), target.clone()));
@@ -678,7 +804,7 @@ fn generic_test(project: &str, trees: Trees, entry: TestEntry, target: TestTarge
         xxh3_64(format!("{}{}", target.attached, template).as_bytes()) & 0xff_ffff_ffff
     );
     node.defined_at_line = entry.line;
-    let generic = namespace.is_none().then(|| (short_test.clone(), target.model.clone()));
+    let generic = (namespace.is_none() && !target.versioned).then(|| (short_test.clone(), target.model.clone()));
     node.test = Some(TestInfo {
         name: Some(short_test),
         namespace,

@@ -119,14 +119,24 @@ impl<'a> Index<'a> {
     /// The node `ref(package?, name)` from a node of package `from` names, as dbt
     /// resolves it: the named package; else the caller's own package, then the root
     /// project, then the one other package that has it.
-    fn find(&self, package: Option<&str>, name: &str, from: &str) -> Option<&'a Node> {
+    fn find(&self, package: Option<&str>, name: &str, version: Option<&str>, from: &str) -> Option<&'a Node> {
         let candidates = self.by_name.get(name)?;
-        let in_package = |p: &str| candidates.iter().copied().find(|n| n.package_name == p);
+        // A versioned model: the version asked for, else its latest.
+        let wanted = |n: &Node| match (&n.version, version) {
+            (None, _) => true,
+            (Some(v), Some(asked)) => v == asked.trim_matches(['"', '\'']),
+            (Some(v), None) => n.latest_version.as_ref() == Some(v),
+        };
+        let in_package = |p: &str| candidates.iter().copied().find(|n| n.package_name == p && wanted(n));
         match package {
             Some(p) => in_package(p),
-            None => in_package(from)
-                .or_else(|| in_package(self.project))
-                .or_else(|| (candidates.len() == 1).then(|| candidates[0])),
+            None => in_package(from).or_else(|| in_package(self.project)).or_else(|| {
+                let mut found = candidates.iter().copied().filter(|n| wanted(n));
+                match (found.next(), found.next()) {
+                    (Some(n), None) => Some(n),
+                    _ => None,
+                }
+            }),
         }
     }
 }
@@ -150,7 +160,7 @@ pub fn resolve_deps(node: &Node, index: &Index<'_>, diags: &mut Vec<Diagnostic>)
     for r in &node.refs {
         // Located only for an error: searching the text is most of the work here.
         let at = || locate("ref(", &r.name);
-        match index.find(r.package.as_deref(), &r.name, &node.package_name) {
+        match index.find(r.package.as_deref(), &r.name, r.version.as_deref(), &node.package_name) {
             Some(target) => refs.push(target.unique_id.clone()),
             None => {
                 let (line, col) = at();

@@ -160,6 +160,12 @@ pub struct Node {
     /// runs. Its `compiled_code` until then is dbt's parse-phase render.
     #[serde(default)]
     pub late_render: bool,
+    /// A versioned model's version (`v:` in YAML), as written.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// A versioned model's latest version: what an unversioned `ref` resolves to.
+    #[serde(default)]
+    pub latest_version: Option<String>,
 }
 
 impl Node {

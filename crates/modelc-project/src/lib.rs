@@ -15,7 +15,7 @@ use modelc_core::Diagnostic;
 
 pub use project_file::{read_profile, read_project_file, DbSettings, ProjectConfig};
 pub use properties::{
-    parse_property_file, ColumnPatch, NodePatch, PropertyFile, SourcePatch, SourceTablePatch, TestEntry,
+    parse_property_file, ColumnPatch, NodePatch, PropertyFile, SourcePatch, SourceTablePatch, TestEntry, VersionPatch,
 };
 
 /// A text file of the project.

@@ -53,6 +53,30 @@ pub struct NodePatch {
     pub tests: Vec<TestEntry>,
     /// YAML snapshots: the `relation:` expression (`ref('x')` or `source('a','b')`).
     pub relation: Option<String>,
+    /// `latest_version:`, as written.
+    pub latest_version: Option<String>,
+    /// `versions:` of a versioned model.
+    pub versions: Vec<VersionPatch>,
+}
+
+/// One entry of a model's `versions:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionPatch {
+    /// `v:`, as written (`1`, `2`, `"3.1"`).
+    pub v: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// `defined_in:`: the file stem of its SQL (default `<model>_v<v>`).
+    pub defined_in: Option<String>,
+    /// `config:` of this version, over the model's.
+    pub config: JsonMap,
+    /// Its own columns (over the model's), and the model's columns it leaves out
+    /// (`- include: all` / `exclude: [...]`).
+    pub columns: Vec<ColumnPatch>,
+    /// Columns of the model this version excludes.
+    pub exclude: Vec<String>,
+    /// Its own tests.
+    pub tests: Vec<TestEntry>,
 }
 
 /// One table of a source.
@@ -390,10 +414,88 @@ fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, name: String, line: u
         columns: columns(ctx, entry, line),
         tests: tests(ctx, entry, line),
         relation: yaml::get_str(entry, "relation"),
+        latest_version: entry.get("latest_version").map(version_text),
+        versions: versions(ctx, entry, line),
         name,
         line,
     }
 }
+
+/// A version number as dbt prints it: `2`, `2.1`, a string as it is.
+fn version_text(v: &Yaml) -> String {
+    match v {
+        Yaml::String(s) => s.clone(),
+        other => yaml::to_json(other).to_string(),
+    }
+}
+
+/// A model's `versions:` entries.
+fn versions(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<VersionPatch> {
+    let Some(Yaml::Sequence(items)) = entry.get("versions") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut from = from;
+    for item in items {
+        let Some(v) = item.get("v").map(version_text) else {
+            let (line, col) = ctx.lines.find_key("versions", from);
+            ctx.diags.push(
+                Diagnostic::error(
+                    "yaml-versions",
+                    "each entry of 'versions:' needs a 'v:' (its version number)",
+                )
+                .at(ctx.path, line, col),
+            );
+            continue;
+        };
+        let (line, _) = ctx.lines.find_key("v", from);
+        from = line + 1;
+        ctx.check_keys(item, VERSION_KEYS, &format!("version {v}"), line);
+        // `columns:` mixes `- include: all` / `exclude: [...]` with columns of its own.
+        let mut exclude = Vec::new();
+        let mut own = Vec::new();
+        if let Some(Yaml::Sequence(cols)) = item.get("columns") {
+            for c in cols {
+                if c.get("include").is_some() || c.get("exclude").is_some() {
+                    if let Some(Yaml::Sequence(ex)) = c.get("exclude") {
+                        exclude.extend(ex.iter().filter_map(|e| e.as_str().map(str::to_owned)));
+                    }
+                } else {
+                    own.push(c.clone());
+                }
+            }
+        }
+        let mut columns_entry = serde_yaml::Mapping::new();
+        columns_entry.insert(Yaml::from("columns"), Yaml::Sequence(own));
+        out.push(VersionPatch {
+            defined_in: yaml::get_str(item, "defined_in"),
+            config: entry_config(ctx, item, line, &[]),
+            columns: columns(ctx, &Yaml::Mapping(columns_entry), line),
+            exclude,
+            tests: tests(ctx, item, line),
+            v,
+            line,
+        });
+    }
+    out
+}
+
+/// Keys of a `versions:` entry.
+const VERSION_KEYS: &[&str] = &[
+    "v",
+    "defined_in",
+    "description",
+    "config",
+    "columns",
+    "tests",
+    "data_tests",
+    "docs",
+    "meta",
+    "tags",
+    "access",
+    "constraints",
+    "deprecation_date",
+];
 
 fn columns(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<ColumnPatch> {
     let mut out = Vec::new();
