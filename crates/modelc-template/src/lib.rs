@@ -11,6 +11,7 @@ mod mutable;
 mod objects;
 pub mod placeholder;
 pub mod preprocess;
+mod pyfuncs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -849,7 +849,15 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
     });
     env.add_global("target", crate::to_value(&shared.target));
     env.add_global("project_name", Value::from(shared.project_name.clone()));
-    env.add_global("run_started_at", Value::from(shared.run_started_at.clone()));
+    // A UTC datetime, as dbt's (`run_started_at.strftime(...)`, `.timestamp()`).
+    env.add_global(
+        "run_started_at",
+        match chrono::DateTime::parse_from_rfc3339(&shared.run_started_at) {
+            Ok(t) => crate::pyfuncs::DateTime::utc_value(t.with_timezone(&chrono::Utc)),
+            Err(_) => Value::from(shared.run_started_at.clone()),
+        },
+    );
+    crate::pyfuncs::register(env);
     env.add_global("invocation_id", Value::from(shared.invocation_id.clone()));
     env.add_global("execute", Value::from(true));
     env.add_global("dbt_version", Value::from(modelc_core::DBT_VERSION));

@@ -15,6 +15,7 @@ fn jinja() -> Jinja {
     let mut ctx = ProjectContext {
         project_name: "shop".into(),
         dispatch: vec![("utils".into(), vec!["shop".into(), "other".into(), "utils".into()])],
+        run_started_at: "2026-11-30T22:00:00.123456+00:00".into(),
         ..Default::default()
     };
     ctx.vars.insert("region".into(), json!("eu"));
@@ -320,4 +321,50 @@ fn introspection_answers_truly_or_fails() {
     parse.parse_only = true;
     let out = j.render("models/m.sql", "{{ execute }} {{ adapter.get_columns_in_relation(ref('orders')) | length }} {{ run_query('select 1') is none }}", &parse);
     assert_eq!(out.map(|o| o.sql).as_deref(), Ok("False 0 True"));
+}
+
+/// The Python helpers of dbt's context.
+#[test]
+fn python_helpers_behave_as_in_dbt() {
+    let j = jinja();
+    let cases = [
+        (r#"{{ fromjson('{"a": [1, 2]}')['a'][1] }}"#, "2"),
+        ("{{ fromjson('nope', 'dflt') }}", "dflt"),
+        ("{{ tojson({'a': [1, 'x']}) }}", r#"{"a": [1, "x"]}"#),
+        ("{{ fromyaml('a: 1\nb: [x]')['b'][0] }}", "x"),
+        ("{{ toyaml({'a': 1}) | trim }}", "a: 1"),
+        ("{{ zip([1, 2, 3], ['a', 'b']) | list }}", "[[1, 'a'], [2, 'b']]"),
+        ("{{ set([1, 1, 2]) | list }}", "[1, 2]"),
+        ("{{ local_md5('abc') }}", "900150983cd24fb0d6963f7d28e17f72"),
+        ("{{ modules.re.sub('[^a-z]+', '_', 'Hello World') }}", "_ello_orld"),
+        (r"{{ modules.re.sub('(\\d+)', 'n\\1', 'a12') }}", "an12"),
+        (r"{{ modules.re.match('(\\d+)-x', '12-x').group(1) }}", "12"),
+        (
+            "{{ modules.re.match('x', 'ax') is none }} {{ modules.re.search('x', 'ax') is none }}",
+            "True False",
+        ),
+        (
+            "{{ modules.datetime.datetime(2024, 1, 2, 3, 4, 5).strftime('%Y/%m/%d %H:%M:%S.%f') }}",
+            "2024/01/02 03:04:05.000000",
+        ),
+        (
+            "{{ modules.datetime.date(2024, 1, 2) }} {{ modules.datetime.date(2024, 1, 2).weekday() }}",
+            "2024-01-02 1",
+        ),
+        (
+            "{{ modules.datetime.datetime.strptime('2024-03-01', '%Y-%m-%d').isoformat() }}",
+            "2024-03-01T00:00:00",
+        ),
+        (
+            "{{ modules.datetime.datetime.fromisoformat('2024-03-01T10:00:00+00:00').timestamp() }}",
+            "1709287200.0",
+        ),
+        (
+            "{{ run_started_at.year }} {{ run_started_at.tzinfo }} {{ run_started_at }}",
+            "2026 UTC 2026-11-30 22:00:00.123456+00:00",
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(render(&j, "shop", src).as_deref(), Ok(want), "{src}");
+    }
 }

@@ -1,0 +1,455 @@
+//! The Python side of dbt's Jinja context: `fromjson`/`tojson`,
+//! `fromyaml`/`toyaml`, `zip`, `set`, `print`, `local_md5`, and `modules.re` /
+//! `modules.datetime` (dates and datetimes with Python's attributes, `strftime`,
+//! `strptime`, `fromisoformat`, `isoformat`, `timestamp`).
+//!
+//! Jinja cannot add objects, so `date + timedelta` is not available; templates that
+//! need it fail with minijinja's "unsupported operation" naming the line.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use minijinja::value::{Kwargs, Object, Rest, Value};
+use minijinja::{Environment, Error, ErrorKind, State};
+
+fn err(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, msg.into())
+}
+
+fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(v).map_err(|e| err(format!("cannot convert {v} to JSON: {e}")))
+}
+
+/// `json.dumps` with Python's separators (`, ` and `: `).
+fn python_json(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                python_json(item, out);
+            }
+            out.push(']');
+        }
+        serde_json::Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&serde_json::Value::from(k.as_str()).to_string());
+                out.push_str(": ");
+                python_json(item, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Registers the functions and the `modules` object.
+pub fn register(env: &mut Environment<'static>) {
+    env.add_function(
+        "fromjson",
+        |s: String, default: Option<Value>| -> Result<Value, Error> {
+            match serde_json::from_str::<serde_json::Value>(&s) {
+                Ok(v) => Ok(crate::to_value(&v)),
+                Err(e) => default.ok_or_else(|| err(format!("fromjson: {e}"))),
+            }
+        },
+    );
+    env.add_function("tojson", |v: Value, default: Option<Value>| -> Result<Value, Error> {
+        match to_json(&v) {
+            Ok(j) => {
+                let mut out = String::new();
+                python_json(&j, &mut out);
+                Ok(Value::from(out))
+            }
+            Err(e) => default.ok_or(e),
+        }
+    });
+    env.add_function(
+        "fromyaml",
+        |s: String, default: Option<Value>| -> Result<Value, Error> {
+            match serde_yaml::from_str::<serde_json::Value>(&s) {
+                Ok(v) => Ok(crate::to_value(&v)),
+                Err(e) => default.ok_or_else(|| err(format!("fromyaml: {e}"))),
+            }
+        },
+    );
+    env.add_function("toyaml", |v: Value, default: Option<Value>| -> Result<Value, Error> {
+        let yaml = to_json(&v).and_then(|j| serde_yaml::to_string(&j).map_err(|e| err(format!("toyaml: {e}"))));
+        match yaml {
+            Ok(s) => Ok(Value::from(s)),
+            Err(e) => default.ok_or(e),
+        }
+    });
+    env.add_function("zip", |lists: Rest<Value>| -> Result<Value, Error> {
+        let columns: Vec<Vec<Value>> = lists
+            .iter()
+            .map(|l| l.try_iter().map(Iterator::collect))
+            .collect::<Result<_, _>>()?;
+        let n = columns.iter().map(Vec::len).min().unwrap_or(0);
+        Ok(Value::from(
+            (0..n)
+                .map(|i| Value::from(columns.iter().map(|c| c[i].clone()).collect::<Vec<_>>()))
+                .collect::<Vec<_>>(),
+        ))
+    });
+    let set = |items: Value| -> Result<Value, Error> {
+        let mut out: Vec<Value> = Vec::new();
+        for v in items.try_iter()? {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        Ok(crate::mutable::List::new_value(out))
+    };
+    env.add_function("set", set);
+    env.add_function("set_strict", set);
+    env.add_function("print", |msg: Value| -> Value {
+        eprintln!("{msg}");
+        Value::from("")
+    });
+    env.add_function("local_md5", |s: String| -> Value {
+        use md5::{Digest, Md5};
+        let digest = Md5::digest(s.as_bytes());
+        Value::from(digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    });
+    env.add_global("modules", Value::from_object(Modules));
+}
+
+/// `modules`: `re`, `datetime`.
+#[derive(Debug)]
+struct Modules;
+
+impl Object for Modules {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "re" => Some(Value::from_object(Re)),
+            "datetime" => Some(Value::from_object(DatetimeModule)),
+            _ => None,
+        }
+    }
+}
+
+/// Python's `re`, on the `regex` crate (same syntax for what dbt code uses).
+#[derive(Debug)]
+struct Re;
+
+fn regex(pattern: &str, flags: Option<&Value>) -> Result<regex::Regex, Error> {
+    let ignore_case = flags.and_then(Value::as_i64).is_some_and(|f| f & 2 != 0);
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(ignore_case)
+        .build()
+        .map_err(|e| err(format!("re: bad pattern {pattern:?}: {e}")))
+}
+
+fn str_arg(args: &[Value], i: usize, what: &str) -> Result<String, Error> {
+    args.get(i)
+        .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+        .ok_or_else(|| Error::new(ErrorKind::MissingArgument, format!("re.{what} needs more arguments")))
+}
+
+impl Object for Re {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "IGNORECASE" | "I" => Some(Value::from(2)),
+            _ => None,
+        }
+    }
+
+    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        let pattern = str_arg(args, 0, method)?;
+        match method {
+            "match" | "search" | "fullmatch" => {
+                let text = str_arg(args, 1, method)?;
+                let re = regex(&pattern, args.get(2))?;
+                let found = re.captures(&text).filter(|c| {
+                    c.get(0).is_some_and(|m| match method {
+                        "match" => m.start() == 0,
+                        "fullmatch" => m.start() == 0 && m.end() == text.len(),
+                        _ => true,
+                    })
+                });
+                Ok(match found {
+                    Some(c) => Value::from_object(Match(c.iter().map(|g| g.map(|m| m.as_str().to_string())).collect())),
+                    None => Value::from(()),
+                })
+            }
+            "sub" => {
+                let repl = str_arg(args, 1, method)?;
+                let text = str_arg(args, 2, method)?;
+                // Python's `\1` is the regex crate's `${1}`.
+                let repl = regex::Regex::new(r"\\(\d+)")
+                    .map(|r| r.replace_all(&repl, "$${$1}").into_owned())
+                    .unwrap_or(repl);
+                Ok(Value::from(
+                    regex(&pattern, args.get(3))?
+                        .replace_all(&text, repl.as_str())
+                        .into_owned(),
+                ))
+            }
+            "findall" => {
+                let text = str_arg(args, 1, method)?;
+                let re = regex(&pattern, args.get(2))?;
+                Ok(Value::from(
+                    re.captures_iter(&text)
+                        .map(|c| {
+                            let g = if c.len() > 1 { c.get(1) } else { c.get(0) };
+                            Value::from(g.map(|m| m.as_str()).unwrap_or_default())
+                        })
+                        .collect::<Vec<_>>(),
+                ))
+            }
+            "split" => {
+                let text = str_arg(args, 1, method)?;
+                Ok(Value::from(
+                    regex(&pattern, None)?.split(&text).map(Value::from).collect::<Vec<_>>(),
+                ))
+            }
+            "escape" => Ok(Value::from(regex::escape(&pattern))),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// A match: truthy, with `group(n)` and `groups()`.
+#[derive(Debug)]
+struct Match(Vec<Option<String>>);
+
+impl Object for Match {
+    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        let group = |i: usize| Value::from(self.0.get(i).cloned().flatten());
+        match method {
+            "group" => Ok(group(args.first().and_then(Value::as_usize).unwrap_or(0))),
+            "groups" => Ok(Value::from((1..self.0.len()).map(group).collect::<Vec<_>>())),
+            "start" | "end" => Err(err(format!("match.{method}() is not supported by modelc"))),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// `modules.datetime`: `datetime`, `date`.
+#[derive(Debug)]
+struct DatetimeModule;
+
+impl Object for DatetimeModule {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "datetime" => Some(Value::from_object(DatetimeClass { date_only: false })),
+            "date" => Some(Value::from_object(DatetimeClass { date_only: true })),
+            _ => None,
+        }
+    }
+}
+
+/// `datetime.datetime` / `datetime.date`: constructors and class methods.
+#[derive(Debug)]
+struct DatetimeClass {
+    date_only: bool,
+}
+
+fn int_arg(args: &[Value], kwargs: &Kwargs, i: usize, name: &str, default: Option<i64>) -> Result<i64, Error> {
+    match args.get(i) {
+        Some(v) => v.as_i64().ok_or_else(|| err(format!("{name} must be an integer"))),
+        None => match kwargs.get::<Option<i64>>(name)? {
+            Some(v) => Ok(v),
+            None => default.ok_or_else(|| Error::new(ErrorKind::MissingArgument, format!("missing {name}"))),
+        },
+    }
+}
+
+impl DatetimeClass {
+    fn make(&self, dt: NaiveDateTime, utc: bool) -> Value {
+        Value::from_object(DateTime {
+            dt,
+            date_only: self.date_only,
+            utc,
+        })
+    }
+}
+
+impl Object for DatetimeClass {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+        let n = |i, name, default| int_arg(args, &kwargs, i, name, default);
+        let (y, m, d) = (n(0, "year", None)?, n(1, "month", None)?, n(2, "day", None)?);
+        let (h, mi, s, us) = if self.date_only {
+            (0, 0, 0, 0)
+        } else {
+            (
+                n(3, "hour", Some(0))?,
+                n(4, "minute", Some(0))?,
+                n(5, "second", Some(0))?,
+                n(6, "microsecond", Some(0))?,
+            )
+        };
+        let _: Option<Value> = kwargs.get("tzinfo")?;
+        let date = NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32).ok_or_else(|| err("date out of range"))?;
+        let dt = date
+            .and_hms_micro_opt(h as u32, mi as u32, s as u32, us as u32)
+            .ok_or_else(|| err("time out of range"))?;
+        Ok(self.make(dt, false))
+    }
+
+    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match method {
+            "now" | "today" => Ok(self.make(chrono::Local::now().naive_local(), false)),
+            "utcnow" => Ok(self.make(chrono::Utc::now().naive_utc(), false)),
+            "strptime" => {
+                let s = str_arg(args, 0, method)?;
+                let fmt = python_format(&str_arg(args, 1, method)?);
+                let dt = NaiveDateTime::parse_from_str(&s, &fmt)
+                    .or_else(|_| NaiveDate::parse_from_str(&s, &fmt).map(|d| d.and_time(chrono::NaiveTime::MIN)))
+                    .map_err(|e| err(format!("strptime({s:?}): {e}")))?;
+                Ok(self.make(dt, false))
+            }
+            "fromisoformat" => {
+                let s = str_arg(args, 0, method)?;
+                parse_iso(&s)
+                    .map(|(dt, utc)| self.make(dt, utc))
+                    .ok_or_else(|| err(format!("Invalid isoformat string: {s:?}")))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+fn parse_iso(s: &str) -> Option<(NaiveDateTime, bool)> {
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(&s.replace(' ', "T")) {
+        return Some((dt.naive_utc(), true));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some((dt, false));
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| (d.and_time(chrono::NaiveTime::MIN), false))
+}
+
+/// Python's `strftime` directives in chrono's words (`%f` is microseconds there).
+fn python_format(fmt: &str) -> String {
+    fmt.replace("%f", "%6f")
+}
+
+/// A `datetime.datetime` or `datetime.date` (naive, or UTC).
+#[derive(Debug, Clone)]
+pub struct DateTime {
+    dt: NaiveDateTime,
+    date_only: bool,
+    utc: bool,
+}
+
+impl DateTime {
+    /// `run_started_at`: an aware UTC datetime.
+    pub fn utc_value(dt: chrono::DateTime<chrono::Utc>) -> Value {
+        Value::from_object(DateTime {
+            dt: dt.naive_utc(),
+            date_only: false,
+            utc: true,
+        })
+    }
+
+    fn isoformat(&self, sep: &str) -> String {
+        if self.date_only {
+            return self.dt.format("%Y-%m-%d").to_string();
+        }
+        let mut s = self.dt.format(&format!("%Y-%m-%d{sep}%H:%M:%S")).to_string();
+        if self.dt.nanosecond() >= 1_000 {
+            s.push_str(&format!(".{:06}", self.dt.nanosecond() / 1_000));
+        }
+        if self.utc {
+            s.push_str("+00:00");
+        }
+        s
+    }
+}
+
+impl Object for DateTime {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let d = &self.dt;
+        Some(match key.as_str()? {
+            "year" => Value::from(d.year()),
+            "month" => Value::from(d.month()),
+            "day" => Value::from(d.day()),
+            "hour" if !self.date_only => Value::from(d.hour()),
+            "minute" if !self.date_only => Value::from(d.minute()),
+            "second" if !self.date_only => Value::from(d.second()),
+            "microsecond" if !self.date_only => Value::from(d.nanosecond() / 1_000),
+            "tzinfo" if !self.date_only => {
+                if self.utc {
+                    Value::from("UTC")
+                } else {
+                    Value::from(())
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match method {
+            "strftime" => {
+                let fmt = python_format(&str_arg(args, 0, method)?);
+                let mut out = String::new();
+                fmt::write(&mut out, format_args!("{}", self.dt.format(&fmt)))
+                    .map_err(|_| err(format!("strftime: bad format {fmt:?}")))?;
+                Ok(Value::from(out))
+            }
+            "isoformat" => Ok(Value::from(
+                self.isoformat(args.first().and_then(Value::as_str).unwrap_or("T")),
+            )),
+            "date" => Ok(Value::from_object(DateTime {
+                date_only: true,
+                ..(**self).clone()
+            })),
+            "timestamp" => Ok(Value::from(self.dt.and_utc().timestamp_micros() as f64 / 1e6)),
+            "weekday" => Ok(Value::from(self.dt.weekday().num_days_from_monday())),
+            "isoweekday" => Ok(Value::from(self.dt.weekday().number_from_monday())),
+            "replace" => {
+                let (_, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+                let get =
+                    |k: &str, cur: u32| -> Result<u32, Error> { Ok(kwargs.get::<Option<u32>>(k)?.unwrap_or(cur)) };
+                let d = &self.dt;
+                let date = NaiveDate::from_ymd_opt(
+                    kwargs.get::<Option<i32>>("year")?.unwrap_or(d.year()),
+                    get("month", d.month())?,
+                    get("day", d.day())?,
+                )
+                .ok_or_else(|| err("date out of range"))?;
+                let dt = date
+                    .and_hms_micro_opt(
+                        get("hour", d.hour())?,
+                        get("minute", d.minute())?,
+                        get("second", d.second())?,
+                        get("microsecond", d.nanosecond() / 1_000)?,
+                    )
+                    .ok_or_else(|| err("time out of range"))?;
+                let _: Option<Value> = kwargs.get("tzinfo")?;
+                Ok(Value::from_object(DateTime { dt, ..(**self).clone() }))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Python's str(): a space between date and time.
+        f.write_str(&self.isoformat(" "))
+    }
+
+    fn custom_cmp(self: &Arc<Self>, other: &minijinja::value::DynObject) -> Option<std::cmp::Ordering> {
+        let other = other.downcast_ref::<DateTime>()?;
+        Some(self.dt.cmp(&other.dt))
+    }
+}
