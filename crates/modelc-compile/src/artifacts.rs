@@ -40,7 +40,7 @@ fn primary_key(tests: &[&Node]) -> Vec<String> {
     }
 }
 
-fn source_json(s: &SourceTable) -> Value {
+pub(crate) fn source_json(s: &SourceTable) -> Value {
     let mut config = s.config.0.clone();
     config.insert("enabled".into(), json!(true));
     config.insert("meta".into(), json!(s.meta));

@@ -69,6 +69,27 @@ pub(crate) fn declared_columns(
     known
 }
 
+/// dbt's `graph`: every node's and source's manifest entry.
+pub(crate) fn graph_json(ctx: &crate::manifest_node::NodeCtx<'_>) -> serde_json::Value {
+    let nodes: serde_json::Map<String, serde_json::Value> = ctx
+        .nodes
+        .values()
+        .map(|n| {
+            let entry = crate::manifest_node::node_json(ctx, n, &[]);
+            (n.unique_id.clone(), serde_json::from_str(&entry).unwrap_or_default())
+        })
+        .collect();
+    let sources: serde_json::Map<String, serde_json::Value> = ctx
+        .sources
+        .values()
+        .map(|s| (s.unique_id.clone(), crate::artifacts::source_json(s)))
+        .collect();
+    serde_json::json!({
+        "nodes": nodes, "sources": sources, "exposures": {}, "metrics": {}, "groups": {},
+        "semantic_models": {}, "saved_queries": {},
+    })
+}
+
 /// Answers one node's render: its `ref`/`source`/`this` resolved to relations.
 #[derive(Debug)]
 pub struct NodeDb {
@@ -76,6 +97,7 @@ pub struct NodeDb {
     sources: Vec<Relation>,
     this: Option<Relation>,
     known: Arc<KnownColumns>,
+    graph: Arc<serde_json::Value>,
     external: Option<Arc<dyn External>>,
 }
 
@@ -87,6 +109,7 @@ impl NodeDb {
         nodes: &BTreeMap<String, Node>,
         sources: &BTreeMap<String, SourceTable>,
         known: Arc<KnownColumns>,
+        graph: Arc<serde_json::Value>,
         external: Option<Arc<dyn External>>,
     ) -> NodeDb {
         let (ref_ids, source_ids) = deps.map(|(r, s)| (r.as_slice(), s.as_slice())).unwrap_or_default();
@@ -101,6 +124,7 @@ impl NodeDb {
                 .collect(),
             this: node.relation.clone(),
             known,
+            graph,
             external,
         }
     }
@@ -160,6 +184,10 @@ impl Database for NodeDb {
             None => return Err(format!("whether {rel} exists is known only to the database")),
         };
         Ok(found.map(|r| (r.database, r.schema, r.identifier)))
+    }
+
+    fn graph(&self) -> Result<Arc<serde_json::Value>, String> {
+        Ok(self.graph.clone())
     }
 
     fn query(&self, sql: &str) -> Result<QueryTable, String> {

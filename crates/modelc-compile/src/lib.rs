@@ -87,6 +87,8 @@ pub struct Project {
     jinja: std::sync::Arc<Jinja>,
     /// Each node's resolved `ref` and `source` targets, for late renders.
     deps: HashMap<String, resolve::Deps>,
+    /// dbt's `graph` for late renders, made at the first that needs it.
+    graph: std::sync::OnceLock<std::sync::Arc<serde_json::Value>>,
 }
 
 impl Project {
@@ -102,8 +104,12 @@ impl Project {
             .get(id)
             .ok_or_else(|| Diagnostic::error("late-render", format!("no node '{id}'")))?;
         let known = std::sync::Arc::new(late::declared_columns(&self.nodes, &self.sources));
+        let graph = self
+            .graph
+            .get_or_init(|| std::sync::Arc::new(late::graph_json(&manifest_node::NodeCtx::of(self))))
+            .clone();
         let deps = self.deps.get(id);
-        let db = late::NodeDb::new(node, deps, &self.nodes, &self.sources, known, database);
+        let db = late::NodeDb::new(node, deps, &self.nodes, &self.sources, known, graph, database);
         let (sql, incr) = late::render(
             &self.jinja,
             node,
@@ -738,7 +744,16 @@ fn compile_phases(
     } else {
         dag.waves(&nodes.keys().cloned().collect())
     };
-    let unrendered = render_late_nodes(&jinja, &mut nodes, &sources, &dag, &deps, opts, &mut diags);
+    let unrendered = render_late_nodes(
+        &jinja,
+        (&input.root, &db),
+        &mut nodes,
+        &sources,
+        &dag,
+        &deps,
+        opts,
+        &mut diags,
+    );
     let mut found = Vec::new();
     let lineage = analyze::analyze(&waves, &nodes, &sources, &mut cache, !opts.skip_lineage, &mut found);
     // The parse-phase SQL of a node rendered only when it runs is no SQL to check.
@@ -783,6 +798,7 @@ fn compile_phases(
         on_run_end,
         jinja: std::sync::Arc::new(jinja),
         deps,
+        graph: std::sync::OnceLock::new(),
     };
     if let Some(seed) = &mut seed {
         seed.macro_files = macro_files.iter().map(|f| f.path.clone()).collect();
@@ -816,8 +832,10 @@ fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap) -> c
 /// their upstream columns from the database given, else from modelc's analysis of
 /// the upstream SQL. What cannot be answered before the run is a warning: the runner
 /// renders the node again when it runs.
+#[allow(clippy::too_many_arguments)]
 fn render_late_nodes(
     jinja: &Jinja,
+    (root, db): (&Path, &DbConfig),
     nodes: &mut BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
     dag: &Dag,
@@ -834,6 +852,7 @@ fn render_late_nodes(
     if late.is_empty() {
         return unrendered;
     }
+    let mut graph: Option<std::sync::Arc<serde_json::Value>> = None;
     for id in dag.topo_order(&late) {
         // The columns of every upstream relation, from their SQL as it stands now.
         let ancestors = dag.ancestors(&id, None);
@@ -867,6 +886,16 @@ fn render_late_nodes(
                 .collect();
             known.insert(late::key(r), columns);
         }
+        let g = graph
+            .get_or_insert_with(|| {
+                std::sync::Arc::new(late::graph_json(&manifest_node::NodeCtx {
+                    root,
+                    db,
+                    sources,
+                    nodes,
+                }))
+            })
+            .clone();
         let Some(node) = nodes.get(&id) else { continue };
         let db = late::NodeDb::new(
             node,
@@ -874,6 +903,7 @@ fn render_late_nodes(
             nodes,
             sources,
             std::sync::Arc::new(known),
+            g,
             opts.database.clone(),
         );
         let rendered = late::render(jinja, node, deps.get(&id), nodes, sources, std::sync::Arc::new(db));

@@ -162,3 +162,60 @@ fn a_missing_package_ref_or_macro_is_located() {
         .collect();
     insta::assert_snapshot!("package_errors", errors.join("\n"));
 }
+
+/// Macros that ask the database compile without one: columns of upstream models
+/// come from modelc's analysis of their SQL, `graph` from the compiled project; a
+/// query is left for the run, with a warning saying why.
+#[test]
+fn introspection_answers_from_analysis_at_compile_time() {
+    let dir = shop();
+    let root = dir.path();
+    write(
+        root,
+        "dbt_packages/helpers/macros/star.sql",
+        "{% macro star(relation, except=[]) -%}\n\
+         {%- if not execute %}{{ return('*') }}{% endif -%}\n\
+         {%- set cols = [] -%}\n\
+         {%- for c in adapter.get_columns_in_relation(relation) if c.name not in except -%}{%- do cols.append(adapter.quote(c.name)) -%}{%- endfor -%}\n\
+         {{ cols | join(', ') }}\n\
+         {%- endmacro %}\n",
+    );
+    write(
+        root,
+        "models/starred.sql",
+        "select {{ helpers.star(ref('orders_keyed'), except=['label']) }} from {{ ref('orders_keyed') }}\n",
+    );
+    write(
+        root,
+        "models/graph_reader.sql",
+        "select {% for id, n in graph.nodes.items() if n.resource_type == 'seed' %}'{{ n.name }}' as s{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}\n",
+    );
+    write(
+        root,
+        "models/queried.sql",
+        "{% set r = run_query('select max(id) from ' ~ ref('orders')) %}select {{ r.rows[0][0] if execute else 0 }} as top\n",
+    );
+    let out = compile(root, &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let sql = |id: &str| {
+        let n = &project.nodes[id];
+        assert!(n.late_render, "{id}");
+        n.compiled_code.clone().unwrap_or_default()
+    };
+    insta::assert_snapshot!(
+        "late_renders",
+        format!(
+            "{}\n{}\n{}\n---\n{}",
+            sql("model.shop.starred").trim(),
+            sql("model.shop.graph_reader").trim(),
+            sql("model.shop.queried").trim(),
+            diags
+                .iter()
+                .filter(|d| !d.contains("dbt-version"))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    );
+}

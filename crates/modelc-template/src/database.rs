@@ -62,7 +62,49 @@ pub trait Database: Send + Sync + fmt::Debug {
     fn relation(&self, relation: &RelationArg) -> Result<Option<(String, String, String)>, String>;
     /// Runs a query (its text may hold the render's relation placeholders).
     fn query(&self, sql: &str) -> Result<QueryTable, String>;
+    /// dbt's `graph`: `{"nodes": {...}, "sources": {...}, ...}` as in the manifest.
+    fn graph(&self) -> Result<Arc<serde_json::Value>, String>;
 }
+
+/// dbt's `graph` context variable. Reading it needs the whole compiled project, so
+/// the render that reads it is a late one; in the parse phase it is empty.
+#[derive(Debug)]
+pub struct GraphObj(pub(crate) Arc<crate::objects::Capture>);
+
+impl Object for GraphObj {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        if !GRAPH_KEYS.contains(&key) {
+            return None;
+        }
+        Some(match self.0.database_for("graph") {
+            Err(e) => Value::from(e),
+            Ok(None) => Value::from(std::collections::BTreeMap::<String, Value>::new()),
+            Ok(Some(db)) => match db.graph() {
+                Ok(g) => json(g.get(key).unwrap_or(&serde_json::Value::Null)),
+                Err(e) => Value::from(err(e)),
+            },
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(GRAPH_KEYS)
+    }
+}
+
+const GRAPH_KEYS: &[&str] = &[
+    "nodes",
+    "sources",
+    "exposures",
+    "metrics",
+    "groups",
+    "semantic_models",
+    "saved_queries",
+];
 
 fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())

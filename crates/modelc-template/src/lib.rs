@@ -407,6 +407,10 @@ fn context_for(capture: &Arc<Capture>, node: &NodeContext) -> BTreeMap<String, V
         Value::from_dyn_object(Arc::new(ConfigObj(capture.clone()))),
     );
     ctx.insert("model".to_string(), Value::from_object(model));
+    ctx.insert(
+        "graph".to_string(),
+        Value::from_object(database::GraphObj(capture.clone())),
+    );
     ctx
 }
 

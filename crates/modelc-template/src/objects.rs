@@ -22,7 +22,7 @@ const MAX_MACRO_DEPTH: usize = 64;
 /// Name of the state temp that holds a macro's `return()` value.
 const RETURN_SLOT: &str = "__modelc_return";
 /// Context variables a macro call passes on to the macro's own state.
-const PER_RENDER: &[&str] = &["__modelc", "this", "config", "model", "execute"];
+const PER_RENDER: &[&str] = &["__modelc", "this", "config", "model", "execute", "graph"];
 
 fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
@@ -73,6 +73,10 @@ impl Capture {
 
     /// The database to ask, `Ok(None)` in the parse phase (the answer is then
     /// dbt's parse-time one), an error when nothing can answer.
+    pub(crate) fn database_for(&self, what: &str) -> Result<Option<&Arc<dyn Database>>, Error> {
+        self.database(what)
+    }
+
     fn database(&self, what: &str) -> Result<Option<&Arc<dyn Database>>, Error> {
         if !self.execute {
             return Ok(None);

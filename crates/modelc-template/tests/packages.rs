@@ -273,6 +273,13 @@ impl modelc_template::database::Database for OneTable {
         })
     }
 
+    fn graph(&self) -> Result<std::sync::Arc<serde_json::Value>, String> {
+        Ok(std::sync::Arc::new(json!({
+            "nodes": {"model.shop.orders": {"name": "orders", "resource_type": "model"}},
+            "sources": {}
+        })))
+    }
+
     fn query(&self, sql: &str) -> Result<modelc_template::database::QueryTable, String> {
         if !sql.contains("__modelc_ref_0__") {
             return Err(format!("unexpected query: {sql}"));
@@ -316,6 +323,15 @@ fn introspection_answers_truly_or_fails() {
 
     let e = render(&j, "shop", src).unwrap_err();
     assert!(e.contains(modelc_template::database::NEEDS_DATABASE), "{e}");
+
+    let graph = "{% for id, n in graph.nodes.items() %}{{ id }}={{ n.name }}{% endfor %} {{ graph.sources | length }}";
+    assert_eq!(
+        j.render("models/m.sql", graph, &n).map(|o| o.sql).as_deref(),
+        Ok("model.shop.orders=orders 0")
+    );
+    assert!(render(&j, "shop", graph)
+        .unwrap_err()
+        .contains(modelc_template::database::NEEDS_DATABASE));
 
     let mut parse = node("shop");
     parse.parse_only = true;
