@@ -334,6 +334,8 @@ fn execute(
             root: project.root.clone(),
             ..ExecSettings::default()
         },
+        // The bench projects ask no database while rendering.
+        late: None,
     };
     let results = modelc_exec::run(adapter, &req, &Quiet).map_err(|e| e.to_string())?;
     let failed: Vec<&str> = results

@@ -12,6 +12,9 @@ mod snapshot;
 mod test;
 
 pub use adapter::{Adapter, Connection, DbError, DbResult, DuckDb};
-pub use materialize::{columns, existing, literal, run_node, ExecSettings, KnownRelations, Outcome, RelKind, Status};
+pub use materialize::{
+    columns, existing, literal, query_table, run_node, ExecSettings, KnownRelations, Outcome, QueryResult, RelKind,
+    Status,
+};
 pub use results::{write_run_results, NodeResult};
-pub use runner::{run, Reporter, RunRequest};
+pub use runner::{run, LateRender, Reporter, RunRequest};

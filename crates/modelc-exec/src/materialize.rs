@@ -185,6 +185,66 @@ pub fn columns(conn: &dyn Connection, rel: &Relation) -> DbResult<Vec<(String, S
         .collect())
 }
 
+/// A query's result with its column names and types, values as JSON (numbers and
+/// booleans typed, everything else as text), for templates' `run_query`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryResult {
+    /// `(name, type)` of each column.
+    pub columns: Vec<(String, String)>,
+    /// The rows.
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// Runs a query for a template: its columns from DuckDB's `describe`, its values.
+pub fn query_table(conn: &dyn Connection, sql: &str) -> DbResult<QueryResult> {
+    let sql = sql.trim().trim_end_matches(';');
+    let columns: Vec<(String, String)> = conn
+        .query(&format!("describe select * from (\n{sql}\n)"))?
+        .into_iter()
+        .map(|r| {
+            let mut it = r.into_iter();
+            (
+                it.next().flatten().unwrap_or_default(),
+                it.next().flatten().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let typed = |v: Option<String>, ty: &str| -> serde_json::Value {
+        let Some(v) = v else { return serde_json::Value::Null };
+        let ty = ty.to_ascii_uppercase();
+        let integer = [
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "UBIGINT",
+        ];
+        if integer.contains(&ty.as_str()) {
+            if let Ok(i) = v.parse::<i64>() {
+                return i.into();
+            }
+        }
+        if ["FLOAT", "DOUBLE", "REAL"].contains(&ty.as_str()) || ty.starts_with("DECIMAL") || ty == "HUGEINT" {
+            if let Some(n) = v.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                return n.into();
+            }
+        }
+        if ty == "BOOLEAN" {
+            return (v == "true").into();
+        }
+        v.into()
+    };
+    let rows = conn
+        .query(sql)?
+        .into_iter()
+        .map(|r| r.into_iter().zip(&columns).map(|(v, (_, ty))| typed(v, ty)).collect())
+        .collect();
+    Ok(QueryResult { columns, rows })
+}
+
 fn drop_sql(rel: &Relation, kind: RelKind) -> String {
     match kind {
         RelKind::Table => format!("drop table if exists {rel};\n"),

@@ -21,6 +21,14 @@ pub trait Reporter {
     fn finished(&self, node: &Node, result: &NodeResult, index: usize, total: usize);
 }
 
+/// Renders a node whose template asks the database (`Node::late_render`) just
+/// before it runs, when its upstream relations are built: its compiled SQL and
+/// incremental variant, or the error to report for it.
+pub trait LateRender: Sync {
+    /// Renders `node` against the database.
+    fn render(&self, node: &Node) -> Result<(String, Option<String>), String>;
+}
+
 /// What to execute.
 pub struct RunRequest<'a> {
     /// All compiled nodes.
@@ -35,6 +43,8 @@ pub struct RunRequest<'a> {
     pub threads: usize,
     /// Settings passed to materializations.
     pub settings: ExecSettings,
+    /// Renders late nodes; without it they run with the SQL they were compiled to.
+    pub late: Option<&'a dyn LateRender>,
 }
 
 /// Nodes that execute: selected, and neither sources, analyses nor ephemeral models.
@@ -123,13 +133,30 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
             let done_tx = done_tx.clone();
             let nodes = req.nodes;
             let settings = &settings;
+            let late = req.late;
             scope.spawn(move || loop {
                 let next = task_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some((id, index)) = next else { break };
                 let Some(node) = nodes.get(&id) else { continue };
                 let started = chrono::Utc::now();
                 let clock = Instant::now();
-                let outcome = run_node(conn.as_ref(), node, settings);
+                let outcome = match late.filter(|_| node.late_render).map(|l| l.render(node)) {
+                    None => run_node(conn.as_ref(), node, settings),
+                    Some(Ok((sql, incremental))) => {
+                        let rendered = Node {
+                            compiled_code: Some(sql),
+                            compiled_incremental_code: incremental,
+                            ..node.clone()
+                        };
+                        run_node(conn.as_ref(), &rendered, settings)
+                    }
+                    Some(Err(message)) => Outcome {
+                        status: Status::Error,
+                        message,
+                        rows_affected: None,
+                        failures: None,
+                    },
+                };
                 let result = NodeResult::new(node, outcome, started, clock.elapsed().as_secs_f64(), worker);
                 if done_tx.send((id, index, result)).is_err() {
                     break;

@@ -241,20 +241,19 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
     (out, defs)
 }
 
-/// Wraps every list and dict literal in `{% set %}` and `{% do %}` tags in a call
-/// that makes it mutable (`[a]` → `__modelc_list([a])`, `{k: v}` →
-/// `__modelc_dict({k: v})`): dbt code fills lists and dicts with `append` and
-/// `update`, which minijinja's immutable values lack. Subscripts (`x[0]`) are left
-/// alone; string literals are skipped. Borrowed when nothing changes.
+/// Wraps every list and dict literal of the template's expressions (`{{ }}` and
+/// `{% %}`) in a call that makes it mutable (`[a]` → `__modelc_list([a])`, `{k: v}`
+/// → `__modelc_dict({k: v})`): dbt code fills lists and dicts with `append` and
+/// `update` (also lists it was passed, like a test's `group_by_columns`), which
+/// minijinja's immutable values lack. Subscripts (`x[0]`) are left alone; string
+/// literals, comments and `raw` blocks are skipped. Borrowed when nothing changes.
 pub fn mutable_literals(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("{%") {
+    if !text.contains("{{") && !text.contains("{%") {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut inserts: Vec<(usize, &str)> = Vec::new();
-    for tag in scan_tags(text, &["set", "do"]) {
-        // The expression: after the keyword, before the closing `%}`.
-        let body_end = tag.end - 2;
-        literal_inserts(text, tag.name_start, body_end, &mut inserts);
+    for (start, end) in expression_regions(text) {
+        literal_inserts(text, start, end, &mut inserts);
     }
     if inserts.is_empty() {
         return std::borrow::Cow::Borrowed(text);
@@ -269,6 +268,73 @@ pub fn mutable_literals(text: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(&text[pos..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// The byte ranges of the expressions of a template: the insides of `{{ ... }}`
+/// (ended by a `}}` outside strings and brackets, as Jinja's lexer balances them)
+/// and of `{% ... %}` tags; comments and `raw` blocks are passed over.
+fn expression_regions(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] != b'{' {
+            i += 1;
+            continue;
+        }
+        match bytes[i + 1] {
+            b'#' => match text[i + 2..].find("#}") {
+                Some(e) => i = i + 2 + e + 2,
+                None => break,
+            },
+            b'%' => {
+                let Some(close) = text[i + 2..].find("%}") else { break };
+                let inner = (i + 2, i + 2 + close);
+                let keyword = text[inner.0..inner.1].trim_start_matches(['-', '+']).trim_start();
+                if keyword.starts_with("raw") && !keyword[3..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                    match text[inner.1..].find("endraw") {
+                        Some(e) => i = inner.1 + e,
+                        None => break,
+                    }
+                    continue;
+                }
+                out.push(inner);
+                i = inner.1 + 2;
+            }
+            b'{' => {
+                let start = i + 2;
+                let mut j = start;
+                let mut depth = 0usize;
+                let mut quote: Option<u8> = None;
+                let mut end = None;
+                while j < bytes.len() {
+                    let b = bytes[j];
+                    match quote {
+                        Some(q) if b == q => quote = None,
+                        Some(_) if b == b'\\' => j += 1,
+                        Some(_) => {}
+                        None => match b {
+                            b'\'' | b'"' => quote = Some(b),
+                            b'(' | b'[' | b'{' => depth += 1,
+                            b')' | b']' => depth = depth.saturating_sub(1),
+                            b'}' if depth == 0 && bytes.get(j + 1) == Some(&b'}') => {
+                                end = Some(j);
+                                break;
+                            }
+                            b'}' => depth = depth.saturating_sub(1),
+                            _ => {}
+                        },
+                    }
+                    j += 1;
+                }
+                let Some(end) = end else { break };
+                out.push((start, end));
+                i = end + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 /// Finds the list and dict literals in `text[start..end]` and the texts to insert
@@ -439,7 +505,15 @@ mod tests {
                 "{% set y = a if b in [1] else [] %}",
                 "{% set y = a if b in __modelc_list([1]) else __modelc_list([]) %}",
             ),
-            ("{{ [1] }} {% for a in [1] %}", "{{ [1] }} {% for a in [1] %}"),
+            (
+                "{{ [1] }} {% for a in [1] %}{# [2] #}{% raw %}{{ [3] }}{% endraw %}",
+                "{{ __modelc_list([1]) }} {% for a in __modelc_list([1]) %}{# [2] #}{% raw %}{{ [3] }}{% endraw %}",
+            ),
+            (
+                "{{ {'a': {'b': 1}} }} x",
+                "{{ __modelc_dict({'a': __modelc_dict({'b': 1})}) }} x",
+            ),
+            ("{{ x['}}'] }}", "{{ x['}}'] }}"),
             ("{% do return({}) %}", "{% do return(__modelc_dict({})) %}"),
         ];
         for (src, want) in cases {

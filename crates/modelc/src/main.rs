@@ -2,6 +2,7 @@
 //! exit codes: 0 success, 1 a node failed, 2 usage or project errors (nothing ran).
 
 mod cli;
+mod late;
 mod progress;
 mod report;
 
@@ -465,6 +466,10 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
             root: project.root.clone(),
             known: None,
         },
+        late: Some(&late::RunTimeRender {
+            project: &project,
+            adapter: &adapter,
+        }),
     };
     let total = req
         .selected
