@@ -1,9 +1,10 @@
 //! The dbt version modelc behaves as, and dbt's version range checks
 //! (`require-dbt-version: [">=1.3.0", "<2.0.0"]`).
 
-/// The dbt-core version whose behaviour modelc follows: what `dbt_version` renders
+/// The dbt-core version whose behaviour modelc follows (the 1.10 release its
+/// compatibility was measured against): what `dbt_version` renders
 /// and what `require-dbt-version` ranges are checked against.
-pub const DBT_VERSION: &str = "1.10.0";
+pub const DBT_VERSION: &str = "1.10.23";
 
 /// Parses `major.minor.patch` (missing parts are 0; a pre-release suffix is ignored).
 fn parse(v: &str) -> Option<(u64, u64, u64)> {
