@@ -210,6 +210,37 @@ fn malformed_csv_is_an_error_naming_the_file() {
     );
 }
 
+/// A seed whose rows do not all have the header's fields fails, naming the file and
+/// the first bad line, and leaves the table of the last good load (issue 13: the
+/// sniffer took the last row for the header and loaded nothing, exit 0).
+#[test]
+fn ragged_seed_fails_at_its_first_bad_line_and_keeps_the_old_table() {
+    let f = Fixture::new(&[("project.yml", PROJECT_YML), ("seeds/ragged.csv", "a,b,c\n1,2,3\n")]);
+    assert_eq!(f.modelc(&["seed"]).code, 0);
+    for (text, line) in [
+        ("a,b,c\n1,2,3\n4,5\n6,7,8,9,10\n", "seeds/ragged.csv:3: "),
+        ("a,b,c\r\n1,2,3\r\n4,5,6\r\n7,8,9,10\r\n", "seeds/ragged.csv:4: "),
+    ] {
+        f.write("seeds/ragged.csv", text);
+        let out = f.modelc(&["seed"]);
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        assert!(out.stdout.contains(line), "{line} not in {}", out.stdout);
+        assert!(!out.stdout.contains("ignore_errors"), "{}", out.stdout);
+        assert_eq!(table(&f.query("select * from main.ragged")), "1 | 2 | 3");
+    }
+    // Past the rows the sniffer samples, the reader itself stops at the bad row.
+    let mut long = String::from("a,b,c\n");
+    for i in 0..30_000 {
+        long.push_str(&format!("{i},{i},{i}\n"));
+    }
+    long.push_str("x,y\n");
+    f.write("seeds/ragged.csv", &long);
+    let out = f.modelc(&["seed"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("seeds/ragged.csv:30002: "), "{}", out.stdout);
+    assert_eq!(table(&f.query("select count(*) from main.ragged")), "1");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let f = Fixture::new(&[("project.yml", PROJECT_YML), ("models/a.sql", "select 1 as id")]);
