@@ -159,13 +159,7 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
         (None, Some(p)) => absolutize(&input.root, Path::new(p)),
         (None, None) => target_dir.join("modelc.duckdb"),
     };
-    let database = if path.as_os_str() == ":memory:" {
-        "memory".to_string()
-    } else {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "main".into())
-    };
+    let database = modelc_core::catalog_name(&path.to_string_lossy());
     DbConfig {
         path: path.to_string_lossy().into_owned(),
         database,

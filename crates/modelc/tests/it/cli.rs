@@ -241,6 +241,50 @@ fn ragged_seed_fails_at_its_first_bad_line_and_keeps_the_old_table() {
     assert_eq!(table(&f.query("select count(*) from main.ragged")), "1");
 }
 
+/// A database file with dots in its name: DuckDB names its catalog after the part
+/// before the first dot, and so must the relations (issue 13: `--db lending.v2.duckdb`
+/// failed with `"lending.v2" is not a catalog or schema`).
+#[test]
+fn a_database_file_with_dots_in_its_name_builds() {
+    let f = Fixture::new(&[
+        ("project.yml", "name: shop\n"),
+        ("seeds/orders.csv", "id,amount,updated_at\n1,10,2024-01-01\n2,20,2024-01-01\n"),
+        ("models/stg_orders.sql", "select id, amount from {{ ref('orders') }}"),
+        (
+            "models/order_totals.sql",
+            "{{ config(materialized='table') }}\nselect sum(amount) as total from {{ ref('stg_orders') }}",
+        ),
+        (
+            "models/order_log.sql",
+            "{{ config(materialized='incremental', unique_key='id') }}\nselect id, amount from {{ ref('orders') }}",
+        ),
+        (
+            "models/schema.yml",
+            "models:\n  - name: stg_orders\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n",
+        ),
+        (
+            "snapshots/orders.sql",
+            "{% snapshot orders_snapshot %}\n{{ config(target_schema='snapshots', unique_key='id', strategy='timestamp', updated_at='updated_at') }}\nselect * from {{ ref('orders') }}\n{% endsnapshot %}\n",
+        ),
+    ]);
+    for _ in 0..2 {
+        let out = f.modelc(&["build", "--db", "lending.v2.duckdb"]);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    }
+    let db = f.path().join("lending.v2.duckdb");
+    assert_eq!(
+        table(&query(
+            &db,
+            "select current_database(), (select total from lending.main.order_totals), (select count(*) from lending.main.order_log), (select count(*) from lending.snapshots.orders_snapshot)"
+        )),
+        "lending | 30 | 2 | 2"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.path().join("target/manifest.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(manifest["nodes"]["model.shop.order_totals"]["database"], "lending");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let f = Fixture::new(&[("project.yml", PROJECT_YML), ("models/a.sql", "select 1 as id")]);
