@@ -370,8 +370,13 @@ fn compile_phases(
         cache::Cache::disabled()
     };
 
-    let built = nodes::build(&input, &db, &mut diags);
+    let mut built = nodes::build(&input, &db, &mut diags);
     let sources = built.sources;
+    let yaml_sites: HashMap<String, nodes::YamlSite> = built
+        .shells
+        .iter_mut()
+        .filter_map(|s| Some((s.node.unique_id.clone(), s.yaml.take()?)))
+        .collect();
     // The nodes hold what they need of the files from here on.
     for files in [
         &mut input.models,
@@ -444,6 +449,12 @@ fn compile_phases(
     // Each node's rendered SQL (and incremental variant), to substitute.
     let mut outputs: Vec<(String, String, Option<String>)> = Vec::new();
     let mut disabled = Vec::new();
+    let sites = configs::Sites {
+        project_file: &input.config.file,
+        project_text: &input.config.text,
+        resource_configs: &input.config.resource_configs,
+        yaml: &yaml_sites,
+    };
     for (mut node, result, entry, shell_config) in rendered {
         if let Some(seed) = &mut seed {
             // A render that cannot be cached (it reads `invocation_id`, say) differs at
@@ -465,6 +476,7 @@ fn compile_phases(
                     continue;
                 }
                 diags.extend(config_warnings(&node, &out.config));
+                configs::validate(&node, &out.config, &sites, &mut diags);
                 node.refs = out.refs;
                 node.sources = out.sources;
                 node.depends_on.macros = out.macros.into_iter().collect();

@@ -25,6 +25,19 @@ pub struct Shell {
     /// For a generic test from YAML: the test's name and what it tests, for
     /// [`modelc_template::Jinja::render_builtin_test`].
     pub generic: Option<(String, TestModel)>,
+    /// Where the node's YAML config was written, for errors about its values.
+    pub yaml: Option<YamlSite>,
+}
+
+/// Where a node's config was written in a property file.
+#[derive(Debug, Clone, Default)]
+pub struct YamlSite {
+    /// The property file.
+    pub file: String,
+    /// The 1-based line of the node's entry.
+    pub line: usize,
+    /// The line and column of each config key.
+    pub keys: Vec<(String, usize, usize)>,
 }
 
 impl Shell {
@@ -33,7 +46,18 @@ impl Shell {
             node,
             template,
             generic: None,
+            yaml: None,
         }
+    }
+
+    /// The shell with where its YAML entry set config.
+    fn with_yaml(mut self, patch: Option<(&NodePatch, &str)>) -> Shell {
+        self.yaml = patch.map(|(p, file)| YamlSite {
+            file: file.to_string(),
+            line: p.line,
+            keys: p.config_lines.clone(),
+        });
+        self
     }
 }
 
@@ -199,7 +223,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell::new(f.text.clone(), node));
+        out.shells.push(Shell::new(f.text.clone(), node).with_yaml(patch));
     }
     patches.warn_unused(diags);
 
@@ -283,7 +307,7 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             if let Some((p, file)) = patch {
                 collect_tests(p, file, &node.unique_id, &b.name, &mut tests);
             }
-            out.shells.push(Shell::new(b.body, node));
+            out.shells.push(Shell::new(b.body, node).with_yaml(patch));
         }
     }
     // YAML-defined snapshots (`relation:`).
@@ -317,7 +341,8 @@ pub fn build(input: &ProjectInput, db: &DbConfig, diags: &mut Vec<Diagnostic>) -
             patches.take(&p.name);
             apply_patch(&mut node, Some((p, &pf.path)), project);
             collect_tests(p, &pf.path, &node.unique_id, &p.name, &mut tests);
-            out.shells.push(Shell::new(template, node));
+            out.shells
+                .push(Shell::new(template, node).with_yaml(Some((p, &pf.path))));
         }
     }
     patches.warn_unused(diags);
@@ -631,6 +656,11 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
     );
     node.defined_at_line = entry.line;
     let generic = namespace.is_none().then(|| (short_test.clone(), target.model.clone()));
+    let yaml = Some(YamlSite {
+        file: target.file.clone(),
+        line: entry.line,
+        keys: entry.config_lines.clone(),
+    });
     node.test = Some(TestInfo {
         name: Some(short_test),
         namespace,
@@ -642,6 +672,7 @@ fn generic_test(project: &str, tree: Option<&Value>, entry: TestEntry, target: T
         template,
         node,
         generic,
+        yaml,
     }
 }
 

@@ -178,6 +178,31 @@ fn sql_errors_fail_the_model_keep_its_old_version_and_skip_only_descendants() {
     );
 }
 
+/// Config values with a fixed set of choices and the configs a snapshot needs are
+/// checked before anything runs: exit 2, each error at the file and line that sets
+/// the value, no node built (issue 13: a snapshot without a unique_key failed at
+/// run time, exit 1, after the seeds and models had run).
+#[test]
+fn bad_config_values_exit_2_before_anything_runs() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("seeds/orders.csv", "id,amount\n1,10\n"),
+        ("models/stg_orders.sql", "select id, amount from {{ ref('orders') }}"),
+        (
+            "models/order_log.sql",
+            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}\nselect * from {{ ref('orders') }}",
+        ),
+        (
+            "snapshots/orders.sql",
+            "{% snapshot orders_snapshot %}\n{{ config(target_schema='snapshots', strategy='check', check_cols='all') }}\nselect * from {{ ref('orders') }}\n{% endsnapshot %}\n",
+        ),
+    ]);
+    let out = f.modelc(&["build"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    insta::assert_snapshot!("bad_config_values", out.redacted(f.path()));
+    assert!(!f.db_path().exists(), "nothing ran, not even the seed");
+}
+
 #[test]
 fn unknown_config_keys_warn_and_still_run() {
     let f = Fixture::new(&[
