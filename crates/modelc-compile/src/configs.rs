@@ -1,15 +1,20 @@
-//! Folder-level configs from the project file (`models:`, `seeds:`, ... trees).
+//! Folder-level configs from the project file (`models:`, `seeds:`, ... trees), and
+//! the check of config values that have a fixed set of choices.
 //!
 //! dbt applies a config written at `models: {<project>: {staging: {+materialized: view}}}`
 //! to every node whose fqn starts with `<project>.staging`. Keys starting with `+`
 //! are configs; other keys are configs when they are known config names and their
 //! value is not a folder mapping; anything else names a folder or a node.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use modelc_core::{did_you_mean, merge_config, normalize_key, Diagnostic, JsonMap, KNOWN_CONFIG_KEYS};
+use modelc_core::{
+    did_you_mean, merge_config, normalize_key, Diagnostic, JsonMap, Node, ResourceType, KNOWN_CONFIG_KEYS,
+};
 use modelc_project::yaml::Lines;
 use serde_json::Value;
+
+use crate::nodes::YamlSite;
 
 /// Config keys whose value is itself a mapping.
 const MAP_CONFIGS: &[&str] = &[
@@ -130,6 +135,236 @@ fn walk(
         }
         path.pop();
     }
+}
+
+/// A config whose value is one of a fixed set: checked after rendering, before
+/// anything runs (dbt rejects them when it parses the project).
+struct Choice {
+    key: &'static str,
+    /// The resource type that reads it.
+    resource: ResourceType,
+    /// Read only by this materialization (`None`: by every node of the type).
+    materialized: Option<&'static str>,
+    /// The values modelc implements (in `modelc-exec`).
+    values: &'static [&'static str],
+    ignore_case: bool,
+}
+
+const CHOICES: &[Choice] = &[
+    Choice {
+        key: "materialized",
+        resource: ResourceType::Model,
+        materialized: None,
+        values: &["view", "table", "incremental", "ephemeral"],
+        ignore_case: false,
+    },
+    Choice {
+        key: "incremental_strategy",
+        resource: ResourceType::Model,
+        materialized: Some("incremental"),
+        values: &["append", "merge", "delete+insert"],
+        ignore_case: false,
+    },
+    Choice {
+        key: "on_schema_change",
+        resource: ResourceType::Model,
+        materialized: Some("incremental"),
+        values: &["ignore", "fail", "append_new_columns", "sync_all_columns"],
+        ignore_case: false,
+    },
+    Choice {
+        key: "strategy",
+        resource: ResourceType::Snapshot,
+        materialized: None,
+        values: &["timestamp", "check"],
+        ignore_case: false,
+    },
+    Choice {
+        key: "hard_deletes",
+        resource: ResourceType::Snapshot,
+        materialized: None,
+        values: &["ignore", "invalidate", "new_record"],
+        ignore_case: false,
+    },
+    Choice {
+        key: "severity",
+        resource: ResourceType::Test,
+        materialized: None,
+        values: &["error", "warn"],
+        ignore_case: true,
+    },
+];
+
+/// What [`validate`] needs to point at where a config value was written.
+pub struct Sites<'a> {
+    /// The project file and its text (folder configs).
+    pub project_file: &'a str,
+    /// The project file's text.
+    pub project_text: &'a str,
+    /// The project file's `models:`, `snapshots:`, ... trees.
+    pub resource_configs: &'a JsonMap,
+    /// Each node's YAML entry, by unique id.
+    pub yaml: &'a HashMap<String, YamlSite>,
+}
+
+/// Checks the config values of a rendered node that have a fixed set of choices,
+/// and the configs a snapshot cannot run without. Each error points where the value
+/// is set: the `config()` call in the node's SQL (`sql_config`: what it set), else
+/// the node's YAML entry, else the project file's folder config.
+pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mut Vec<Diagnostic>) {
+    let materialized = node.config.materialized();
+    let what = format!("{} '{}'", node.resource_type, node.name);
+    for c in CHOICES {
+        if c.resource != node.resource_type || c.materialized.is_some_and(|m| m != materialized) {
+            continue;
+        }
+        let Some(value) = node.config.get_str(c.key) else {
+            continue;
+        };
+        let known = |v: &&str| {
+            if c.ignore_case {
+                v.eq_ignore_ascii_case(&value)
+            } else {
+                **v == value
+            }
+        };
+        if c.values.iter().any(known) {
+            continue;
+        }
+        let mut d = Diagnostic::error(
+            "config-value",
+            format!("{what}: {} '{value}' is not one of {}", c.key, c.values.join(", ")),
+        );
+        d = locate(d, node, c.key, sql_config, sites);
+        if let Some(s) = did_you_mean(&value.to_lowercase(), c.values.iter().copied()) {
+            d = d.with_help(format!("did you mean '{s}'?"));
+        }
+        diags.push(d);
+    }
+    if node.resource_type != ResourceType::Snapshot {
+        return;
+    }
+    let cfg = &node.config;
+    let mut missing = |message: String, help: &str, near: &str| {
+        let d = Diagnostic::error("config-missing", message).with_help(help);
+        diags.push(locate(d, node, near, sql_config, sites));
+    };
+    if cfg.unique_key().is_empty() {
+        missing(
+            format!("{what} has no unique_key"),
+            "set unique_key to the column (or list of columns) that identifies a row",
+            "unique_key",
+        );
+    }
+    match cfg.get_str("strategy").as_deref() {
+        None | Some("timestamp") if cfg.get_str("updated_at").is_none() => missing(
+            format!("{what} uses strategy 'timestamp' and has no updated_at"),
+            "set updated_at to the column that says when a row last changed, or use strategy 'check' with check_cols",
+            "strategy",
+        ),
+        Some("check") if cfg.get_list("check_cols").is_empty() => missing(
+            format!("{what} uses strategy 'check' and has no check_cols"),
+            "set check_cols to the list of columns to compare, or 'all'",
+            "strategy",
+        ),
+        _ => {}
+    }
+}
+
+/// Points a diagnostic about `key` of a node where the key's value was set; when it
+/// is not set anywhere, at the node's `config()` call, else its YAML entry, else its
+/// definition.
+fn locate(d: Diagnostic, node: &Node, key: &str, sql_config: &JsonMap, sites: &Sites<'_>) -> Diagnostic {
+    let in_sql = |key: &str| sql_config.keys().any(|k| normalize_key(k) == key);
+    // Lines of a node's SQL are lines of its file (snapshot blocks keep their
+    // place); a generic test's SQL is its call, written at its YAML entry.
+    let in_file = |(line, col): (usize, usize)| match &node.test {
+        Some(t) if t.name.is_some() => d.clone().at(&node.original_file_path, node.defined_at_line, 1),
+        _ => d.clone().at(&node.original_file_path, line, col),
+    };
+    if in_sql(key) {
+        return in_file(locate_assignment(&node.raw_code, key));
+    }
+    let yaml = sites.yaml.get(&node.unique_id);
+    if let Some((site, line, col)) = yaml.and_then(|y| {
+        y.keys
+            .iter()
+            .find(|(k, ..)| normalize_key(k) == key)
+            .map(|(_, l, c)| (y, *l, *c))
+    }) {
+        return d.at(&site.file, line, col);
+    }
+    let tree = match node.resource_type {
+        ResourceType::Model => "models",
+        ResourceType::Seed => "seeds",
+        ResourceType::Snapshot => "snapshots",
+        ResourceType::Test => "data_tests",
+        ResourceType::Source => "sources",
+        ResourceType::Analysis => "analyses",
+    };
+    if let Some(at) = sites
+        .resource_configs
+        .get(tree)
+        .and_then(|t| folder_site(sites.project_text, tree, t, &node.fqn, key))
+    {
+        return d.at(sites.project_file, at.0, at.1);
+    }
+    if !sql_config.is_empty() {
+        return in_file(locate_assignment(&node.raw_code, "config"));
+    }
+    match yaml {
+        Some(y) => d.at(&y.file, y.line, 1),
+        None => in_file((node.defined_at_line, 1)),
+    }
+}
+
+/// The line and column of `key` as a whole word (`strategy`, not the end of
+/// `incremental_strategy`) in a template; `(1, 1)` when it is not there.
+fn locate_assignment(text: &str, key: &str) -> (usize, usize) {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let found = text.match_indices(key).find(|(i, _)| {
+        !text[..*i].chars().next_back().is_some_and(is_word)
+            && !text[i + key.len()..].chars().next().is_some_and(is_word)
+    });
+    match found {
+        Some((i, _)) => {
+            let before = &text[..i];
+            (
+                before.matches('\n').count() + 1,
+                before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+            )
+        }
+        None => (1, 1),
+    }
+}
+
+/// The line and column in the project file of the folder config that gives a node
+/// with this fqn its `key`: the deepest level of the tree that sets it.
+fn folder_site(text: &str, resource: &str, tree: &Value, fqn: &[String], key: &str) -> Option<(usize, usize)> {
+    let lines = Lines::new(text);
+    let written = |level: &Value| match level {
+        Value::Object(m) => m
+            .iter()
+            .find(|(k, v)| is_config_key(k, v) && normalize_key(k) == key)
+            .map(|(k, _)| k.clone()),
+        _ => None,
+    };
+    let mut from = lines.find_key(resource, 1).0;
+    let mut found = written(tree).map(|k| lines.find_key(&k, from));
+    let mut level = tree;
+    for part in fqn {
+        match level.get(part.as_str()) {
+            Some(next) if next.is_object() => {
+                from = lines.find_key(part, from).0;
+                level = next;
+                if let Some(k) = written(level) {
+                    found = Some(lines.find_key(&k, from));
+                }
+            }
+            _ => break,
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -219,13 +219,7 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
         (None, Some(p)) => absolutize(&input.root, Path::new(p)),
         (None, None) => target_dir.join("modelc.duckdb"),
     };
-    let database = if path.as_os_str() == ":memory:" {
-        "memory".to_string()
-    } else {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "main".into())
-    };
+    let database = modelc_core::catalog_name(&path.to_string_lossy());
     DbConfig {
         path: path.to_string_lossy().into_owned(),
         database,
@@ -477,8 +471,13 @@ fn compile_phases(
         cache::Cache::disabled()
     };
 
-    let built = nodes::build(&input, &db, &mut diags);
+    let mut built = nodes::build(&input, &db, &mut diags);
     let sources = built.sources;
+    let yaml_sites: HashMap<String, nodes::YamlSite> = built
+        .shells
+        .iter_mut()
+        .filter_map(|s| Some((s.node.unique_id.clone(), s.yaml.take()?)))
+        .collect();
     // The nodes hold what they need of the files from here on.
     for files in [
         &mut input.models,
@@ -556,6 +555,12 @@ fn compile_phases(
     let mut disabled = Vec::new();
     // Disabled nodes still match the config paths that disable them.
     let mut disabled_fqns: Vec<(ResourceType, Vec<String>)> = Vec::new();
+    let sites = configs::Sites {
+        project_file: &input.config.file,
+        project_text: &input.config.text,
+        resource_configs: &input.config.resource_configs,
+        yaml: &yaml_sites,
+    };
     for (mut node, result, entry, shell_config) in rendered {
         if let Some(seed) = &mut seed {
             // A render that cannot be cached (it reads `invocation_id`, say) differs at
@@ -578,6 +583,7 @@ fn compile_phases(
                     continue;
                 }
                 diags.extend(config_warnings(&node, &out.config));
+                configs::validate(&node, &out.config, &sites, &mut diags);
                 node.refs = out.refs;
                 node.sources = out.sources;
                 node.depends_on.macros = out.macros.into_iter().collect();

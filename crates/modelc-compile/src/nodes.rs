@@ -25,6 +25,19 @@ pub struct Shell {
     /// For a generic test from YAML: the test's name and what it tests, for
     /// [`modelc_template::Jinja::render_builtin_test`].
     pub generic: Option<(String, TestModel)>,
+    /// Where the node's YAML config was written, for errors about its values.
+    pub yaml: Option<YamlSite>,
+}
+
+/// Where a node's config was written in a property file.
+#[derive(Debug, Clone, Default)]
+pub struct YamlSite {
+    /// The property file.
+    pub file: String,
+    /// The 1-based line of the node's entry.
+    pub line: usize,
+    /// The line and column of each config key.
+    pub keys: Vec<(String, usize, usize)>,
 }
 
 impl Shell {
@@ -33,7 +46,18 @@ impl Shell {
             node,
             template,
             generic: None,
+            yaml: None,
         }
+    }
+
+    /// The shell with where its YAML entry set config.
+    fn with_yaml(mut self, patch: Option<(&NodePatch, &str)>) -> Shell {
+        self.yaml = patch.map(|(p, file)| YamlSite {
+            file: file.to_string(),
+            line: p.line,
+            keys: p.config_lines.clone(),
+        });
+        self
     }
 }
 
@@ -378,7 +402,7 @@ fn build_unit(
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell::new(f.text.clone(), node));
+        out.shells.push(Shell::new(f.text.clone(), node).with_yaml(patch));
     }
     patches.warn_unused(diags);
 
@@ -462,7 +486,7 @@ fn build_unit(
             if let Some((p, file)) = patch {
                 collect_tests(p, file, &node.unique_id, &b.name, &mut tests);
             }
-            out.shells.push(Shell::new(b.body, node));
+            out.shells.push(Shell::new(b.body, node).with_yaml(patch));
         }
     }
     // YAML-defined snapshots (`relation:`).
@@ -496,7 +520,8 @@ fn build_unit(
             patches.take(&p.name);
             apply_patch(&mut node, Some((p, &pf.path)), project);
             collect_tests(p, &pf.path, &node.unique_id, &p.name, &mut tests);
-            out.shells.push(Shell::new(template, node));
+            out.shells
+                .push(Shell::new(template, node).with_yaml(Some((p, &pf.path))));
         }
     }
     patches.warn_unused(diags);
@@ -805,6 +830,11 @@ fn generic_test(project: &str, trees: Trees, entry: TestEntry, target: TestTarge
     );
     node.defined_at_line = entry.line;
     let generic = (namespace.is_none() && !target.versioned).then(|| (short_test.clone(), target.model.clone()));
+    let yaml = Some(YamlSite {
+        file: target.file.clone(),
+        line: entry.line,
+        keys: entry.config_lines.clone(),
+    });
     node.test = Some(TestInfo {
         name: Some(short_test),
         namespace,
@@ -816,6 +846,7 @@ fn generic_test(project: &str, trees: Trees, entry: TestEntry, target: TestTarge
         template,
         node,
         generic,
+        yaml,
     }
 }
 

@@ -515,7 +515,10 @@ fn redo(
         .map(|p| {
             Some(MacroFile {
                 path: p.clone(),
-                text: std::fs::read_to_string(root.join(p)).ok()?,
+                text: std::fs::read_to_string(root.join(p)).ok().map(|mut t| {
+                    modelc_project::strip_bom(&mut t);
+                    t
+                })?,
                 package: None,
             })
         })

@@ -198,3 +198,38 @@ fn direct_table_reads_and_parser_gaps_are_warnings() {
         ("models/c.sql", "pivot {{ ref('a') }} on id using count(*)"),
     ]));
 }
+
+/// Config values with a fixed set of choices, and the configs a snapshot needs, are
+/// errors before anything runs, pointing where the value is set: the `config()`
+/// call (also when its value comes from Jinja), the YAML entry, the project file.
+/// A value one level overrides is not checked.
+#[test]
+fn config_values_are_checked_where_they_are_set() {
+    insta::assert_snapshot!(check(&[
+        (
+            "project.yml",
+            "name: shop\nvars:\n  mat: tabel\nmodels:\n  shop:\n    legacy:\n      +materialized: tables\nsnapshots:\n  shop:\n    +hard_deletes: delete\n"
+        ),
+        ("models/a.sql", "-- a\n{{ config(materialized='tabel') }}\nselect 1 as id"),
+        ("models/b.sql", "select 1 as id"),
+        ("models/c.sql", "{{ config(materialized=var('mat')) }}\nselect 1 as id"),
+        (
+            "models/d.sql",
+            "{{ config(\n    materialized='incremental',\n    incremental_strategy='insert_overwrite',\n    on_schema_change='sync'\n) }}\nselect 1 as id"
+        ),
+        (
+            "models/e.sql",
+            "{{ config(materialized='table', incremental_strategy='microbatch') }}\nselect 1 as id"
+        ),
+        ("models/f.sql", "{{ config(materialized='table') }}\nselect 1 as id"),
+        ("models/legacy/g.sql", "select 1 as id"),
+        (
+            "models/schema.yml",
+            "version: 2\nmodels:\n  - name: b\n    config:\n      materialized: materialized_view\n    columns:\n      - name: id\n        data_tests:\n          - not_null:\n              config:\n                severity: warning\n          - unique:\n              severity: WARN\n  - name: f\n    config:\n      materialized: tabel\n"
+        ),
+        (
+            "snapshots/snaps.sql",
+            "{% snapshot s_no_key %}\n{{ config(target_schema='snapshots', strategy='timestamp', updated_at='u') }}\nselect 1 as id, now() as u\n{% endsnapshot %}\n\n{% snapshot s_bad_strategy %}\n{{ config(target_schema='snapshots', unique_key='id', strategy='chek') }}\nselect 1 as id\n{% endsnapshot %}\n\n{% snapshot s_check %}\n{{ config(target_schema='snapshots', unique_key='id', strategy='check') }}\nselect 1 as id\n{% endsnapshot %}\n\n{% snapshot s_timestamp %}\n{{ config(target_schema='snapshots', unique_key='id') }}\nselect 1 as id\n{% endsnapshot %}\n"
+        ),
+    ]));
+}

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 /// A fully qualified relation, rendered the way dbt-duckdb renders it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Relation {
-    /// The DuckDB catalog (the database file's stem, e.g. `modelc` for `modelc.duckdb`).
+    /// The DuckDB catalog (the database file's name up to its first dot, e.g. `modelc`
+    /// for `modelc.duckdb`).
     pub database: String,
     /// The schema.
     pub schema: String,

@@ -393,12 +393,109 @@ fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
     // sniffer choose would turn a malformed file into a one-column table.
     let delim = node.config.get_str("delimiter").unwrap_or_else(|| ",".into());
     opts.push(format!("delim = {}", literal(&delim)));
-    let select = format!(
-        "select * from read_csv({}, {})",
-        literal(&path.to_string_lossy()),
-        opts.join(", ")
-    );
-    let rows = replace_table(conn, rel, &select, settings.existing(conn, rel)?)
-        .map_err(|e| DbError(format!("cannot load {}: {}", node.original_file_path, e.0)))?;
+    // The header is the first line: left to itself, the sniffer takes a file whose
+    // rows disagree for one with leading junk and skips to its last line.
+    opts.push("skip = 0".to_string());
+    let file = literal(&path.to_string_lossy());
+    let select = format!("select * from read_csv({file}, {})", opts.join(", "));
+    let rows = replace_table(conn, rel, &select, settings.existing(conn, rel)?).map_err(|e| {
+        let e = if e.0.contains("Error when sniffing file") {
+            locate_bad_row(conn, &path, &file, &delim).unwrap_or(e)
+        } else {
+            e
+        };
+        DbError(format!("cannot load {}", csv_error(&node.original_file_path, &e.0)))
+    })?;
     Ok(Outcome::ok(format!("INSERT {}", rows.unwrap_or(0)), rows))
+}
+
+/// When the sniffer finds no consistent dialect, the rows do not all have the
+/// header's number of fields: reading the file with that many text columns makes
+/// DuckDB name the first row that does not. `None` when that read succeeds.
+fn locate_bad_row(conn: &dyn Connection, path: &std::path::Path, file: &str, delim: &str) -> Option<DbError> {
+    use std::io::BufRead;
+    let mut header = String::new();
+    std::io::BufReader::new(std::fs::File::open(path).ok()?)
+        .read_line(&mut header)
+        .ok()?;
+    let n = count_fields(
+        header.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']),
+        delim,
+    );
+    let columns: Vec<String> = (1..=n).map(|i| format!("'c{i}': 'VARCHAR'")).collect();
+    conn.query(&format!(
+        "select count(*) from read_csv({file}, header = true, auto_detect = false, strict_mode = true, null_padding = false, delim = {}, quote = '\"', escape = '\"', columns = {{{}}})",
+        literal(delim),
+        columns.join(", ")
+    ))
+    .err()
+}
+
+/// The number of fields of a CSV line, honouring double quotes.
+fn count_fields(line: &str, delim: &str) -> usize {
+    if delim.is_empty() {
+        return 1;
+    }
+    let mut n = 1;
+    let mut quoted = false;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && rest.starts_with(delim) {
+            n += 1;
+            rest = &rest[delim.len()..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    n
+}
+
+/// A CSV reader error as `file:line: what` when DuckDB names the line (`CSV Error
+/// on Line: 3`), without its advice (which suggests skipping rows).
+fn csv_error(file: &str, msg: &str) -> String {
+    let Some(at) = msg.find("CSV Error on Line: ") else {
+        return format!("{file}: {msg}");
+    };
+    let rest = &msg[at + "CSV Error on Line: ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let body = rest[digits.len()..].split("Possible fixes").next().unwrap_or_default();
+    let mut parts: Vec<String> = Vec::new();
+    for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match parts.last_mut() {
+            Some(last) if last.ends_with(':') => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            _ => parts.push(line.to_string()),
+        }
+    }
+    format!("{file}:{digits}: {}", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_counted_outside_quotes() {
+        assert_eq!(count_fields("a,b,c", ","), 3);
+        assert_eq!(count_fields(r#"id,"name, full",x"#, ","), 3);
+        assert_eq!(count_fields("a||b", "||"), 2);
+        assert_eq!(count_fields("", ","), 1);
+    }
+
+    #[test]
+    fn csv_errors_name_the_file_and_line_without_the_advice() {
+        let duckdb = "Invalid Input Error: CSV Error on Line: 3\nOriginal Line: \n4,5\nExpected Number of Columns: 3 Found: 2\nPossible fixes:\n* Enable ignore errors (ignore_errors=true) to skip this row\n\n  file = x.csv\n";
+        assert_eq!(
+            csv_error("seeds/x.csv", duckdb),
+            "seeds/x.csv:3: Original Line: 4,5; Expected Number of Columns: 3 Found: 2"
+        );
+        assert_eq!(
+            csv_error("seeds/x.csv", "IO Error: gone"),
+            "seeds/x.csv: IO Error: gone"
+        );
+    }
 }

@@ -452,7 +452,8 @@ fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(Sourc
         Ok((meta, text))
     });
     match read {
-        Ok((meta, text)) => {
+        Ok((meta, mut text)) => {
+            strip_bom(&mut text);
             let stamp = stamp::FileStamp {
                 path: p.to_path_buf(),
                 meta: Some(stamp::Meta::of(&meta)),
@@ -468,6 +469,16 @@ fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(Sourc
             ))
         }
         Err(e) => Err(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path)),
+    }
+}
+
+/// Drops a leading UTF-8 byte order mark, which Windows editors write: every text
+/// file of a project is read through this (a seed's header too; DuckDB skips the
+/// mark itself when it reads the data), and the content stamps hash the text
+/// without it.
+pub fn strip_bom(text: &mut String) {
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
     }
 }
 
@@ -488,7 +499,8 @@ fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diag
             }
             let mut line = String::new();
             if std::io::BufReader::new(f).read_line(&mut line).is_ok() {
-                header = split_header(line.trim_start_matches('\u{feff}').trim_end());
+                strip_bom(&mut line);
+                header = split_header(line.trim_end());
             }
         }
         Err(e) => diags.push(Diagnostic::error("io", format!("cannot read seed {path}: {e}")).in_file(&path)),
@@ -527,6 +539,59 @@ fn split_header(line: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Files written by Windows editors: a byte order mark and CRLF line endings in
+    /// every kind of file load as the plain files do.
+    #[test]
+    fn byte_order_marks_and_crlf_load_as_plain_files() {
+        let files = [
+            ("dbt_project.yml", "name: shop\nprofile: shop\nmodels:\n  shop:\n    +materialized: table\n"),
+            (
+                "profiles.yml",
+                "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: shop.duckdb\n",
+            ),
+            ("models/a.sql", "{% if true %}\nselect 1 as id\n{% endif %}\n"),
+            (
+                "models/schema.yml",
+                "version: 2\nmodels:\n  - name: a\n    description: >\n      An\n      a.\n    config:\n      tags: [x]\n",
+            ),
+            ("seeds/s.csv", "id,\"full name\"\n1,ann\n"),
+        ];
+        let load = |windows: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            for (path, text) in files {
+                let p = dir.path().join(path);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                let text = if windows {
+                    format!("\u{feff}{}", text.replace('\n', "\r\n"))
+                } else {
+                    text.to_string()
+                };
+                std::fs::write(p, text).unwrap();
+            }
+            let opts = LoadOptions {
+                profiles_dir: Some(dir.path().to_path_buf()),
+                target: None,
+            };
+            let mut diags = Vec::new();
+            let input = load_project(dir.path(), &opts, &mut diags);
+            let shown: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+            assert!(shown.is_empty(), "{shown:#?}");
+            (dir, input.unwrap())
+        };
+        let (_plain_dir, plain) = load(false);
+        let (_dir, windows) = load(true);
+        assert_eq!(windows.config.name, "shop");
+        assert_eq!(windows.config.resource_configs, plain.config.resource_configs);
+        assert_eq!(
+            windows.profile.as_ref().and_then(|p| p.path.clone()).as_deref(),
+            Some("shop.duckdb")
+        );
+        assert_eq!(windows.models[0].text, plain.models[0].text.replace('\n', "\r\n"));
+        assert_eq!(windows.properties[0].models, plain.properties[0].models);
+        assert_eq!(windows.seeds[0].header, vec!["id", "full name"]);
+        assert_eq!(windows.seeds[0].header, plain.seeds[0].header);
+    }
 
     #[test]
     fn header_split_honours_quotes() {

@@ -134,7 +134,10 @@ pub fn read_project_file(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Pro
         return None;
     };
     let text = match std::fs::read_to_string(root.join(file)) {
-        Ok(t) => t,
+        Ok(mut t) => {
+            crate::strip_bom(&mut t);
+            t
+        }
         Err(e) => {
             diags.push(Diagnostic::error("io", format!("cannot read {file}: {e}")).in_file(file));
             return None;
@@ -332,7 +335,8 @@ pub(crate) fn read_profile_stamped(
     let path = found?;
     let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
     let text = match std::fs::read_to_string(&path) {
-        Ok(t) => {
+        Ok(mut t) => {
+            crate::strip_bom(&mut t);
             if let Some(s) = stamps.files.last_mut() {
                 s.hash = Some(hash_text(&t));
             }

@@ -21,6 +21,8 @@ pub struct TestEntry {
     pub args: JsonMap,
     /// Its config (`severity`, `where`, `store_failures`, ...).
     pub config: JsonMap,
+    /// The 1-based line and column of each config key, for errors about its value.
+    pub config_lines: Vec<(String, usize, usize)>,
     /// A user-given name for the test node.
     pub custom_name: Option<String>,
 }
@@ -47,6 +49,8 @@ pub struct NodePatch {
     pub description: String,
     /// `config:` plus legacy top-level `meta`/`tags`/`docs`.
     pub config: JsonMap,
+    /// The 1-based line and column of each config key, for errors about its value.
+    pub config_lines: Vec<(String, usize, usize)>,
     /// Columns.
     pub columns: Vec<ColumnPatch>,
     /// Model-level tests.
@@ -400,6 +404,17 @@ fn entry_config(ctx: &mut Ctx<'_>, entry: &Yaml, line: usize, extra_keys: &[&str
     config
 }
 
+/// Where each key of a config was written, searching from `from`.
+fn key_lines(lines: &Lines<'_>, config: &JsonMap, from: usize) -> Vec<(String, usize, usize)> {
+    config
+        .keys()
+        .map(|k| {
+            let (line, col) = lines.find_key(k, from);
+            (k.clone(), line, col)
+        })
+        .collect()
+}
+
 fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, name: String, line: usize) -> NodePatch {
     ctx.check_keys(
         entry,
@@ -408,8 +423,13 @@ fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, name: String, line: u
         line,
     );
     let config = entry_config(ctx, entry, line, &["column_types", "quote_columns"]);
+    let config_from = match entry.get("config") {
+        Some(_) => ctx.lines.find_key("config", line).0,
+        None => line,
+    };
     NodePatch {
         description: yaml::get_str(entry, "description").unwrap_or_default(),
+        config_lines: key_lines(ctx.lines, &config, config_from),
         config,
         columns: columns(ctx, entry, line),
         tests: tests(ctx, entry, line),
@@ -592,6 +612,7 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
                 line,
                 test_name,
                 args,
+                config_lines: key_lines(ctx.lines, &config, line),
                 config,
                 custom_name,
             });

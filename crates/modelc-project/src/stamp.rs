@@ -21,9 +21,15 @@ pub fn hash_text(text: &str) -> Hash {
     hash_bytes(text.as_bytes())
 }
 
+/// Content hash of a file's bytes: of its text as read (without a byte order mark,
+/// as [`crate::strip_bom`] reads it).
 fn hash_bytes(bytes: &[u8]) -> Hash {
-    let v = xxhash_rust::xxh3::xxh3_128(bytes);
+    let v = xxhash_rust::xxh3::xxh3_128(without_bom(bytes));
     ((v >> 64) as u64, v as u64)
+}
+
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes)
 }
 
 /// How recent a modification time must not be for it to be trusted.
@@ -200,7 +206,7 @@ impl Stamps {
                         if hash_bytes(&bytes) == hash {
                             return Some(None);
                         }
-                        let text = String::from_utf8(bytes).ok()?;
+                        let text = String::from_utf8(without_bom(&bytes).to_vec()).ok()?;
                         Some(Some(ChangedFile {
                             path: f.path.clone(),
                             text,

@@ -71,7 +71,9 @@ pub fn render(d: &Diagnostic, root: &Path, color: bool) -> String {
     let mut span = None;
     if let Some(file) = &d.file {
         if d.line > 0 {
-            if let Ok(text) = std::fs::read_to_string(root.join(file)) {
+            if let Ok(mut text) = std::fs::read_to_string(root.join(file)) {
+                // Columns count from after a byte order mark, as the loader reads the file.
+                modelc_project::strip_bom(&mut text);
                 if let Some(off) = offset(&text, d.line, d.column) {
                     span = Some(SourceSpan::from((off, 0)));
                     source = Some(NamedSource::new(file.display().to_string(), text));

@@ -178,6 +178,31 @@ fn sql_errors_fail_the_model_keep_its_old_version_and_skip_only_descendants() {
     );
 }
 
+/// Config values with a fixed set of choices and the configs a snapshot needs are
+/// checked before anything runs: exit 2, each error at the file and line that sets
+/// the value, no node built (issue 13: a snapshot without a unique_key failed at
+/// run time, exit 1, after the seeds and models had run).
+#[test]
+fn bad_config_values_exit_2_before_anything_runs() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("seeds/orders.csv", "id,amount\n1,10\n"),
+        ("models/stg_orders.sql", "select id, amount from {{ ref('orders') }}"),
+        (
+            "models/order_log.sql",
+            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}\nselect * from {{ ref('orders') }}",
+        ),
+        (
+            "snapshots/orders.sql",
+            "{% snapshot orders_snapshot %}\n{{ config(target_schema='snapshots', strategy='check', check_cols='all') }}\nselect * from {{ ref('orders') }}\n{% endsnapshot %}\n",
+        ),
+    ]);
+    let out = f.modelc(&["build"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    insta::assert_snapshot!("bad_config_values", out.redacted(f.path()));
+    assert!(!f.db_path().exists(), "nothing ran, not even the seed");
+}
+
 #[test]
 fn unknown_config_keys_warn_and_still_run() {
     let f = Fixture::new(&[
@@ -208,6 +233,81 @@ fn malformed_csv_is_an_error_naming_the_file() {
         table(&f.query("select count(*) from information_schema.tables where table_name = 'bad'")),
         "0"
     );
+}
+
+/// A seed whose rows do not all have the header's fields fails, naming the file and
+/// the first bad line, and leaves the table of the last good load (issue 13: the
+/// sniffer took the last row for the header and loaded nothing, exit 0).
+#[test]
+fn ragged_seed_fails_at_its_first_bad_line_and_keeps_the_old_table() {
+    let f = Fixture::new(&[("project.yml", PROJECT_YML), ("seeds/ragged.csv", "a,b,c\n1,2,3\n")]);
+    assert_eq!(f.modelc(&["seed"]).code, 0);
+    for (text, line) in [
+        ("a,b,c\n1,2,3\n4,5\n6,7,8,9,10\n", "seeds/ragged.csv:3: "),
+        ("a,b,c\r\n1,2,3\r\n4,5,6\r\n7,8,9,10\r\n", "seeds/ragged.csv:4: "),
+    ] {
+        f.write("seeds/ragged.csv", text);
+        let out = f.modelc(&["seed"]);
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        assert!(out.stdout.contains(line), "{line} not in {}", out.stdout);
+        assert!(!out.stdout.contains("ignore_errors"), "{}", out.stdout);
+        assert_eq!(table(&f.query("select * from main.ragged")), "1 | 2 | 3");
+    }
+    // Past the rows the sniffer samples, the reader itself stops at the bad row.
+    let mut long = String::from("a,b,c\n");
+    for i in 0..30_000 {
+        long.push_str(&format!("{i},{i},{i}\n"));
+    }
+    long.push_str("x,y\n");
+    f.write("seeds/ragged.csv", &long);
+    let out = f.modelc(&["seed"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("seeds/ragged.csv:30002: "), "{}", out.stdout);
+    assert_eq!(table(&f.query("select count(*) from main.ragged")), "1");
+}
+
+/// A database file with dots in its name: DuckDB names its catalog after the part
+/// before the first dot, and so must the relations (issue 13: `--db lending.v2.duckdb`
+/// failed with `"lending.v2" is not a catalog or schema`).
+#[test]
+fn a_database_file_with_dots_in_its_name_builds() {
+    let f = Fixture::new(&[
+        ("project.yml", "name: shop\n"),
+        ("seeds/orders.csv", "id,amount,updated_at\n1,10,2024-01-01\n2,20,2024-01-01\n"),
+        ("models/stg_orders.sql", "select id, amount from {{ ref('orders') }}"),
+        (
+            "models/order_totals.sql",
+            "{{ config(materialized='table') }}\nselect sum(amount) as total from {{ ref('stg_orders') }}",
+        ),
+        (
+            "models/order_log.sql",
+            "{{ config(materialized='incremental', unique_key='id') }}\nselect id, amount from {{ ref('orders') }}",
+        ),
+        (
+            "models/schema.yml",
+            "models:\n  - name: stg_orders\n    columns:\n      - name: id\n        data_tests: [unique, not_null]\n",
+        ),
+        (
+            "snapshots/orders.sql",
+            "{% snapshot orders_snapshot %}\n{{ config(target_schema='snapshots', unique_key='id', strategy='timestamp', updated_at='updated_at') }}\nselect * from {{ ref('orders') }}\n{% endsnapshot %}\n",
+        ),
+    ]);
+    for _ in 0..2 {
+        let out = f.modelc(&["build", "--db", "lending.v2.duckdb"]);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    }
+    let db = f.path().join("lending.v2.duckdb");
+    assert_eq!(
+        table(&query(
+            &db,
+            "select current_database(), (select total from lending.main.order_totals), (select count(*) from lending.main.order_log), (select count(*) from lending.snapshots.orders_snapshot)"
+        )),
+        "lending | 30 | 2 | 2"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.path().join("target/manifest.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(manifest["nodes"]["model.shop.order_totals"]["database"], "lending");
 }
 
 #[test]

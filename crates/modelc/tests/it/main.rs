@@ -12,3 +12,4 @@ mod materialize;
 mod snapshot;
 mod support;
 mod tests;
+mod windows;

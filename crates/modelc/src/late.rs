@@ -1,0 +1,74 @@
+//! Late renders at run time: a node whose template asks the database
+//! (`run_query`, `adapter.get_columns_in_relation`, ...) is rendered again just
+//! before it runs, on a connection of its own, so its answers come from the
+//! relations this run has built, as in dbt.
+
+use std::sync::{Arc, Mutex};
+
+use modelc_compile::late::{DbColumn, External, QueryTable};
+use modelc_compile::Project;
+use modelc_core::{Node, Relation};
+use modelc_exec::{Adapter, Connection, DuckDb, LateRender};
+
+/// Renders late nodes of `project` against the run's database.
+pub struct RunTimeRender<'a> {
+    pub project: &'a Project,
+    pub adapter: &'a DuckDb,
+}
+
+impl LateRender for RunTimeRender<'_> {
+    fn render(&self, node: &Node) -> Result<(String, Option<String>), String> {
+        let conn = self.adapter.connect().map_err(|e| e.to_string())?;
+        let db = Arc::new(ConnDb(Mutex::new(conn)));
+        self.project
+            .render_late(&node.unique_id, Some(db))
+            .map_err(|d| d.to_string())
+    }
+}
+
+/// The database as a late render sees it.
+struct ConnDb(Mutex<Box<dyn Connection>>);
+
+impl std::fmt::Debug for ConnDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConnDb")
+    }
+}
+
+impl ConnDb {
+    fn with<T>(&self, f: impl FnOnce(&dyn Connection) -> modelc_exec::DbResult<T>) -> Result<T, String> {
+        let conn = self.0.lock().map_err(|_| "the connection is poisoned".to_string())?;
+        f(conn.as_ref()).map_err(|e| e.to_string())
+    }
+}
+
+impl External for ConnDb {
+    fn columns(&self, relation: &Relation) -> Result<Option<Vec<DbColumn>>, String> {
+        self.with(|c| {
+            if modelc_exec::existing(c, relation)?.is_none() {
+                return Ok(None);
+            }
+            Ok(Some(
+                modelc_exec::columns(c, relation)?
+                    .into_iter()
+                    .map(|(name, data_type)| DbColumn {
+                        name,
+                        data_type: Some(data_type),
+                    })
+                    .collect(),
+            ))
+        })
+    }
+
+    fn relation(&self, relation: &Relation) -> Result<Option<Relation>, String> {
+        self.with(|c| Ok(modelc_exec::existing(c, relation)?.map(|_| relation.clone())))
+    }
+
+    fn query(&self, sql: &str) -> Result<QueryTable, String> {
+        let r = self.with(|c| modelc_exec::query_table(c, sql))?;
+        Ok(QueryTable {
+            columns: r.columns,
+            rows: r.rows,
+        })
+    }
+}
