@@ -4,7 +4,7 @@
 //! transactional: the old version is dropped and the new one built in it), so a
 //! failed or killed run leaves the previous version in place.
 
-use modelc_core::{Node, Relation, ResourceType};
+use modelc_core::{quote_ident, Node, Relation, ResourceType};
 
 use crate::adapter::{Connection, DbError, DbResult};
 use crate::snapshot;
@@ -398,6 +398,7 @@ fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
     opts.push("skip = 0".to_string());
     let file = literal(&path.to_string_lossy());
     let select = format!("select * from read_csv({file}, {})", opts.join(", "));
+    let select = dbt_seed_types(conn, &select, node.config.get("column_types")).unwrap_or(select);
     let rows = replace_table(conn, rel, &select, settings.existing(conn, rel)?).map_err(|e| {
         let e = if e.0.contains("Error when sniffing file") {
             locate_bad_row(conn, &path, &file, &delim).unwrap_or(e)
@@ -407,6 +408,46 @@ fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
         DbError(format!("cannot load {}", csv_error(&node.original_file_path, &e.0)))
     })?;
     Ok(Outcome::ok(format!("INSERT {}", rows.unwrap_or(0)), rows))
+}
+
+/// The types dbt-duckdb gives a seed's columns, over what DuckDB's CSV sniffer
+/// found: dbt infers them with agate, whose integers are `integer` and other
+/// numbers `double` (where the sniffer says BIGINT or DECIMAL), and which has no
+/// time type (text). Columns in `column_types` keep the type asked for. `None`
+/// when nothing changes or the file cannot be described (loading it then reports
+/// why).
+fn dbt_seed_types(conn: &dyn Connection, select: &str, declared: Option<&serde_json::Value>) -> Option<String> {
+    let columns = conn.query(&format!("describe {select}")).ok()?;
+    let mut changed = false;
+    let list: Vec<String> = columns
+        .iter()
+        .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?)))
+        .map(|(name, ty)| {
+            let quoted = quote_ident(&name);
+            let is_declared = declared
+                .and_then(serde_json::Value::as_object)
+                .is_some_and(|d| d.keys().any(|k| k.eq_ignore_ascii_case(&name)));
+            let ty = ty.to_ascii_uppercase();
+            let target = match ty.as_str() {
+                _ if is_declared => None,
+                "TINYINT" | "SMALLINT" | "BIGINT" | "HUGEINT" | "UTINYINT" | "USMALLINT" | "UINTEGER" | "UBIGINT" => {
+                    Some("INTEGER")
+                }
+                "FLOAT" => Some("DOUBLE"),
+                "TIME" => Some("VARCHAR"),
+                t if t.starts_with("DECIMAL") => Some("DOUBLE"),
+                _ => None,
+            };
+            match target {
+                Some(t) => {
+                    changed = true;
+                    format!("cast({quoted} as {t}) as {quoted}")
+                }
+                None => quoted,
+            }
+        })
+        .collect();
+    changed.then(|| format!("select {} from ({select})", list.join(", ")))
 }
 
 /// When the sniffer finds no consistent dialect, the rows do not all have the

@@ -91,6 +91,9 @@ fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
         cache: !common.no_partial_parse,
         // Column lineage is for the docs; every other command only checks the SQL.
         skip_lineage: true,
+        // Late renders answer from modelc's analysis at compile time; the run
+        // renders them again against its database.
+        database: None,
     })
 }
 
