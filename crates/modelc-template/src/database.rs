@@ -420,6 +420,27 @@ impl Object for ColumnsObj {
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Seq(self.0.columns.len())
     }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
+        let column = |i: usize| Value::from_object(TableColumnObj(self.0.clone(), i));
+        let names = || self.0.columns.iter().map(|(n, _)| Value::from(n.as_str()));
+        match method {
+            "keys" => Ok(Value::from(names().collect::<Vec<_>>())),
+            "values" => Ok(Value::from((0..self.0.columns.len()).map(column).collect::<Vec<_>>())),
+            "items" => Ok(Value::from(
+                names()
+                    .enumerate()
+                    .map(|(i, n)| Value::from(vec![n, column(i)]))
+                    .collect::<Vec<_>>(),
+            )),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
 }
 
 /// One column of a query result: `.name`, `.data_type`, `.values()`.

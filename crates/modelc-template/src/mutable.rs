@@ -66,6 +66,13 @@ impl Object for List {
         let mut items = lock(&self.0);
         match method {
             "append" => items.push(arg(args, 0, method)?),
+            // A set's `add` (`set()` makes lists).
+            "add" => {
+                let v = arg(args, 0, method)?;
+                if !items.contains(&v) {
+                    items.push(v);
+                }
+            }
             "extend" => {
                 let more: Vec<Value> = arg(args, 0, method)?.try_iter()?.collect();
                 items.extend(more);

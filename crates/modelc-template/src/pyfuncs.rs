@@ -99,13 +99,11 @@ pub fn register(env: &mut Environment<'static>) {
                 .collect::<Vec<_>>(),
         ))
     });
+    // A Python set has no order: sorted, two sets of the same items compare equal.
     let set = |items: Value| -> Result<Value, Error> {
-        let mut out: Vec<Value> = Vec::new();
-        for v in items.try_iter()? {
-            if !out.contains(&v) {
-                out.push(v);
-            }
-        }
+        let mut out: Vec<Value> = items.try_iter()?.collect();
+        out.sort();
+        out.dedup();
         Ok(crate::mutable::List::new_value(out))
     };
     env.add_function("set", set);

@@ -300,6 +300,7 @@ fn introspection_answers_truly_or_fails() {
 {{ cols | map(attribute='name') | join(',') }} {{ cols[0].data_type }} {{ cols[1].is_string() }}\
 {% set r = run_query('select status, count(*) as n from ' ~ ref('orders') ~ ' group by 1') %}\
  {{ r.columns[0].values() | join('/') }} {{ r.rows[1]['n'] + 1 }} {{ r | length }}\
+{% for name, c in r.columns.items() %} {{ name }}:{{ c.values() | length }}{% endfor %}\
 {% call statement('s', fetch_result=True) %}select * from {{ ref('orders') }}{% endcall %}\
  {{ load_result('s')['data'][0][0] }} {{ load_result('s')['table'].column_names | join(',') }}\
  {{ adapter.get_relation(database=none, schema='main', identifier='t') }} {{ adapter.get_relation('x', 'y', 'z') is none }}";
@@ -309,7 +310,7 @@ fn introspection_answers_truly_or_fails() {
     assert_eq!(
         out.as_deref(),
         // (`\` line continuations drop the leading spaces.)
-        Ok("id,Name,note INTEGER Truepaid/refunded 2 2paid status,n\"db\".\"main\".\"t\" True")
+        Ok("id,Name,note INTEGER Truepaid/refunded 2 2 status:2 n:2paid status,n\"db\".\"main\".\"t\" True")
     );
     // A type nobody knows fails when used.
     let e = j
@@ -350,7 +351,10 @@ fn python_helpers_behave_as_in_dbt() {
         ("{{ fromyaml('a: 1\nb: [x]')['b'][0] }}", "x"),
         ("{{ toyaml({'a': 1}) | trim }}", "a: 1"),
         ("{{ zip([1, 2, 3], ['a', 'b']) | list }}", "[[1, 'a'], [2, 'b']]"),
-        ("{{ set([1, 1, 2]) | list }}", "[1, 2]"),
+        (
+            "{{ set([2, 1, 2]) | list }} {{ set(['b', 'a']) == set(['a', 'b']) }}",
+            "[1, 2] True",
+        ),
         ("{{ local_md5('abc') }}", "900150983cd24fb0d6963f7d28e17f72"),
         ("{{ modules.re.sub('[^a-z]+', '_', 'Hello World') }}", "_ello_orld"),
         (r"{{ modules.re.sub('(\\d+)', 'n\\1', 'a12') }}", "an12"),
