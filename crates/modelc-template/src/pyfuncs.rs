@@ -1,7 +1,8 @@
 //! The Python side of dbt's Jinja context: `fromjson`/`tojson`,
 //! `fromyaml`/`toyaml`, `zip`, `set`, `print`, `local_md5`, and `modules.re` /
 //! `modules.datetime` (dates and datetimes with Python's attributes, `strftime`,
-//! `strptime`, `fromisoformat`, `isoformat`, `timestamp`).
+//! `strptime`, `fromisoformat`, `isoformat`, `timestamp`) and `modules.pytz`
+//! (IANA time zones, from chrono-tz, with pytz's `localize` and its quirks).
 //!
 //! Jinja cannot add objects, so `date + timedelta` is not available; templates that
 //! need it fail with minijinja's "unsupported operation" naming the line.
@@ -129,6 +130,7 @@ impl Object for Modules {
         match key.as_str()? {
             "re" => Some(Value::from_object(Re)),
             "datetime" => Some(Value::from_object(DatetimeModule)),
+            "pytz" => Some(Value::from_object(Pytz)),
             _ => None,
         }
     }
@@ -245,6 +247,103 @@ impl Object for DatetimeModule {
     }
 }
 
+/// A time zone: UTC, or an IANA zone from `modules.pytz.timezone(name)`.
+#[derive(Debug, Clone, PartialEq)]
+struct Zone {
+    name: String,
+    tz: chrono_tz::Tz,
+}
+
+impl Zone {
+    fn utc() -> Zone {
+        Zone {
+            name: "UTC".into(),
+            tz: chrono_tz::UTC,
+        }
+    }
+
+    /// The offset (seconds east of UTC) of a local wall time here.
+    fn local_offset(&self, local: &NaiveDateTime) -> i32 {
+        use chrono::{Offset, TimeZone};
+        self.tz
+            .offset_from_local_datetime(local)
+            .earliest()
+            .map(|o| o.fix().local_minus_utc())
+            .unwrap_or(0)
+    }
+
+    /// The offset at a UTC instant.
+    fn utc_offset(&self, utc: &NaiveDateTime) -> i32 {
+        use chrono::{Offset, TimeZone};
+        self.tz.offset_from_utc_datetime(utc).fix().local_minus_utc()
+    }
+
+    /// What pytz gives `datetime(..., tzinfo=zone)`: the zone's first offset (its
+    /// local mean time), rounded to the minute as pytz rounds it.
+    fn pytz_default_offset(&self) -> i32 {
+        let first = NaiveDate::from_ymd_opt(1800, 1, 1).map(|d| d.and_time(chrono::NaiveTime::MIN));
+        let secs = first.map(|t| self.utc_offset(&t)).unwrap_or(0);
+        (f64::from(secs) / 60.0).round() as i32 * 60
+    }
+}
+
+/// `modules.pytz`: `timezone(name)`, `utc`.
+#[derive(Debug)]
+struct Pytz;
+
+impl Object for Pytz {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "utc" | "UTC" => Some(Value::from_object(Zone::utc())),
+            _ => None,
+        }
+    }
+
+    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match method {
+            "timezone" => {
+                let name = str_arg(args, 0, method)?;
+                let tz: chrono_tz::Tz = name
+                    .parse()
+                    .map_err(|_| err(format!("pytz: unknown time zone {name:?}")))?;
+                Ok(Value::from_object(Zone { name, tz }))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+impl Object for Zone {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "zone" => Some(Value::from(self.name.as_str())),
+            _ => None,
+        }
+    }
+
+    fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match method {
+            // `tz.localize(naive)`: the same wall time, with the zone's offset then.
+            "localize" => {
+                let dt = args
+                    .first()
+                    .and_then(|v| v.downcast_object_ref::<DateTime>())
+                    .ok_or_else(|| err("localize() takes a datetime"))?;
+                Ok(Value::from_object(DateTime {
+                    offset: Some(self.local_offset(&dt.dt)),
+                    zone: Some((**self).clone()),
+                    ..dt.clone()
+                }))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 /// `datetime.datetime` / `datetime.date`: constructors and class methods.
 #[derive(Debug)]
 struct DatetimeClass {
@@ -262,11 +361,12 @@ fn int_arg(args: &[Value], kwargs: &Kwargs, i: usize, name: &str, default: Optio
 }
 
 impl DatetimeClass {
-    fn make(&self, dt: NaiveDateTime, utc: bool) -> Value {
+    fn make(&self, dt: NaiveDateTime, offset: Option<i32>, zone: Option<Zone>) -> Value {
         Value::from_object(DateTime {
             dt,
             date_only: self.date_only,
-            utc,
+            offset,
+            zone,
         })
     }
 }
@@ -286,30 +386,35 @@ impl Object for DatetimeClass {
                 n(6, "microsecond", Some(0))?,
             )
         };
-        let _: Option<Value> = kwargs.get("tzinfo")?;
+        let tzinfo = match args.get(7) {
+            Some(v) => Some(v.clone()),
+            None => kwargs.get::<Option<Value>>("tzinfo")?,
+        };
+        let zone = tzinfo.as_ref().and_then(|v| v.downcast_object_ref::<Zone>()).cloned();
         let date = NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32).ok_or_else(|| err("date out of range"))?;
         let dt = date
             .and_hms_micro_opt(h as u32, mi as u32, s as u32, us as u32)
             .ok_or_else(|| err("time out of range"))?;
-        Ok(self.make(dt, false))
+        let offset = zone.as_ref().map(Zone::pytz_default_offset);
+        Ok(self.make(dt, offset, zone))
     }
 
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
-            "now" | "today" => Ok(self.make(chrono::Local::now().naive_local(), false)),
-            "utcnow" => Ok(self.make(chrono::Utc::now().naive_utc(), false)),
+            "now" | "today" => Ok(self.make(chrono::Local::now().naive_local(), None, None)),
+            "utcnow" => Ok(self.make(chrono::Utc::now().naive_utc(), None, None)),
             "strptime" => {
                 let s = str_arg(args, 0, method)?;
                 let fmt = python_format(&str_arg(args, 1, method)?);
                 let dt = NaiveDateTime::parse_from_str(&s, &fmt)
                     .or_else(|_| NaiveDate::parse_from_str(&s, &fmt).map(|d| d.and_time(chrono::NaiveTime::MIN)))
                     .map_err(|e| err(format!("strptime({s:?}): {e}")))?;
-                Ok(self.make(dt, false))
+                Ok(self.make(dt, None, None))
             }
             "fromisoformat" => {
                 let s = str_arg(args, 0, method)?;
                 parse_iso(&s)
-                    .map(|(dt, utc)| self.make(dt, utc))
+                    .map(|(dt, offset)| self.make(dt, offset, None))
                     .ok_or_else(|| err(format!("Invalid isoformat string: {s:?}")))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
@@ -317,9 +422,10 @@ impl Object for DatetimeClass {
     }
 }
 
-fn parse_iso(s: &str) -> Option<(NaiveDateTime, bool)> {
+/// An ISO 8601 text: the wall time and, when it has one, its offset.
+fn parse_iso(s: &str) -> Option<(NaiveDateTime, Option<i32>)> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(&s.replace(' ', "T")) {
-        return Some((dt.naive_utc(), true));
+        return Some((dt.naive_local(), Some(dt.offset().local_minus_utc())));
     }
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -328,12 +434,12 @@ fn parse_iso(s: &str) -> Option<(NaiveDateTime, bool)> {
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some((dt, false));
+            return Some((dt, None));
         }
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
-        .map(|d| (d.and_time(chrono::NaiveTime::MIN), false))
+        .map(|d| (d.and_time(chrono::NaiveTime::MIN), None))
 }
 
 /// Python's `strftime` directives in chrono's words (`%f` is microseconds there).
@@ -341,12 +447,26 @@ fn python_format(fmt: &str) -> String {
     fmt.replace("%f", "%6f")
 }
 
-/// A `datetime.datetime` or `datetime.date` (naive, or UTC).
+/// `+HH:MM` (with `:SS` when there are seconds), as Python prints an offset.
+fn offset_text(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.unsigned_abs();
+    let (h, m, s) = (a / 3600, a % 3600 / 60, a % 60);
+    if s == 0 {
+        format!("{sign}{h:02}:{m:02}")
+    } else {
+        format!("{sign}{h:02}:{m:02}:{s:02}")
+    }
+}
+
+/// A `datetime.datetime` or `datetime.date`: a wall time, aware when it has an
+/// offset (seconds east of UTC).
 #[derive(Debug, Clone)]
 pub struct DateTime {
     dt: NaiveDateTime,
     date_only: bool,
-    utc: bool,
+    offset: Option<i32>,
+    zone: Option<Zone>,
 }
 
 impl DateTime {
@@ -355,8 +475,14 @@ impl DateTime {
         Value::from_object(DateTime {
             dt: dt.naive_utc(),
             date_only: false,
-            utc: true,
+            offset: Some(0),
+            zone: Some(Zone::utc()),
         })
+    }
+
+    /// The UTC instant of an aware datetime (a naive one is taken as UTC).
+    fn instant(&self) -> NaiveDateTime {
+        self.dt - chrono::Duration::seconds(i64::from(self.offset.unwrap_or(0)))
     }
 
     fn isoformat(&self, sep: &str) -> String {
@@ -367,8 +493,8 @@ impl DateTime {
         if self.dt.nanosecond() >= 1_000 {
             s.push_str(&format!(".{:06}", self.dt.nanosecond() / 1_000));
         }
-        if self.utc {
-            s.push_str("+00:00");
+        if let Some(o) = self.offset {
+            s.push_str(&offset_text(o));
         }
         s
     }
@@ -385,13 +511,11 @@ impl Object for DateTime {
             "minute" if !self.date_only => Value::from(d.minute()),
             "second" if !self.date_only => Value::from(d.second()),
             "microsecond" if !self.date_only => Value::from(d.nanosecond() / 1_000),
-            "tzinfo" if !self.date_only => {
-                if self.utc {
-                    Value::from("UTC")
-                } else {
-                    Value::from(())
-                }
-            }
+            "tzinfo" if !self.date_only => match (&self.zone, self.offset) {
+                (Some(z), _) => Value::from_object(z.clone()),
+                (None, Some(o)) => Value::from(format!("UTC{}", offset_text(o))),
+                (None, None) => Value::from(()),
+            },
             _ => return None,
         })
     }
@@ -401,8 +525,15 @@ impl Object for DateTime {
             "strftime" => {
                 let fmt = python_format(&str_arg(args, 0, method)?);
                 let mut out = String::new();
-                fmt::write(&mut out, format_args!("{}", self.dt.format(&fmt)))
-                    .map_err(|_| err(format!("strftime: bad format {fmt:?}")))?;
+                let written = match self.offset.and_then(chrono::FixedOffset::east_opt) {
+                    Some(o) => {
+                        let aware =
+                            chrono::DateTime::<chrono::FixedOffset>::from_naive_utc_and_offset(self.instant(), o);
+                        fmt::write(&mut out, format_args!("{}", aware.format(&fmt)))
+                    }
+                    None => fmt::write(&mut out, format_args!("{}", self.dt.format(&fmt))),
+                };
+                written.map_err(|_| err(format!("strftime: bad format {fmt:?}")))?;
                 Ok(Value::from(out))
             }
             "isoformat" => Ok(Value::from(
@@ -410,9 +541,26 @@ impl Object for DateTime {
             )),
             "date" => Ok(Value::from_object(DateTime {
                 date_only: true,
+                offset: None,
+                zone: None,
                 ..(**self).clone()
             })),
-            "timestamp" => Ok(Value::from(self.dt.and_utc().timestamp_micros() as f64 / 1e6)),
+            "astimezone" => {
+                let zone = args
+                    .first()
+                    .and_then(|v| v.downcast_object_ref::<Zone>())
+                    .cloned()
+                    .ok_or_else(|| err("astimezone() takes a time zone"))?;
+                let utc = self.instant();
+                let offset = zone.utc_offset(&utc);
+                Ok(Value::from_object(DateTime {
+                    dt: utc + chrono::Duration::seconds(i64::from(offset)),
+                    date_only: false,
+                    offset: Some(offset),
+                    zone: Some(zone),
+                }))
+            }
+            "timestamp" => Ok(Value::from(self.instant().and_utc().timestamp_micros() as f64 / 1e6)),
             "weekday" => Ok(Value::from(self.dt.weekday().num_days_from_monday())),
             "isoweekday" => Ok(Value::from(self.dt.weekday().number_from_monday())),
             "replace" => {
@@ -434,8 +582,12 @@ impl Object for DateTime {
                         get("microsecond", d.nanosecond() / 1_000)?,
                     )
                     .ok_or_else(|| err("time out of range"))?;
-                let _: Option<Value> = kwargs.get("tzinfo")?;
-                Ok(Value::from_object(DateTime { dt, ..(**self).clone() }))
+                let mut out = DateTime { dt, ..(**self).clone() };
+                if let Some(tz) = kwargs.get::<Option<Value>>("tzinfo")? {
+                    out.zone = tz.downcast_object_ref::<Zone>().cloned();
+                    out.offset = out.zone.as_ref().map(Zone::pytz_default_offset);
+                }
+                Ok(Value::from_object(out))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
@@ -448,6 +600,6 @@ impl Object for DateTime {
 
     fn custom_cmp(self: &Arc<Self>, other: &minijinja::value::DynObject) -> Option<std::cmp::Ordering> {
         let other = other.downcast_ref::<DateTime>()?;
-        Some(self.dt.cmp(&other.dt))
+        Some(self.instant().cmp(&other.instant()))
     }
 }

@@ -380,6 +380,19 @@ fn python_helpers_behave_as_in_dbt() {
             "1709287200.0",
         ),
         (
+            "{{ modules.pytz.timezone('America/Los_Angeles').localize(modules.datetime.datetime(2024, 7, 1, 12, 0)) }}",
+            "2024-07-01 12:00:00-07:00",
+        ),
+        // pytz's quirk: `tzinfo=` takes the zone's local mean time, to the minute.
+        (
+            "{{ modules.datetime.datetime(1997, 9, 29, 6, 14, 0, tzinfo=modules.pytz.timezone('America/Los_Angeles')) }}",
+            "1997-09-29 06:14:00-07:53",
+        ),
+        (
+            "{{ run_started_at.astimezone(modules.pytz.timezone('Asia/Kolkata')).strftime('%H:%M %z') }}",
+            "03:30 +0530",
+        ),
+        (
             "{{ run_started_at.year }} {{ run_started_at.tzinfo }} {{ run_started_at }}",
             "2026 UTC 2026-11-30 22:00:00.123456+00:00",
         ),
