@@ -376,6 +376,69 @@ fn render_node(
     Ok((out, incremental))
 }
 
+/// Renders the Jinja in config values from the project file and YAML
+/// (`+materialized: "{{ 'view' if target.name == 'dev' else 'table' }}"`), as dbt
+/// does when it parses them, with its native types: a rendered `True`, `False`,
+/// `None` or number is that value. Hooks are left alone: they render when they run.
+fn render_config_values(jinja: &Jinja, node: &mut Node) -> Result<(), Diagnostic> {
+    fn has_jinja(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains("{{") || s.contains("{%"),
+            serde_json::Value::Array(a) => a.iter().any(has_jinja),
+            serde_json::Value::Object(m) => m.values().any(has_jinja),
+            _ => false,
+        }
+    }
+    fn render(jinja: &Jinja, ctx: &NodeContext, v: &mut serde_json::Value) -> Result<(), modelc_template::RenderError> {
+        match v {
+            serde_json::Value::String(s) if s.contains("{{") || s.contains("{%") => {
+                let out = jinja.render_str("<config>", s, ctx)?.sql;
+                *v = match out.trim() {
+                    "True" | "true" => serde_json::Value::Bool(true),
+                    "False" | "false" => serde_json::Value::Bool(false),
+                    "None" | "none" => serde_json::Value::Null,
+                    t => t
+                        .parse::<i64>()
+                        .map(serde_json::Value::from)
+                        .or_else(|_| t.parse::<f64>().map(serde_json::Value::from))
+                        .unwrap_or(serde_json::Value::String(out)),
+                };
+            }
+            serde_json::Value::Array(a) => a.iter_mut().try_for_each(|x| render(jinja, ctx, x))?,
+            serde_json::Value::Object(m) => m.values_mut().try_for_each(|x| render(jinja, ctx, x))?,
+            _ => {}
+        }
+        Ok(())
+    }
+    let hooks = ["pre_hook", "post_hook", "pre-hook", "post-hook"];
+    let keys: Vec<String> = node
+        .config
+        .0
+        .iter()
+        .filter(|(k, v)| !hooks.contains(&k.as_str()) && has_jinja(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let ctx = node_context(node, false);
+    for key in keys {
+        if let Some(v) = node.config.0.get_mut(&key) {
+            render(jinja, &ctx, v).map_err(|e| {
+                Diagnostic::error(
+                    "jinja",
+                    format!(
+                        "in config '{key}' of {} '{}': {}",
+                        node.resource_type, node.name, e.message
+                    ),
+                )
+                .in_file(&node.original_file_path)
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Warnings for config keys set by `config(...)` in a node's SQL that modelc does not
 /// know (keys from the project file and YAML are checked where they are written).
 fn config_warnings(node: &Node, config: &JsonMap) -> Vec<Diagnostic> {
@@ -499,6 +562,9 @@ fn compile_phases(
         .into_par_iter()
         .map(|shell| {
             let mut node = shell.node;
+            if let Err(d) = render_config_values(&jinja, &mut node) {
+                return (node, Err(d), Cached::No, None);
+            }
             if node.resource_type == ResourceType::Seed {
                 return (node, Ok((RenderOutput::default(), None)), Cached::No, None);
             }

@@ -219,3 +219,35 @@ fn introspection_answers_from_analysis_at_compile_time() {
         )
     );
 }
+
+/// Jinja in config values of the project file and YAML renders as dbt renders it,
+/// to native values.
+#[test]
+fn config_values_render_their_jinja() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "dbt_project.yml",
+        "name: shop\nmodels:\n  shop:\n    +materialized: \"{{ 'ephemeral' if target.name == 'trino' else 'table' }}\"\n    +tags: [\"{{ target.type }}\"]\n",
+    );
+    write(root, "models/a.sql", "select 1 as id\n");
+    write(
+        root,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        data_tests:\n          - unique:\n              config:\n                enabled: \"{{ target.type in ['bigquery', 'trino'] }}\"\n          - not_null\n",
+    );
+    let out = compile(root, &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let a = &project.nodes["model.shop.a"];
+    assert_eq!(a.materialized(), "table");
+    assert_eq!(a.config.0["tags"], serde_json::json!(["duckdb"]));
+    let tests: Vec<&str> = project
+        .nodes
+        .values()
+        .filter(|n| n.resource_type == modelc_core::ResourceType::Test)
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(tests, ["not_null_a_id"]);
+}
