@@ -415,13 +415,12 @@ fn item_lines(text: &str) -> Vec<usize> {
     out
 }
 
+/// Where entry `i` (or one of its keys) is: line and column.
+type Locate<'a> = dyn Fn(usize, Option<&str>) -> (usize, usize) + 'a;
+
 /// Renders and parses raw entries; `locate` gives the line and column of entry `i`
 /// (or of one of its keys).
-fn parse_entries(
-    raw: &[Json],
-    file: &str,
-    locate: &dyn Fn(usize, Option<&str>) -> (usize, usize),
-) -> Result<Vec<PackageSpec>, DepsError> {
+fn parse_entries(raw: &[Json], file: &str, locate: &Locate<'_>) -> Result<Vec<PackageSpec>, DepsError> {
     let mut diags = Vec::new();
     let mut out = Vec::new();
     for (i, entry) in raw.iter().enumerate() {
@@ -2169,9 +2168,9 @@ fn is_yaml_date(s: &str) -> bool {
     let hour = digits(time);
     (1..=2).contains(&hour)
         && time[hour..].len() >= 6
-        && time[hour..].as_bytes()[0] == b':'
+        && time.as_bytes()[hour] == b':'
         && digits(&time[hour + 1..]) == 2
-        && time[hour..].as_bytes()[3] == b':'
+        && time.as_bytes()[hour + 3] == b':'
         && digits(&time[hour + 4..]) == 2
 }
 
