@@ -621,3 +621,26 @@ fn no_packages_leaves_an_empty_install_folder() {
     assert!(installed(&root).is_empty());
     assert!(!root.join("package-lock.yml").exists());
 }
+
+#[test]
+fn an_unreachable_git_remote_names_the_package_and_leaves_installed_packages_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = project(tmp.path());
+    write(tmp.path(), "pkgs/a/dbt_project.yml", "name: pkg_a\n");
+    write(&root, "packages.yml", "packages:\n  - local: ../pkgs/a\n");
+    ok(&run(&root));
+    let missing = format!("file://{}/missing.git", tmp.path().display());
+    write(
+        &root,
+        "packages.yml",
+        &format!("packages:\n  - local: ../pkgs/a\n  - git: \"{missing}\"\n    revision: v1\n"),
+    );
+    let msg = failure(&run(&root));
+    assert!(
+        msg.starts_with(&format!("cannot fetch the git package {missing} at revision 'v1': ")),
+        "{msg}"
+    );
+    assert!(msg.contains("does not appear to be a git repository"), "{msg}");
+    assert_eq!(installed(&root), ["pkg_a"]);
+    no_leftovers(&root);
+}
