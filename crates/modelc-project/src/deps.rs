@@ -139,13 +139,9 @@ fn deps_in(
     opts: &DepsOptions,
 ) -> Result<DepsOutcome, DepsError> {
     let mut outcome = DepsOutcome::default();
-    let previous = if lock_path.is_file() {
-        Some(read_lock(&ctx.root)?)
-    } else {
-        None
-    };
-    let lock_matches = previous.as_ref().is_some_and(|l| l.hash.as_deref() == Some(hash));
-    if previous.is_none() || opts.upgrade || !lock_matches {
+    // As dbt: only the lock's hash is read here; a lock that does not parse is replaced.
+    let up_to_date = !opts.upgrade && lock_hash(lock_path).as_deref() == Some(hash);
+    if !up_to_date {
         if spec.packages.is_empty() {
             ctx.info(format!("Warning: No packages were found in {}", spec.file));
         } else {
@@ -1960,7 +1956,13 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 #[derive(Debug, Default)]
 struct Lock {
     packages: Vec<PackageSpec>,
-    hash: Option<String>,
+}
+
+/// The `sha1_hash` of a lock file, if it has one.
+fn lock_hash(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let doc: Yaml = serde_yaml::from_str(&text).ok()?;
+    yaml::get_str(&doc, "sha1_hash")
 }
 
 fn read_lock(root: &Path) -> Result<Lock, DepsError> {
@@ -1969,10 +1971,7 @@ fn read_lock(root: &Path) -> Result<Lock, DepsError> {
         std::fs::read_to_string(&path).map_err(|e| DepsError::failed(format!("cannot read {LOCK_FILE}: {e}")))?;
     let doc = yaml::parse(LOCK_FILE, &text).map_err(invalid)?;
     let packages = parse_spec_doc(LOCK_FILE, &text, &doc)?;
-    Ok(Lock {
-        packages,
-        hash: yaml::get_str(&doc, "sha1_hash"),
-    })
+    Ok(Lock { packages })
 }
 
 /// The lock file as dbt writes it (PyYAML, keys sorted, list items indented).
