@@ -1502,31 +1502,31 @@ impl<'a> Ctx<'a> {
             }
         }
         let dir = self.download_dir();
-        let fail = |what: &str, e: String| {
+        let fail = |e: String| {
             DepsError::failed(format!(
-                "cannot fetch the git package {} at revision '{revision}': {what}{e}",
+                "cannot fetch the git package {} at revision '{revision}': {e}",
                 git_name(git, subdirectory)
             ))
         };
         let dir_s = dir.to_string_lossy().into_owned();
-        run_git(None, &["-c", "init.defaultBranch=main", "init", "-q", &dir_s]).map_err(|e| fail("", e))?;
-        run_git(Some(&dir), &["remote", "add", "origin", git]).map_err(|e| fail("", e))?;
+        run_git(None, &["-c", "init.defaultBranch=main", "init", "-q", &dir_s]).map_err(&fail)?;
+        run_git(Some(&dir), &["remote", "add", "origin", git]).map_err(&fail)?;
         if let Some(sub) = subdirectory {
-            run_git(Some(&dir), &["sparse-checkout", "set", sub]).map_err(|e| fail("", e))?;
+            run_git(Some(&dir), &["sparse-checkout", "set", sub]).map_err(&fail)?;
         }
-        run_git(Some(&dir), &["fetch", "-q", "--depth", "1", "origin", revision]).map_err(|e| fail("", e))?;
+        run_git(Some(&dir), &["fetch", "-q", "--depth", "1", "origin", revision]).map_err(&fail)?;
         run_git(
             Some(&dir),
             &["-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"],
         )
-        .map_err(|e| fail("", e))?;
+        .map_err(&fail)?;
         let sha = run_git(Some(&dir), &["rev-parse", "HEAD"])
-            .map_err(|e| fail("", e))?
+            .map_err(&fail)?
             .trim()
             .to_string();
         if let Some(sub) = subdirectory {
             if !dir.join(sub).is_dir() {
-                return Err(fail("", format!("the repository has no folder '{sub}' at {sha}")));
+                return Err(fail(format!("the repository has no folder '{sub}' at {sha}")));
             }
         }
         let c = Checkout { dir, sha: sha.clone() };
