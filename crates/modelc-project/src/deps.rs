@@ -13,15 +13,15 @@
 //! Each package lands in `<packages-install-path>/<name>`, `name` being the one in
 //! the package's own `dbt_project.yml`: local packages as a symlink to their folder
 //! (as dbt ≥ 1.6), git packages as a shallow checkout made with the `git` command
-//! (only `subdirectory` when given), hub packages from the tarball the hub names,
-//! fetched with `curl` and unpacked with `tar` (the hub is at `hub_url`, dbt's
-//! `DBT_PACKAGE_HUB_URL`). Everything is fetched into a folder next to the install
+//! (only `subdirectory` when given), hub packages from the tarball the hub names
+//! and `tarball:` packages from theirs, fetched with `curl` and unpacked with `tar`
+//! (the hub is at `hub_url`, dbt's `DBT_PACKAGE_HUB_URL`). Everything is fetched into a folder next to the install
 //! path and swapped in only when every package is there: a failure leaves the
 //! installed packages as they were.
 //!
 //! Differences from dbt: hub packages are checked against the dbt version modelc
 //! follows ([`DBT_VERSION`]); `install-prerelease` is accepted as well as dbt's
-//! `install_prerelease`; `tarball:` and `private:` packages are refused.
+//! `install_prerelease`; `private:` packages (dbt Cloud) are refused.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -249,6 +249,13 @@ pub enum SpecKind {
         /// `subdirectory:`.
         subdirectory: Option<String>,
     },
+    /// `tarball: url`, installed under its `name:`.
+    Tarball {
+        /// The URL, rendered.
+        tarball: String,
+        /// The URL as written (what the lock file keeps).
+        tarball_unrendered: String,
+    },
     /// `package: owner/name` on the hub.
     Hub {
         /// `owner/name`.
@@ -271,6 +278,7 @@ pub struct Spec {
 
 const LOCAL_KEYS: &[&str] = &["local", "name"];
 const GIT_KEYS: &[&str] = &["git", "revision", "warn-unpinned", "subdirectory", "name"];
+const TARBALL_KEYS: &[&str] = &["tarball", "name"];
 const HUB_KEYS: &[&str] = &["package", "version", "install_prerelease", "install-prerelease", "name"];
 
 /// Reads the packages of the project (or package) at `root`: `dependencies.yml`
@@ -495,13 +503,7 @@ fn parse_entry(raw: &Json, entry: &Json) -> Result<PackageSpec, EntryError> {
         "local" => LOCAL_KEYS,
         "git" => GIT_KEYS,
         "package" => HUB_KEYS,
-        "tarball" => {
-            return Err(err(
-                "tarball packages are not supported by modelc deps".into(),
-                Some("tarball"),
-                Some("use a git package, or the hub package the tarball comes from".into()),
-            ))
-        }
+        "tarball" => TARBALL_KEYS,
         _ => {
             return Err(err(
                 "private packages need dbt Cloud's git provider integration".into(),
@@ -555,6 +557,24 @@ fn parse_entry(raw: &Json, entry: &Json) -> Result<PackageSpec, EntryError> {
         "local" => SpecKind::Local {
             local: required("local", "local")?,
         },
+        "tarball" => {
+            let tarball = required("tarball", "tarball")?;
+            if name.is_none() {
+                return Err(err(
+                    "a tarball package is missing the value of 'name'".into(),
+                    Some("tarball"),
+                    Some("name the folder it is installed in, e.g. name: my_package".into()),
+                ));
+            }
+            SpecKind::Tarball {
+                tarball_unrendered: raw
+                    .get("tarball")
+                    .and_then(Json::as_str)
+                    .unwrap_or(&tarball)
+                    .to_string(),
+                tarball,
+            }
+        }
         "git" => {
             let git = required("git", "git")?;
             let git_unrendered = raw.get("git").and_then(Json::as_str).unwrap_or(&git).to_string();
@@ -681,6 +701,9 @@ fn spec_dict(p: &PackageSpec) -> Json {
                 "subdirectory".into(),
                 subdirectory.clone().map(Json::String).unwrap_or(Json::Null),
             );
+        }
+        SpecKind::Tarball { tarball, .. } => {
+            m.insert("tarball".into(), Json::String(tarball.clone()));
         }
         SpecKind::Hub {
             package,
@@ -1112,6 +1135,11 @@ enum Unpinned {
         versions: Vec<String>,
         install_prerelease: bool,
     },
+    Tarball {
+        tarball: String,
+        tarball_unrendered: String,
+        name: String,
+    },
 }
 
 impl Unpinned {
@@ -1131,6 +1159,14 @@ impl Unpinned {
                 warn_unpinned: *warn_unpinned != Some(false),
                 subdirectory: subdirectory.clone(),
             },
+            SpecKind::Tarball {
+                tarball,
+                tarball_unrendered,
+            } => Unpinned::Tarball {
+                tarball: tarball.clone(),
+                tarball_unrendered: tarball_unrendered.clone(),
+                name: p.name.clone().unwrap_or_default(),
+            },
             SpecKind::Hub {
                 package,
                 version,
@@ -1148,6 +1184,7 @@ impl Unpinned {
             Unpinned::Local { local } => local.clone(),
             Unpinned::Git { git, subdirectory, .. } => git_name(git, subdirectory.as_deref()),
             Unpinned::Hub { package, .. } => package.clone(),
+            Unpinned::Tarball { tarball, .. } => tarball.clone(),
         }
     }
 
@@ -1172,12 +1209,15 @@ impl Unpinned {
             Unpinned::Local { .. } => "LocalUnpinnedPackage",
             Unpinned::Git { .. } => "GitUnpinnedPackage",
             Unpinned::Hub { .. } => "RegistryUnpinnedPackage",
+            Unpinned::Tarball { .. } => "TarballUnpinnedPackage",
         }
     }
 
     fn incorporate(&self, other: &Unpinned) -> Result<Unpinned, String> {
         Ok(match (self, other) {
-            (Unpinned::Local { .. }, Unpinned::Local { .. }) => self.clone(),
+            (Unpinned::Local { .. }, Unpinned::Local { .. }) | (Unpinned::Tarball { .. }, Unpinned::Tarball { .. }) => {
+                self.clone()
+            }
             (
                 Unpinned::Git {
                     git,
@@ -1226,6 +1266,15 @@ impl Unpinned {
     fn resolved(&self, ctx: &mut Ctx<'_>) -> Result<Pinned, DepsError> {
         match self {
             Unpinned::Local { local } => Ok(Pinned::Local { local: local.clone() }),
+            Unpinned::Tarball {
+                tarball,
+                tarball_unrendered,
+                name,
+            } => Ok(Pinned::Tarball {
+                tarball: tarball.clone(),
+                tarball_unrendered: tarball_unrendered.clone(),
+                name: name.clone(),
+            }),
             Unpinned::Git {
                 git,
                 git_unrendered,
@@ -1336,6 +1385,11 @@ enum Pinned {
         packages: Vec<Json>,
         tarball: String,
     },
+    Tarball {
+        tarball: String,
+        tarball_unrendered: String,
+        name: String,
+    },
 }
 
 impl Pinned {
@@ -1344,6 +1398,7 @@ impl Pinned {
             Pinned::Local { local } => local.clone(),
             Pinned::Git { git, subdirectory, .. } => git_name(git, subdirectory.as_deref()),
             Pinned::Hub { package, .. } => package.clone(),
+            Pinned::Tarball { name, .. } => name.clone(),
         }
     }
 
@@ -1353,6 +1408,7 @@ impl Pinned {
             Pinned::Git { revision, .. } if revision == "HEAD" => "HEAD (default revision)".into(),
             Pinned::Git { revision, .. } => format!("revision {revision}"),
             Pinned::Hub { version, .. } => format!("version {version}"),
+            Pinned::Tarball { tarball, .. } => format!("tarball (url: {tarball})"),
         }
     }
 }
@@ -1431,6 +1487,8 @@ struct Ctx<'a> {
     checkouts: BTreeMap<(String, String, String), Checkout>,
     /// Hub responses by package.
     hub: BTreeMap<String, Json>,
+    /// Unpacked tarballs by URL.
+    tarballs: BTreeMap<String, PathBuf>,
     next_download: usize,
     /// Git packages already warned about as unpinned.
     warned: std::collections::BTreeSet<String>,
@@ -1464,6 +1522,7 @@ impl<'a> Ctx<'a> {
             on,
             checkouts: BTreeMap::new(),
             hub: BTreeMap::new(),
+            tarballs: BTreeMap::new(),
             next_download: 0,
             warned: Default::default(),
         })
@@ -1555,6 +1614,14 @@ impl<'a> Ctx<'a> {
                 };
                 self.folder_metadata(&dir)
             }
+            Pinned::Tarball { tarball, name, .. } => {
+                let dir = self.unpack(tarball, &format!("the tarball package {name}"), true)?;
+                let spec = read_spec_shown(&dir, &self.root)?;
+                Ok(Metadata {
+                    name: name.clone(),
+                    packages: spec.packages,
+                })
+            }
             Pinned::Hub {
                 name,
                 packages,
@@ -1578,6 +1645,55 @@ impl<'a> Ctx<'a> {
             name,
             packages: spec.packages,
         })
+    }
+
+    /// Downloads and unpacks a `.tar.gz`; returns the package folder: the one folder
+    /// at its top (required when `one_folder`), else the top itself. Reused within the run.
+    fn unpack(&mut self, url: &str, what: &str, one_folder: bool) -> Result<PathBuf, DepsError> {
+        if let Some(dir) = self.tarballs.get(url).filter(|d| d.exists()) {
+            return Ok(dir.clone());
+        }
+        let archive = self.download_dir().with_extension("tar.gz");
+        download(url, &archive).map_err(|e| {
+            DepsError::failed(format!(
+                "cannot download {what} from {url}: {}",
+                match e {
+                    DownloadError::NotFound => "not found".into(),
+                    DownloadError::Other(e) => e,
+                }
+            ))
+        })?;
+        let unpacked = self.download_dir();
+        std::fs::create_dir_all(&unpacked)
+            .map_err(|e| DepsError::failed(format!("cannot create {}: {e}", unpacked.display())))?;
+        let out = Command::new("tar")
+            .arg("-xzf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&unpacked)
+            .output()
+            .map_err(|e| DepsError::failed(format!("cannot run tar to unpack {what}: {e}")))?;
+        if !out.status.success() {
+            return Err(DepsError::failed(format!(
+                "cannot unpack {what} from {url}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let entries: Vec<PathBuf> = std::fs::read_dir(&unpacked)
+            .map_err(|e| DepsError::failed(format!("cannot read {}: {e}", unpacked.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        let dir = match entries.as_slice() {
+            [one] if one.is_dir() => one.clone(),
+            _ if !one_folder => unpacked,
+            _ => {
+                return Err(DepsError::failed(format!(
+                    "Incorrect structure for package extracted from {url}. The extracted package needs to follow the structure <name>/<package_contents>."
+                )))
+            }
+        };
+        self.tarballs.insert(url.to_string(), dir.clone());
+        Ok(dir)
     }
 
     fn hub_url_of(&self, package: &str) -> String {
@@ -1856,41 +1972,17 @@ fn install(ctx: &mut Ctx<'_>, p: &Pinned, dest_dir: &Path) -> Result<String, Dep
             tarball,
             ..
         } => {
-            let archive = ctx.download_dir().with_extension("tar.gz");
-            download(tarball, &archive).map_err(|e| {
-                DepsError::failed(format!(
-                    "cannot download {package} {version} from {tarball}: {}",
-                    match e {
-                        DownloadError::NotFound => "not found".into(),
-                        DownloadError::Other(e) => e,
-                    }
-                ))
-            })?;
-            let unpacked = ctx.download_dir();
-            std::fs::create_dir_all(&unpacked).map_err(|e| io("create", &unpacked, e))?;
-            let out = Command::new("tar")
-                .arg("-xzf")
-                .arg(&archive)
-                .arg("-C")
-                .arg(&unpacked)
-                .output()
-                .map_err(|e| DepsError::failed(format!("cannot run tar to unpack {package}: {e}")))?;
-            if !out.status.success() {
-                return Err(DepsError::failed(format!(
-                    "cannot unpack {package} {version}: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )));
-            }
-            let entries: Vec<PathBuf> = std::fs::read_dir(&unpacked)
-                .map_err(|e| io("read", &unpacked, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .collect();
-            let src = match entries.as_slice() {
-                [one] if one.is_dir() => one.clone(),
-                _ => unpacked.clone(),
-            };
+            let src = ctx.unpack(tarball, &format!("{package} {version}"), false)?;
             let dest = dest_dir.join(name);
             std::fs::rename(&src, &dest).map_err(|e| io("move the package to", &dest, e))?;
+            ctx.tarballs.remove(tarball);
+            Ok(name.clone())
+        }
+        Pinned::Tarball { tarball, name, .. } => {
+            let src = ctx.unpack(tarball, &format!("the tarball package {name}"), true)?;
+            let dest = dest_dir.join(name);
+            std::fs::rename(&src, &dest).map_err(|e| io("move the package to", &dest, e))?;
+            ctx.tarballs.remove(tarball);
             Ok(name.clone())
         }
     }
@@ -1993,6 +2085,7 @@ fn lock_text(resolved: &[(Pinned, Metadata)], hash: &str) -> String {
                 e
             }
             Pinned::Hub { package, version, .. } => vec![("package", package.clone()), ("version", version.clone())],
+            Pinned::Tarball { tarball_unrendered, .. } => vec![("tarball", tarball_unrendered.clone())],
         };
         entry.push(("name", meta.name.clone()));
         entry.sort_by(|a, b| a.0.cmp(b.0));

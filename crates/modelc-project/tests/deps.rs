@@ -568,10 +568,16 @@ fn malformed_packages_yml_is_located() {
             "a package has one of 'local', 'git' or 'package', but this one has",
         ),
         (
-            "packages:\n  - tarball: http://x/y.tgz\n    name: y\n",
+            "packages:\n  - tarball: http://x/y.tgz\n",
             2,
             5,
-            "tarball packages are not supported",
+            "a tarball package is missing the value of 'name'",
+        ),
+        (
+            "packages:\n  - private: org/repo\n",
+            2,
+            5,
+            "private packages need dbt Cloud",
         ),
         ("packages: {local: a}\n", 1, 1, "'packages' must be a list"),
         ("packages:\n  - local: [a\n", 3, 1, "invalid YAML"),
@@ -643,4 +649,50 @@ fn an_unreachable_git_remote_names_the_package_and_leaves_installed_packages_alo
     assert!(msg.contains("does not appear to be a git repository"), "{msg}");
     assert_eq!(installed(&root), ["pkg_a"]);
     no_leftovers(&root);
+}
+
+#[test]
+fn tarball_packages_are_installed_under_their_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub_url = hub(tmp.path());
+    let tarball = format!("{hub_url}util-1.0.0.tar.gz");
+    let root = project(tmp.path());
+    write(
+        &root,
+        "packages.yml",
+        &format!("packages:\n  - tarball: \"{tarball}\"\n    name: my_util\n"),
+    );
+    let r = run(&root);
+    ok(&r);
+    assert_eq!(installed(&root), ["my_util"]);
+    assert_eq!(
+        std::fs::read_to_string(root.join("dbt_packages/my_util/VERSION")).unwrap(),
+        "1.0.0"
+    );
+    let lock = lock(&root);
+    assert!(
+        lock.starts_with(&format!(
+            "packages:\n  - name: my_util\n    tarball: {tarball}\nsha1_hash: "
+        )),
+        "{lock}"
+    );
+    assert_eq!(
+        &r.lines[1..],
+        [
+            "Installing my_util",
+            &format!("Installed from tarball (url: {tarball})")
+        ]
+    );
+    // A tarball that is not there.
+    write(
+        &root,
+        "packages.yml",
+        &format!("packages:\n  - tarball: \"{hub_url}nope.tar.gz\"\n    name: nope\n"),
+    );
+    let msg = failure(&run(&root));
+    assert!(
+        msg.starts_with("cannot download the tarball package nope from "),
+        "{msg}"
+    );
+    assert_eq!(installed(&root), ["my_util"]);
 }
