@@ -377,20 +377,18 @@ pub fn parse_spec_doc(file: &str, text: &str, doc: &Yaml) -> Result<Vec<PackageS
     let raw: Vec<Json> = items.iter().map(yaml::to_json).collect();
     let starts = item_lines(text);
     let locate = |i: usize, key: Option<&str>| -> (usize, usize) {
-        let start = starts
-            .get(i)
-            .copied()
-            .unwrap_or_else(|| lines.find_key("packages", 1).0);
+        let (start, dash) = starts.get(i).copied().unwrap_or_else(|| lines.find_key("packages", 1));
         match key {
             Some(k) => lines.find_key(k, start),
-            None => (start, 1),
+            None => (start, dash),
         }
     };
     parse_entries(&raw, file, &locate)
 }
 
-/// The 1-based lines where the items of the top-level `packages:` list start.
-fn item_lines(text: &str) -> Vec<usize> {
+/// The 1-based line and column (of the dash) where each item of the top-level
+/// `packages:` list starts.
+fn item_lines(text: &str) -> Vec<(usize, usize)> {
     let all: Vec<&str> = text.lines().collect();
     let Some(key) = all.iter().position(|l| {
         l.trim_end()
@@ -413,7 +411,7 @@ fn item_lines(text: &str) -> Vec<usize> {
         }
         if is_item && item_indent.is_none_or(|n| n == indent(l)) {
             item_indent = Some(indent(l));
-            out.push(i + 1);
+            out.push((i + 1, indent(l) + 1));
         }
     }
     out
@@ -2366,7 +2364,7 @@ mod tests {
     #[test]
     fn packages_list_items_are_located() {
         let text = "# deps\npackages:\n  - local: a\n\n  - git: b\n    revision: c\n  -   package: x/y\n    version: 1.0.0\nother: 1\n";
-        assert_eq!(item_lines(text), vec![3, 5, 7]);
-        assert_eq!(item_lines("packages:\n- local: a\n- local: b\n"), vec![2, 3]);
+        assert_eq!(item_lines(text), vec![(3, 3), (5, 3), (7, 3)]);
+        assert_eq!(item_lines("packages:\n- local: a\n- local: b\n"), vec![(2, 1), (3, 1)]);
     }
 }

@@ -579,6 +579,18 @@ fn malformed_packages_yml_is_located() {
             5,
             "private packages need dbt Cloud",
         ),
+        (
+            "packages:\n  - local: a\n  - just-a-name\n",
+            3,
+            3,
+            "a package must be a mapping",
+        ),
+        (
+            "packages:\n  - git: \"{{ env_var('MODELC_DEPS_TEST_SURELY_UNSET') }}\"\n",
+            2,
+            3,
+            "in '{{ env_var('MODELC_DEPS_TEST_SURELY_UNSET') }}': ",
+        ),
         ("packages: {local: a}\n", 1, 1, "'packages' must be a list"),
         ("packages:\n  - local: [a\n", 3, 1, "invalid YAML"),
     ];
