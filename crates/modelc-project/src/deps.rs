@@ -350,6 +350,27 @@ fn read_spec_shown(root: &Path, shown_from: &Path) -> Result<Spec, DepsError> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| shown.clone());
+    if file_name == "packages.yml" {
+        // dbt validates the whole of packages.yml (of dependencies.yml, only `packages`).
+        let unknown: Vec<Diagnostic> = doc
+            .as_mapping()
+            .into_iter()
+            .flat_map(|m| m.keys().map(yaml::key_string))
+            .filter(|k| k != "packages")
+            .map(|key| {
+                let (line, col) = Lines::new(&text).find_key(&key, 1);
+                let d =
+                    Diagnostic::error("packages", format!("unknown key '{key}' in packages.yml")).at(&shown, line, col);
+                match modelc_core::did_you_mean(&key, ["packages"]) {
+                    Some(s) => d.with_help(format!("did you mean '{s}'?")),
+                    None => d.with_help("packages.yml has one key, 'packages'"),
+                }
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(DepsError::Invalid(unknown));
+        }
+    }
     let packages = parse_spec_doc(&shown, &text, &doc)?;
     Ok(Spec {
         file: file_name,

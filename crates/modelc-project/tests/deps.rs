@@ -592,6 +592,12 @@ fn malformed_packages_yml_is_located() {
             "in '{{ env_var('MODELC_DEPS_TEST_SURELY_UNSET') }}': ",
         ),
         ("packages: {local: a}\n", 1, 1, "'packages' must be a list"),
+        (
+            "packages:\n  - local: a\npackage:\n  - local: b\n",
+            3,
+            1,
+            "unknown key 'package' in packages.yml",
+        ),
         ("packages:\n  - local: [a\n", 3, 1, "invalid YAML"),
     ];
     for (text, line, col, message) in cases {
