@@ -2291,7 +2291,8 @@ mod tests {
     use super::*;
 
     /// Cases computed by dbt-core 1.10 itself (`tests/fixtures/deps/dbt_vectors.json`,
-    /// written by running dbt's `_create_sha1_hash`, dbt-common's `semver` and PyYAML).
+    /// written by `gen_dbt_vectors.py` there, which runs dbt's `_create_sha1_hash`,
+    /// dbt-common's `semver` and PyYAML).
     fn vectors() -> Json {
         serde_json::from_str(include_str!("../tests/fixtures/deps/dbt_vectors.json")).unwrap()
     }
