@@ -4,6 +4,7 @@
 //! Loading does no templating and no SQL parsing; it only reads and structures
 //! files. Every problem found is a [`Diagnostic`] with file, line and column.
 
+pub mod deps;
 mod project_file;
 mod properties;
 pub mod stamp;

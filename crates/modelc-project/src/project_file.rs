@@ -371,7 +371,7 @@ pub(crate) fn read_profile_stamped(
         );
         return None;
     };
-    let rendered = render_env_vars(&yaml::to_json(output), diags, &shown);
+    let rendered = render_env_vars(&yaml::to_json(output), diags, &shown, "profile");
     let kind = rendered.get("type").and_then(Json::as_str).unwrap_or("duckdb");
     if kind != "duckdb" {
         let (line, col) = lines.find_key("type", lines.find_key(&target_name, 1).0);
@@ -390,8 +390,9 @@ pub(crate) fn read_profile_stamped(
     Some(settings)
 }
 
-/// Renders `{{ env_var(...) }}` in every string of a profile output.
-fn render_env_vars(value: &Json, diags: &mut Vec<Diagnostic>, file: &str) -> Json {
+/// Renders `{{ env_var(...) }}` in every string of a profile output (or of a
+/// `packages.yml` entry); a failure is a diagnostic with `code`.
+pub(crate) fn render_env_vars(value: &Json, diags: &mut Vec<Diagnostic>, file: &str, code: &'static str) -> Json {
     match value {
         Json::String(s) if s.contains("{{") => {
             let mut env = minijinja::Environment::new();
@@ -406,17 +407,17 @@ fn render_env_vars(value: &Json, diags: &mut Vec<Diagnostic>, file: &str) -> Jso
             match env.render_str(s, ()) {
                 Ok(out) => Json::String(out),
                 Err(e) => {
-                    diags.push(Diagnostic::error("profile", format!("in '{s}': {e}")).in_file(file));
+                    diags.push(Diagnostic::error(code, format!("in '{s}': {e}")).in_file(file));
                     value.clone()
                 }
             }
         }
         Json::Object(m) => Json::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), render_env_vars(v, diags, file)))
+                .map(|(k, v)| (k.clone(), render_env_vars(v, diags, file, code)))
                 .collect(),
         ),
-        Json::Array(a) => Json::Array(a.iter().map(|v| render_env_vars(v, diags, file)).collect()),
+        Json::Array(a) => Json::Array(a.iter().map(|v| render_env_vars(v, diags, file, code)).collect()),
         other => other.clone(),
     }
 }

@@ -37,6 +37,23 @@ pub enum Command {
     /// Emit the lineage graph (nodes, edges, column lineage): target/lineage.{json,dot,mmd},
     /// or one format on stdout with --format.
     Docs(DocsArgs),
+    /// Install the packages of packages.yml (or dependencies.yml) into dbt_packages/,
+    /// pinned in package-lock.yml, as dbt deps does.
+    Deps(DepsArgs),
+}
+
+/// Flags of `deps`.
+#[derive(Debug, Args, Clone)]
+pub struct DepsArgs {
+    /// The project folder (with project.yml or dbt_project.yml).
+    #[arg(long, default_value = ".", env = "DBT_PROJECT_DIR")]
+    pub project_dir: PathBuf,
+    /// Resolve the packages again even when package-lock.yml matches packages.yml.
+    #[arg(long)]
+    pub upgrade: bool,
+    /// Only resolve the packages and write package-lock.yml; install nothing.
+    #[arg(long)]
+    pub lock: bool,
 }
 
 /// Lineage formats.

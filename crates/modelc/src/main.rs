@@ -7,6 +7,7 @@ mod progress;
 mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -18,7 +19,7 @@ use modelc_docs::{ChartData, SiteInput};
 use modelc_exec::{Adapter, DuckDb, ExecSettings, RunRequest, Status};
 use modelc_graph::IndirectSelection;
 
-use cli::{Cli, Command, Common, DocsArgs, DocsFormat, Indirect, LsArgs, LsOutput, RunArgs};
+use cli::{Cli, Command, Common, DepsArgs, DocsArgs, DocsFormat, Indirect, LsArgs, LsOutput, RunArgs};
 
 /// mimalloc: compiling allocates many small strings and maps, and glibc's allocator
 /// spent a third of a 10,000-model compile in malloc and free (perf).
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Snapshot(a) => execute(&a, Verb::Snapshot),
         Command::Test(a) => execute(&a, Verb::Test),
         Command::Build(a) => execute(&a, Verb::Build),
+        Command::Deps(a) => cmd_deps(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -401,6 +403,34 @@ fn read_database(project: &Project) -> Result<(Option<Catalog>, BTreeMap<String,
         }
     }
     Ok((Some(catalog), charts))
+}
+
+/// `deps`: progress on stdout as dbt prints it; a malformed packages.yml exits 2
+/// (nothing fetched), a package that cannot be fetched exits 1 (nothing changed).
+fn cmd_deps(args: &DepsArgs) -> Result<(), u8> {
+    use modelc_project::deps::{self, DepsError, DepsOptions, Event};
+    let root = args
+        .project_dir
+        .canonicalize()
+        .unwrap_or_else(|_| args.project_dir.clone());
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let opts = DepsOptions::from_env(args.upgrade, args.lock);
+    let mut on = |e: Event| match e {
+        Event::Info(line) => println!("{line}"),
+        Event::Warning(d) => eprint!("{}", report::render(&d, &root, color)),
+    };
+    match deps::run(&root, &opts, &mut on) {
+        Ok(_) => Ok(()),
+        Err(DepsError::Invalid(diags)) => {
+            report::print_all(&Diagnostics(diags), &root);
+            Err(INVALID)
+        }
+        Err(DepsError::Failed(d)) => {
+            eprint!("{}", report::render(&d, &root, color));
+            eprintln!("Nothing was installed; the packages installed before are unchanged.");
+            Err(FAILED)
+        }
+    }
 }
 
 fn cmd_debug(common: &Common) -> Result<(), u8> {

@@ -6,6 +6,7 @@
 mod browser;
 mod build;
 mod cli;
+mod deps;
 mod incremental;
 mod lending;
 mod materialize;
