@@ -251,3 +251,33 @@ fn config_values_render_their_jinja() {
         .collect();
     assert_eq!(tests, ["not_null_a_id"]);
 }
+
+/// `tests/fixtures/` holds unit tests' input files (dbt 1.8+), not singular tests.
+#[test]
+fn unit_test_fixtures_are_not_singular_tests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "dbt_project.yml", "name: shop\n");
+    write(root, "models/a.sql", "select 1 as id\n");
+    write(
+        root,
+        "tests/assert_a.sql",
+        "select * from {{ ref('a') }} where id < 0\n",
+    );
+    write(
+        root,
+        "tests/fixtures/a_rows.sql",
+        "select {{ no_such_macro() }} as id\n",
+    );
+    write(root, "tests/fixtures/a_rows.csv", "id\n1\n");
+    let out = compile(root, &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let tests: Vec<&str> = project
+        .nodes
+        .values()
+        .filter(|n| n.resource_type == modelc_core::ResourceType::Test)
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(tests, ["assert_a"]);
+}

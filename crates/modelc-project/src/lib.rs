@@ -268,6 +268,10 @@ fn read_unit(
             _ => sql_or_yaml(ext, Kind::Macro),
         }),
         (&cfg.test_paths, |ext, resource_path| {
+            // `<test-path>/fixtures/` holds unit tests' input files, not tests.
+            if resource_path.starts_with("fixtures/") {
+                return None;
+            }
             let sql = if resource_path.starts_with("generic/") {
                 Kind::GenericTest
             } else {
