@@ -359,12 +359,22 @@ fn render_node(
         ctx.parse_only = node.late_render;
         jinja.render(&file, template, &ctx)
     };
+    // An error only `execute` reaches (a macro's `{% elif execute %}{% do
+    // raise_compiler_error(...) %}`) is, as in dbt, the node's error when it runs:
+    // the parse-phase render must succeed, and the node renders late.
     let out = match render(node, false) {
-        Err(e) if e.message.contains(modelc_template::database::NEEDS_DATABASE) => {
+        Err(e) => {
             node.late_render = true;
-            render(node, false)
+            match render(node, false) {
+                Ok(parsed) => Ok(parsed),
+                Err(parse_error) => {
+                    node.late_render = false;
+                    let needs_db = e.message.contains(modelc_template::database::NEEDS_DATABASE);
+                    Err(if needs_db { parse_error } else { e })
+                }
+            }
         }
-        other => other,
+        ok => ok,
     }
     .map_err(|e| relocate(e, node))?;
     merge_config(&mut node.config.0, &out.config);

@@ -281,3 +281,37 @@ fn unit_test_fixtures_are_not_singular_tests() {
         .collect();
     assert_eq!(tests, ["assert_a"]);
 }
+
+/// An error only `execute` reaches is the node's error when it runs, as in dbt:
+/// the compile warns and goes on; an error the parse phase reaches fails it.
+#[test]
+fn execute_time_errors_wait_for_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "dbt_project.yml", "name: shop\n");
+    write(
+        root,
+        "macros/json.sql",
+        "{% macro json_fn() %}{% if target.type == 'snowflake' %}object_construct{% elif execute %}{% do exceptions.raise_compiler_error('Unknown adapter ' ~ target.type) %}{% endif %}{% endmacro %}\n",
+    );
+    write(root, "models/a.sql", "select {{ json_fn() }}('k', 1) as j\n");
+    write(root, "models/b.sql", "select 1 as id\n");
+    let out = compile(root, &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    assert!(project.nodes["model.shop.a"].late_render);
+    assert!(!project.nodes["model.shop.b"].late_render);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.contains("late-render") && d.contains("Unknown adapter duckdb")),
+        "{diags:#?}"
+    );
+    // At run time the render fails again: the node's error.
+    let e = project.render_late("model.shop.a", None).unwrap_err();
+    assert!(e.message.contains("Unknown adapter duckdb"), "{e:?}");
+
+    write(root, "models/c.sql", "select {{ no_such_macro() }}\n");
+    let out = compile(root, &CompileOptions::default());
+    assert!(out.project.is_none());
+}
