@@ -188,7 +188,7 @@ impl Jinja {
         // dbt never escapes; minijinja would JSON-escape templates named `*.yml`
         // (generic tests are named after their YAML file).
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(mutable::unknown_method);
         let shared = Arc::new(ctx);
         objects::register_globals(&mut env, &shared);
 

@@ -236,3 +236,34 @@ impl Object for Dict {
         fmt::Display::fmt(&Value::from(map), f)
     }
 }
+
+/// Python's methods on values that are not [`List`]s or [`Dict`]s: minijinja-contrib's
+/// `pycompat`, plus what it lacks for sequences (`index`, `count`), and a clear
+/// error for mutating a sequence that is not a mutable list (one a filter made).
+pub fn unknown_method(state: &mut State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
+    if value.kind() == ValueKind::Seq {
+        match method {
+            "index" => {
+                let v = arg(args, 0, method)?;
+                return match value.try_iter()?.position(|x| x == v) {
+                    Some(i) => Ok(Value::from(i)),
+                    None => Err(Error::new(ErrorKind::InvalidOperation, format!("{v} is not in list"))),
+                };
+            }
+            "count" => {
+                let v = arg(args, 0, method)?;
+                return Ok(Value::from(value.try_iter()?.filter(|x| *x == v).count()));
+            }
+            "append" | "extend" | "insert" | "pop" | "remove" | "sort" | "reverse" | "clear" => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!(
+                        "cannot {method}() this list: it was made by a filter or function, not a list literal; build it with `[]` first"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}

@@ -356,6 +356,7 @@ fn python_helpers_behave_as_in_dbt() {
             "[1, 2] True",
         ),
         ("{{ local_md5('abc') }}", "900150983cd24fb0d6963f7d28e17f72"),
+        ("{{ (['a', 'b', 'b'] | map('upper') | list).index('B') }} {{ ('a,b' | split(',')).count('b') }}", "1 1"),
         ("{{ modules.re.sub('[^a-z]+', '_', 'Hello World') }}", "_ello_orld"),
         (r"{{ modules.re.sub('(\\d+)', 'n\\1', 'a12') }}", "an12"),
         (r"{{ modules.re.match('(\\d+)-x', '12-x').group(1) }}", "12"),
