@@ -10,6 +10,7 @@ mod deps;
 mod incremental;
 mod lending;
 mod materialize;
+mod packages;
 mod snapshot;
 mod support;
 mod tests;
