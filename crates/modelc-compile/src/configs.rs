@@ -197,7 +197,7 @@ const CHOICES: &[Choice] = &[
 
 /// What [`validate`] needs to point at where a config value was written.
 pub struct Sites<'a> {
-    /// The project file and its text (folder configs).
+    /// The project file (folder configs).
     pub project_file: &'a str,
     /// The project file's text.
     pub project_text: &'a str,
@@ -212,8 +212,12 @@ pub struct Sites<'a> {
 /// is set: the `config()` call in the node's SQL (`sql_config`: what it set), else
 /// the node's YAML entry, else the project file's folder config.
 pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mut Vec<Diagnostic>) {
-    let materialized = node.config.materialized();
-    let what = format!("{} '{}'", node.resource_type, node.name);
+    let materialized = node
+        .config
+        .get("materialized")
+        .and_then(Value::as_str)
+        .unwrap_or("view");
+    let what = || format!("{} '{}'", node.resource_type, node.name);
     for c in CHOICES {
         if c.resource != node.resource_type || c.materialized.is_some_and(|m| m != materialized) {
             continue;
@@ -233,7 +237,7 @@ pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mu
         }
         let mut d = Diagnostic::error(
             "config-value",
-            format!("{what}: {} '{value}' is not one of {}", c.key, c.values.join(", ")),
+            format!("{}: {} '{value}' is not one of {}", what(), c.key, c.values.join(", ")),
         );
         d = locate(d, node, c.key, sql_config, sites);
         if let Some(s) = did_you_mean(&value.to_lowercase(), c.values.iter().copied()) {
@@ -251,19 +255,19 @@ pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mu
     };
     if cfg.unique_key().is_empty() {
         missing(
-            format!("{what} has no unique_key"),
+            format!("{} has no unique_key", what()),
             "set unique_key to the column (or list of columns) that identifies a row",
             "unique_key",
         );
     }
     match cfg.get_str("strategy").as_deref() {
         None | Some("timestamp") if cfg.get_str("updated_at").is_none() => missing(
-            format!("{what} uses strategy 'timestamp' and has no updated_at"),
+            format!("{} uses strategy 'timestamp' and has no updated_at", what()),
             "set updated_at to the column that says when a row last changed, or use strategy 'check' with check_cols",
             "strategy",
         ),
         Some("check") if cfg.get_list("check_cols").is_empty() => missing(
-            format!("{what} uses strategy 'check' and has no check_cols"),
+            format!("{} uses strategy 'check' and has no check_cols", what()),
             "set check_cols to the list of columns to compare, or 'all'",
             "strategy",
         ),
@@ -331,7 +335,7 @@ fn locate_assignment(text: &str, key: &str) -> (usize, usize) {
             let before = &text[..i];
             (
                 before.matches('\n').count() + 1,
-                before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                i - before.rfind('\n').map_or(0, |p| p + 1) + 1,
             )
         }
         None => (1, 1),

@@ -38,12 +38,17 @@ fn chromium_binary() -> PathBuf {
     );
 }
 
+/// How long any one wait on the browser may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A headless Chromium with one page, attached over the DevTools protocol.
 struct Browser {
     child: Child,
     ws: WebSocket<MaybeTlsStream<TcpStream>>,
     session: String,
     next_id: u64,
+    /// Events received while waiting for replies, oldest first.
+    events: std::collections::VecDeque<Value>,
     _profile: tempfile::TempDir,
 }
 
@@ -91,11 +96,16 @@ impl Browser {
             .recv_timeout(Duration::from_secs(30))
             .expect("Chromium did not print its DevTools address within 30 s");
         let (ws, _) = tungstenite::connect(url.as_str()).expect("connect to DevTools");
+        // A read that waits longer than this fails the test instead of hanging it.
+        if let MaybeTlsStream::Plain(stream) = ws.get_ref() {
+            stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+        }
         let mut b = Browser {
             child,
             ws,
             session: String::new(),
             next_id: 0,
+            events: std::collections::VecDeque::new(),
             _profile: profile,
         };
         let targets = b.call("Target.getTargets", json!({}));
@@ -111,8 +121,22 @@ impl Browser {
         b
     }
 
-    /// Sends a command and waits for its result, skipping events.
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    /// The next message from DevTools.
+    fn read(&mut self) -> Value {
+        loop {
+            let msg = self
+                .ws
+                .read()
+                .unwrap_or_else(|e| panic!("no message from DevTools within {TIMEOUT:?}: {e}"));
+            if let Message::Text(text) = msg {
+                return serde_json::from_str(text.as_str()).expect("DevTools JSON");
+            }
+        }
+    }
+
+    /// Sends a command and waits for its result or error; events received meanwhile
+    /// are kept for [`Browser::wait_event`].
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -121,22 +145,71 @@ impl Browser {
         }
         self.ws.send(Message::text(msg.to_string())).expect("send");
         loop {
-            let reply = self.ws.read().expect("read from DevTools");
-            let Message::Text(text) = reply else { continue };
-            let v: Value = serde_json::from_str(text.as_str()).expect("DevTools JSON");
+            let v = self.read();
             if v["id"] == id {
-                assert!(v.get("error").is_none(), "{method} failed: {}", v["error"]);
-                return v["result"].clone();
+                return match v.get("error") {
+                    Some(e) => Err(e.clone()),
+                    None => Ok(v["result"].clone()),
+                };
+            }
+            if v.get("method").is_some() {
+                self.events.push_back(v);
             }
         }
     }
 
-    /// Evaluates a JS expression in the page and returns its value.
+    /// Sends a command and waits for its result.
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|e| panic!("{method} failed: {e}"))
+    }
+
+    /// Waits for the first event, kept or new, that `matches`; the events before it
+    /// are dropped.
+    fn wait_event(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            while let Some(e) = self.events.pop_front() {
+                if matches(&e) {
+                    return e;
+                }
+            }
+            assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
+            let v = self.read();
+            if v.get("method").is_some() {
+                self.events.push_back(v);
+            }
+        }
+    }
+
+    /// Waits until the top frame has navigated to a URL containing `url_part` and
+    /// that document has loaded, from the Page domain's events.
+    fn wait_navigated(&mut self, url_part: &str) {
+        self.wait_event(&format!("the page to navigate to {url_part}"), |e| {
+            e["method"] == "Page.frameNavigated"
+                && e["params"]["frame"].get("parentId").is_none()
+                && e["params"]["frame"]["url"]
+                    .as_str()
+                    .is_some_and(|u| u.contains(url_part))
+        });
+        self.wait_event(&format!("{url_part} to load"), |e| e["method"] == "Page.loadEventFired");
+    }
+
+    /// Evaluates a JS expression in the page and returns its value. An evaluation
+    /// that meets the page's document being replaced (its execution context gone)
+    /// is tried again once the new document has loaded; any other error fails.
     fn eval(&mut self, expr: &str) -> Value {
-        let r = self.call(
-            "Runtime.evaluate",
-            json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
-        );
+        let params = json!({"expression": expr, "returnByValue": true, "awaitPromise": true});
+        let start = Instant::now();
+        let r = loop {
+            match self.try_call("Runtime.evaluate", params.clone()) {
+                Ok(r) => break r,
+                Err(e) if context_replaced(&e) && start.elapsed() < TIMEOUT => {
+                    self.wait_event("the new document to load", |e| e["method"] == "Page.loadEventFired");
+                }
+                Err(e) => panic!("Runtime.evaluate of {expr} failed: {e}"),
+            }
+        };
         assert!(
             r.get("exceptionDetails").is_none(),
             "{expr} threw: {}",
@@ -161,8 +234,11 @@ impl Browser {
         }
     }
 
+    /// Opens `url` and waits until it has loaded.
     fn navigate(&mut self, url: &str) {
+        self.events.clear();
         self.call("Page.navigate", json!({"url": url}));
+        self.wait_navigated(url);
     }
 
     /// A real left click at page coordinates, as a user's mouse makes it.
@@ -192,6 +268,16 @@ impl Browser {
         std::fs::write(path, png).expect("write screenshot");
         eprintln!("screenshot: {}", path.display());
     }
+}
+
+/// Whether a DevTools error says the evaluation's execution context went away
+/// because the page is navigating ("Inspected target navigated or closed",
+/// "Execution context was destroyed", "Cannot find context with specified id").
+fn context_replaced(error: &Value) -> bool {
+    let msg = error["message"].as_str().unwrap_or_default();
+    ["navigated or closed", "context was destroyed", "Cannot find context"]
+        .iter()
+        .any(|m| msg.contains(m))
 }
 
 fn file_url(p: &Path) -> String {
@@ -281,7 +367,12 @@ fn docs_site_renders_the_graph_and_opens_a_node_page_on_click() {
         "the searched node is in view: {r:?}"
     );
     b.screenshot(&shots.join("search.png"));
+    // The click opens the node's page: wait for that navigation to finish before
+    // evaluating anything (an evaluation during it fails: "Inspected target
+    // navigated or closed").
+    b.events.clear();
     b.click(r[0], r[1]);
+    b.wait_navigated(&format!("/nodes/{target}"));
     let href = b.wait_for(
         &format!("location.href.includes('{target}') && document.readyState === 'complete' && location.href"),
         "the node page to open",
