@@ -74,10 +74,9 @@ pub struct VersionPatch {
     pub defined_in: Option<String>,
     /// `config:` of this version, over the model's.
     pub config: JsonMap,
-    /// Its own columns (over the model's), and the model's columns it leaves out
-    /// (`- include: all` / `exclude: [...]`).
+    /// Its own columns, over the model's.
     pub columns: Vec<ColumnPatch>,
-    /// Columns of the model this version excludes.
+    /// The model's columns it leaves out (`- include: all` / `exclude: [...]`).
     pub exclude: Vec<String>,
     /// Its own tests.
     pub tests: Vec<TestEntry>,

@@ -183,13 +183,7 @@ impl Object for NamedRelation {
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
             "render" | "include" | "quote" | "incorporate" => Ok(Value::from(self.to_string())),
-            "get" => {
-                let key = args.first().cloned().unwrap_or_default();
-                Ok(self
-                    .get_value(&key)
-                    .or_else(|| args.get(1).cloned())
-                    .unwrap_or(Value::from(())))
-            }
+            "get" => Ok(mapping_get(|k| self.get_value(k), args)),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }
@@ -339,6 +333,23 @@ impl Object for TableObj {
     }
 }
 
+/// The column a key names: its position, or its name.
+fn column_index(table: &QueryTable, key: &Value) -> Option<usize> {
+    match key.as_usize() {
+        Some(i) => Some(i),
+        None => {
+            let name = key.as_str()?;
+            table.columns.iter().position(|(n, _)| n == name)
+        }
+    }
+}
+
+/// A mapping's `.get(key, default)`, for objects that show as mappings.
+pub(crate) fn mapping_get(found: impl FnOnce(&Value) -> Option<Value>, args: &[Value]) -> Value {
+    let key = args.first().cloned().unwrap_or_default();
+    found(&key).or_else(|| args.get(1).cloned()).unwrap_or(Value::from(()))
+}
+
 /// One row: a sequence of values, also looked up by column name.
 #[derive(Debug)]
 struct RowObj(Arc<QueryTable>, usize);
@@ -355,13 +366,7 @@ impl Object for RowObj {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let i = match key.as_usize() {
-            Some(i) => i,
-            None => {
-                let name = key.as_str()?;
-                self.0.columns.iter().position(|(n, _)| n == name)?
-            }
-        };
+        let i = column_index(&self.0, key)?;
         self.values().get(i).map(json)
     }
 
@@ -407,13 +412,7 @@ impl Object for ColumnsObj {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let i = match key.as_usize() {
-            Some(i) => i,
-            None => {
-                let name = key.as_str()?;
-                self.0.columns.iter().position(|(n, _)| n == name)?
-            }
-        };
+        let i = column_index(&self.0, key)?;
         (i < self.0.columns.len()).then(|| Value::from_object(TableColumnObj(self.0.clone(), i)))
     }
 

@@ -204,13 +204,7 @@ impl Object for RelObj {
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
             "render" | "include" | "quote" | "incorporate" => Ok(Value::from(placeholder(self.0, Part::Whole))),
-            "get" => {
-                let key = args.first().cloned().unwrap_or_default();
-                Ok(self
-                    .get_value(&key)
-                    .or_else(|| args.get(1).cloned())
-                    .unwrap_or(Value::from(())))
-            }
+            "get" => Ok(crate::database::mapping_get(|k| self.get_value(k), args)),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
         }
     }
