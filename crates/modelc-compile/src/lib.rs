@@ -321,6 +321,7 @@ fn project_context(project_name: &str, vars: JsonMap, target: JsonMap, full_refr
     ProjectContext {
         package_vars: BTreeMap::new(),
         dispatch: Vec::new(),
+        docs: BTreeMap::new(),
         project_name: project_name.to_string(),
         vars,
         target,
@@ -384,6 +385,54 @@ fn render_node(
         None
     };
     Ok((out, incremental))
+}
+
+/// The `{% docs %}` blocks of the project's and the packages' docs files, by name,
+/// their text trimmed as dbt trims it.
+fn docs_blocks(input: &ProjectInput, diags: &mut Vec<Diagnostic>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let files = input
+        .docs
+        .iter()
+        .chain(input.packages.iter().flat_map(|p| &p.input.docs));
+    for f in files {
+        match modelc_template::preprocess::extract_blocks(&f.text, "docs") {
+            Ok(blocks) => out.extend(blocks.into_iter().map(|b| (b.name, b.body.trim().to_string()))),
+            Err((line, msg)) => diags.push(Diagnostic::error("docs-block", msg).at(&f.path, line, 1)),
+        }
+    }
+    out
+}
+
+/// Renders the Jinja of descriptions (`{{ doc('orders') }}`) of nodes, their
+/// columns and sources, as dbt does when it parses them.
+fn render_descriptions(jinja: &Jinja, built: &mut nodes::Shells, diags: &mut Vec<Diagnostic>) {
+    let ctx = NodeContext::default();
+    let mut render = |text: &mut String, file: &str| {
+        if !(text.contains("{{") || text.contains("{%")) {
+            return;
+        }
+        match jinja.render_str("<description>", text, &ctx) {
+            Ok(out) => *text = out.sql,
+            Err(e) => diags.push(Diagnostic::error("jinja", format!("in a description: {}", e.message)).in_file(file)),
+        }
+    };
+    for shell in &mut built.shells {
+        let file = shell.node.patch_path.clone().unwrap_or_default();
+        let file = file.split_once("://").map_or(file.as_str(), |(_, f)| f).to_string();
+        render(&mut shell.node.description, &file);
+        for c in &mut shell.node.columns {
+            render(&mut c.description, &file);
+        }
+    }
+    for s in built.sources.values_mut() {
+        let file = s.original_file_path.clone();
+        render(&mut s.description, &file);
+        render(&mut s.source_description, &file);
+        for c in &mut s.columns {
+            render(&mut c.description, &file);
+        }
+    }
 }
 
 /// Renders the Jinja in config values from the project file and YAML
@@ -509,6 +558,7 @@ fn compile_phases(
     let mut ctx = project_context(&input.config.name, vars.clone(), target, opts.full_refresh);
     ctx.package_vars = package_vars(&input, &opts.vars);
     ctx.dispatch = input.config.dispatch.clone();
+    ctx.docs = docs_blocks(&input, &mut diags);
     let target_json = opts
         .cache
         .then(|| serde_json::to_string(&ctx.target).unwrap_or_default());
@@ -545,6 +595,7 @@ fn compile_phases(
     };
 
     let mut built = nodes::build(&input, &db, &mut diags);
+    render_descriptions(&jinja, &mut built, &mut diags);
     let sources = built.sources;
     let yaml_sites: HashMap<String, nodes::YamlSite> = built
         .shells

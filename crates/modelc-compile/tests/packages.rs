@@ -315,3 +315,45 @@ fn execute_time_errors_wait_for_the_run() {
     let out = compile(root, &CompileOptions::default());
     assert!(out.project.is_none());
 }
+
+/// `{{ doc('name') }}` in descriptions is the docs block's text, as in dbt; an
+/// unknown block is an error naming the YAML file.
+#[test]
+fn descriptions_render_docs_blocks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "dbt_project.yml", "name: shop\n");
+    write(root, "models/a.sql", "select 1 as id\n");
+    write(
+        root,
+        "models/docs.md",
+        "{% docs a_table %}\nOne row per **thing**.\n{% enddocs %}\n",
+    );
+    write(
+        root,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: a\n    description: '{{ doc(\"a_table\") }}'\n    columns:\n      - name: id\n        description: 'Key. {{ doc(\"a_table\") }}'\n",
+    );
+    let out = compile(root, &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let a = &project.nodes["model.shop.a"];
+    assert_eq!(a.description, "One row per **thing**.");
+    assert_eq!(a.columns[0].description, "Key. One row per **thing**.");
+
+    write(root, "models/docs.md", "");
+    let out = compile(root, &CompileOptions::default());
+    let errors: Vec<String> = out
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(out.project.is_none());
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("models/schema.yml") && e.contains("doc('a_table')")),
+        "{errors:#?}"
+    );
+}

@@ -48,6 +48,8 @@ pub struct ProjectContext {
     pub package_vars: BTreeMap<String, JsonMap>,
     /// The project's `dispatch:` config: a macro namespace and its search order.
     pub dispatch: Vec<(String, Vec<String>)>,
+    /// `{% docs %}` blocks by name, for `doc()` in descriptions.
+    pub docs: BTreeMap<String, String>,
 }
 
 /// What a generic test's `model` argument names.

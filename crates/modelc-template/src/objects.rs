@@ -710,6 +710,15 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
             }),
         }
     });
+    let docs = shared.clone();
+    env.add_function("doc", move |args: Rest<String>| -> Result<Value, Error> {
+        let name = args.last().ok_or_else(|| err("doc() takes a docs block name"))?;
+        docs.docs.get(name).map(|d| Value::from(d.as_str())).ok_or_else(|| {
+            err(format!(
+                "doc('{name}'): no {{% docs {name} %}} block in the project's docs paths"
+            ))
+        })
+    });
     env.add_function(
         "env_var",
         |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {

@@ -22,7 +22,7 @@ const FILES: &[(&str, &str)] = &[
     ("models/totals.sql", "select count(*) as n, sum(cents) as cents\nfrom {{ ref('paid') }}\n"),
     (
         "models/schema.yml",
-        "version: 2\nmodels:\n  - name: paid\n    description: Paid orders.\n    columns:\n      - name: id\n        description: >\n          The order's\n          id.\n        data_tests:\n          - unique\n          - not_null\n          - positive\n",
+        "version: 2\nmodels:\n  - name: paid\n    description: '{{ doc(\"paid\") }}'\n    columns:\n      - name: id\n        description: >\n          The order's\n          id.\n        data_tests:\n          - unique\n          - not_null\n          - positive\n",
     ),
     ("models/docs.md", "{% docs paid %}\nPaid orders.\n{% enddocs %}\n"),
     (
