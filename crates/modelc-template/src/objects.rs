@@ -370,7 +370,15 @@ impl MacroFn {
             .and_then(|p| state.lookup(p))
             .and_then(|v| v.downcast_object::<PackageNs>())
             .map(|ns| ns.macros.clone());
-        let ctx = Value::from_object(MacroScope { values, package });
+        // A package's macro sees its package's macros first; the root project's
+        // and the built-ins see the globals, through a plain map (faster lookups).
+        let ctx = match package {
+            Some(package) => Value::from_object(MacroScope {
+                values,
+                package: Some(package),
+            }),
+            None => Value::from(values),
+        };
         let mut captured = tmpl.render_captured(ctx)?;
         let inner = format!("{MACRO_PREFIX}{}", self.name);
         let spread;

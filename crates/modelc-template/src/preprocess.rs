@@ -248,7 +248,14 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
 /// minijinja's immutable values lack. Subscripts (`x[0]`) are left alone; string
 /// literals, comments and `raw` blocks are skipped. Borrowed when nothing changes.
 pub fn mutable_literals(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("{{") && !text.contains("{%") {
+    // Most templates have no `[` and no `{` but the delimiters': nothing to do.
+    let bytes = text.as_bytes();
+    let literal_possible = bytes.iter().enumerate().any(|(i, b)| match b {
+        b'[' => true,
+        b'{' => !matches!(bytes.get(i + 1), Some(b'{' | b'%' | b'#')) && (i == 0 || bytes[i - 1] != b'{'),
+        _ => false,
+    });
+    if !literal_possible || (!text.contains("{{") && !text.contains("{%")) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut inserts: Vec<(usize, &str)> = Vec::new();
