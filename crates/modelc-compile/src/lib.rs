@@ -504,16 +504,17 @@ fn config_warnings(node: &Node, config: &JsonMap) -> Vec<Diagnostic> {
     modelc_core::unknown_config_keys(config)
         .into_iter()
         .map(|key| {
-            let (line, col) = resolve::locate_word(&node.raw_code, key);
+            // Lines of a node's SQL are lines of its file (snapshot blocks keep their
+            // place); a generic test's SQL is its call, written at its YAML entry.
+            let (line, col) = match &node.test {
+                Some(t) if t.name.is_some() => (node.defined_at_line, 1),
+                _ => resolve::locate_word(&node.raw_code, key),
+            };
             let mut d = Diagnostic::warning(
                 "unknown-config",
                 format!("unknown config key '{key}' on {} '{}'", node.resource_type, node.name),
             )
-            .at(
-                &node.original_file_path,
-                line + node.defined_at_line.saturating_sub(1),
-                col,
-            );
+            .at(&node.original_file_path, line, col);
             if let Some(s) = modelc_core::did_you_mean(key, modelc_core::KNOWN_CONFIG_KEYS.iter().copied()) {
                 d = d.with_help(format!("did you mean '{s}'?"));
             }
