@@ -60,26 +60,3 @@ fn versions_compile_as_dbt_compiles_them() {
     assert_eq!(manifest["nodes"]["model.shop.dim_customers.v1"]["version"], "1");
     assert_eq!(manifest["nodes"]["model.shop.dim_customers.v1"]["latest_version"], "2");
 }
-
-/// An unknown key in a snapshot's `config()` is located at its own line, not
-/// shifted by the block's start (the block keeps its lines in the file).
-#[test]
-fn unknown_config_keys_in_snapshots_are_located_at_their_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    write(root, "dbt_project.yml", "name: shop\n");
-    write(root, "models/a.sql", "select 1 as id, now() as ts\n");
-    write(
-        root,
-        "snapshots/a_snap.sql",
-        "-- a comment\n\n{% snapshot a_snap %}\n{{ config(target_schema='snapshots', unique_key='id',\n  strategy='timestamp', updated_at='ts', colour='red') }}\nselect * from {{ ref('a') }}\n{% endsnapshot %}\n",
-    );
-    let out = compile(root, &CompileOptions::default());
-    let warning = out
-        .diagnostics
-        .iter()
-        .find(|d| d.code == "unknown-config")
-        .map(|d| (d.file.clone(), d.line))
-        .expect("a warning for 'colour'");
-    assert_eq!(warning, (Some("snapshots/a_snap.sql".into()), 5));
-}
