@@ -7,6 +7,7 @@ mod config;
 mod db;
 mod diagnostic;
 mod node;
+mod pyjson;
 mod relation;
 mod suggest;
 mod version;
@@ -15,6 +16,7 @@ pub use config::{merge_config, normalize_key, unknown_config_keys, NodeConfig, K
 pub use db::{catalog_name, DbConfig};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use node::{ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo};
+pub use pyjson::{py_float, python_json};
 pub use relation::{quote_ident, Relation};
 pub use suggest::did_you_mean;
 pub use version::{satisfies as version_satisfies, DBT_VERSION};

@@ -22,35 +22,6 @@ fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
     serde_json::to_value(v).map_err(|e| err(format!("cannot convert {v} to JSON: {e}")))
 }
 
-/// `json.dumps` with Python's separators (`, ` and `: `).
-fn python_json(v: &serde_json::Value, out: &mut String) {
-    match v {
-        serde_json::Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                python_json(item, out);
-            }
-            out.push(']');
-        }
-        serde_json::Value::Object(map) => {
-            out.push('{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&serde_json::Value::from(k.as_str()).to_string());
-                out.push_str(": ");
-                python_json(item, out);
-            }
-            out.push('}');
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
-
 /// Registers the functions and the `modules` object.
 pub fn register(env: &mut Environment<'static>) {
     env.add_function(
@@ -62,16 +33,16 @@ pub fn register(env: &mut Environment<'static>) {
             }
         },
     );
-    env.add_function("tojson", |v: Value, default: Option<Value>| -> Result<Value, Error> {
-        match to_json(&v) {
-            Ok(j) => {
-                let mut out = String::new();
-                python_json(&j, &mut out);
-                Ok(Value::from(out))
+    env.add_function(
+        "tojson",
+        |v: Value, default: Option<Value>, kwargs: Kwargs| -> Result<Value, Error> {
+            let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(false);
+            match to_json(&v) {
+                Ok(j) => Ok(Value::from(modelc_core::python_json(&j, sort_keys))),
+                Err(e) => default.ok_or(e),
             }
-            Err(e) => default.ok_or(e),
-        }
-    });
+        },
+    );
     env.add_function(
         "fromyaml",
         |s: String, default: Option<Value>| -> Result<Value, Error> {
