@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::write;
+use common::{compile_ok, write};
 use modelc_compile::{compile, CompileOptions};
 
 /// A root project `shop` with two installed packages:
@@ -92,9 +92,7 @@ fn shop() -> tempfile::TempDir {
 #[test]
 fn packages_compile_as_dbt_compiles_them() {
     let dir = shop();
-    let out = compile(dir.path(), &CompileOptions::default());
-    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
-    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let (project, diags) = compile_ok(dir.path());
     insta::assert_snapshot!("package_diagnostics", diags.join("\n"));
 
     let listing: Vec<String> = project
@@ -195,9 +193,7 @@ fn introspection_answers_from_analysis_at_compile_time() {
         "models/queried.sql",
         "{% set r = run_query('select max(id) from ' ~ ref('orders')) %}select {{ r.rows[0][0] if execute else 0 }} as top\n",
     );
-    let out = compile(root, &CompileOptions::default());
-    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
-    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let (project, diags) = compile_ok(root);
     let sql = |id: &str| {
         let n = &project.nodes[id];
         assert!(n.late_render, "{id}");
@@ -237,9 +233,7 @@ fn config_values_render_their_jinja() {
         "models/schema.yml",
         "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        data_tests:\n          - unique:\n              config:\n                enabled: \"{{ target.type in ['bigquery', 'trino'] }}\"\n          - not_null\n",
     );
-    let out = compile(root, &CompileOptions::default());
-    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
-    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let (project, _) = compile_ok(root);
     let a = &project.nodes["model.shop.a"];
     assert_eq!(a.materialized(), "table");
     assert_eq!(a.config.0["tags"], serde_json::json!(["duckdb"]));
@@ -270,9 +264,7 @@ fn unit_test_fixtures_are_not_singular_tests() {
         "select {{ no_such_macro() }} as id\n",
     );
     write(root, "tests/fixtures/a_rows.csv", "id\n1\n");
-    let out = compile(root, &CompileOptions::default());
-    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
-    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let (project, _) = compile_ok(root);
     let tests: Vec<&str> = project
         .nodes
         .values()
@@ -296,9 +288,7 @@ fn execute_time_errors_wait_for_the_run() {
     );
     write(root, "models/a.sql", "select {{ json_fn() }}('k', 1) as j\n");
     write(root, "models/b.sql", "select 1 as id\n");
-    let out = compile(root, &CompileOptions::default());
-    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
-    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let (project, diags) = compile_ok(root);
     assert!(project.nodes["model.shop.a"].late_render);
     assert!(!project.nodes["model.shop.b"].late_render);
     assert!(
@@ -334,9 +324,7 @@ fn descriptions_render_docs_blocks() {
         "models/schema.yml",
         "version: 2\nmodels:\n  - name: a\n    description: '{{ doc(\"a_table\") }}'\n    columns:\n      - name: id\n        description: 'Key. {{ doc(\"a_table\") }}'\n",
     );
-    let out = compile(root, &CompileOptions::default());
-    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
-    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let (project, _) = compile_ok(root);
     let a = &project.nodes["model.shop.a"];
     assert_eq!(a.description, "One row per **thing**.");
     assert_eq!(a.columns[0].description, "Key. One row per **thing**.");

@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::write;
-use modelc_compile::{compile, CompileOptions};
+use common::{compile_ok, write};
 
 #[test]
 fn versions_compile_as_dbt_compiles_them() {
@@ -31,9 +30,7 @@ fn versions_compile_as_dbt_compiles_them() {
         "models/schema.yml",
         "version: 2\nmodels:\n  - name: dim_customers\n    latest_version: 2\n    config:\n      materialized: table\n    columns:\n      - name: id\n        data_tests: [unique]\n      - name: legacy\n    versions:\n      - v: 1\n        columns:\n          - include: all\n      - v: 2\n        columns:\n          - include: all\n            exclude: [legacy]\n      - v: 3\n        defined_in: customers_next\n        config:\n          alias: dim_customers_next\n",
     );
-    let out = compile(root, &CompileOptions::default());
-    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
-    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    let (project, diags) = compile_ok(root);
     assert!(diags.is_empty(), "{diags:#?}");
     let listing: Vec<String> = project
         .nodes

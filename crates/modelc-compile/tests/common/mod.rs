@@ -8,6 +8,14 @@ use std::path::Path;
 use modelc_compile::{artifacts, compile, state, CompileOptions};
 use serde_json::Value;
 
+/// Compiles the project at `root`, which must compile: its project and diagnostics.
+pub fn compile_ok(root: &Path) -> (modelc_compile::Project, Vec<String>) {
+    let out = compile(root, &CompileOptions::default());
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    let project = out.project.unwrap_or_else(|| panic!("{diags:#?}"));
+    (project, diags)
+}
+
 pub fn write(root: &Path, path: &str, text: &str) {
     let p = root.join(path);
     std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
