@@ -336,6 +336,7 @@ fn execute(
         },
         // The bench projects ask no database while rendering.
         late: None,
+        cancel: None,
     };
     let results = modelc_exec::run(adapter, &req, &Quiet).map_err(|e| e.to_string())?;
     let failed: Vec<&str> = results

@@ -35,8 +35,20 @@ pub trait Connection: Send {
     fn execute(&self, sql: &str) -> DbResult<usize>;
     /// Runs a query and returns every value as text (NULL as `None`).
     fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>>;
-    /// Cancels what this connection is running, from another thread.
+    /// A handle that cancels what this connection is running, from another thread.
+    fn interrupt_handle(&self) -> std::sync::Arc<dyn Interrupt>;
+}
+
+/// Cancels the statement a connection is running (from a signal handler's thread).
+pub trait Interrupt: Send + Sync {
+    /// Asks the engine to stop the running statement; it fails with an error.
     fn interrupt(&self);
+}
+
+impl Interrupt for duckdb::InterruptHandle {
+    fn interrupt(&self) {
+        duckdb::InterruptHandle::interrupt(self);
+    }
 }
 
 /// Opens connections to one database.
@@ -56,7 +68,15 @@ pub struct DuckDb {
 
 impl DuckDb {
     /// Opens (or creates) the database file of `db`, loads its extensions and settings.
+    /// A file another process holds open fails at once, naming that process.
     pub fn open(db: &DbConfig) -> DbResult<DuckDb> {
+        Self::open_waiting(db, std::time::Duration::ZERO, &mut |_| {})
+    }
+
+    /// As [`DuckDb::open`], but while another process holds the file, waits up to
+    /// `wait` for it, calling `on_wait` once with DuckDB's message (which names the
+    /// process holding it).
+    pub fn open_waiting(db: &DbConfig, wait: std::time::Duration, on_wait: &mut dyn FnMut(&str)) -> DbResult<DuckDb> {
         let root = if db.path == ":memory:" {
             duckdb::Connection::open_in_memory()?
         } else {
@@ -64,14 +84,36 @@ impl DuckDb {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| DbError(format!("cannot create {}: {e}", parent.display())))?;
             }
-            duckdb::Connection::open(&db.path).map_err(|e| {
-                let msg = e.to_string();
-                if msg.contains("lock") {
-                    DbError(format!("the database {} is in use by another process: {msg}", db.path))
-                } else {
-                    DbError(format!("cannot open the database {}: {msg}", db.path))
+            let started = std::time::Instant::now();
+            let mut told = false;
+            loop {
+                match duckdb::Connection::open(&db.path) {
+                    Ok(conn) => break conn,
+                    Err(e) => {
+                        let msg = e.to_string();
+                        if !msg.contains("lock") {
+                            return Err(DbError(format!("cannot open the database {}: {msg}", db.path)));
+                        }
+                        if started.elapsed() >= wait {
+                            let waited = if told {
+                                format!(" (waited {}s, --lock-timeout)", wait.as_secs())
+                            } else {
+                                String::new()
+                            };
+                            return Err(DbError(format!(
+                                "the database {} is in use by another process{waited}: {msg}",
+                                db.path
+                            )));
+                        }
+                        if !told {
+                            on_wait(&msg);
+                            told = true;
+                        }
+                        // DuckDB has no blocking lock: poll for the other process's exit.
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
                 }
-            })?
+            }
         };
         let mut setup = String::new();
         for ext in &db.extensions {
@@ -139,7 +181,7 @@ impl Connection for DuckConn {
         Ok(out)
     }
 
-    fn interrupt(&self) {
-        self.interrupt.interrupt();
+    fn interrupt_handle(&self) -> std::sync::Arc<dyn Interrupt> {
+        self.interrupt.clone()
     }
 }

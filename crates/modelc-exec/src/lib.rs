@@ -4,6 +4,7 @@
 //! The [`Adapter`] trait is the database boundary; [`DuckDb`] implements it.
 
 mod adapter;
+mod cancel;
 mod incremental;
 mod materialize;
 mod results;
@@ -11,10 +12,11 @@ mod runner;
 mod snapshot;
 mod test;
 
-pub use adapter::{Adapter, Connection, DbError, DbResult, DuckDb};
+pub use adapter::{Adapter, Connection, DbError, DbResult, DuckDb, Interrupt};
+pub use cancel::Cancel;
 pub use materialize::{
     columns, existing, literal, query_table, run_node, ExecSettings, KnownRelations, Outcome, QueryResult, RelKind,
     Status,
 };
 pub use results::{write_run_results, NodeResult};
-pub use runner::{run, LateRender, Reporter, RunRequest};
+pub use runner::{run, LateRender, Reporter, RunRequest, NOT_RUN_CANCELLED};

@@ -57,6 +57,16 @@ impl Outcome {
         }
     }
 
+    /// A node that did not run, and why.
+    pub fn skipped(message: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::Skipped,
+            message: message.into(),
+            rows_affected: None,
+            failures: None,
+        }
+    }
+
     /// An error outcome.
     pub fn error(message: impl Into<String>) -> Self {
         Outcome {

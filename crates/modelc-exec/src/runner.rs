@@ -9,7 +9,8 @@ use std::time::Instant;
 use modelc_core::{quote_ident, Node, ResourceType};
 use modelc_graph::{Dag, DagNode, Scheduler};
 
-use crate::adapter::{Adapter, DbResult};
+use crate::adapter::{Adapter, Connection, DbResult};
+use crate::cancel::Cancel;
 use crate::materialize::{run_node, ExecSettings, Outcome, Status};
 use crate::results::NodeResult;
 
@@ -45,7 +46,13 @@ pub struct RunRequest<'a> {
     pub settings: ExecSettings,
     /// Renders late nodes; without it they run with the SQL they were compiled to.
     pub late: Option<&'a dyn LateRender>,
+    /// Stops the run when cancelled (Ctrl-C): nodes not started are skipped, and
+    /// running statements are interrupted and roll back.
+    pub cancel: Option<&'a Cancel>,
 }
+
+/// The message of nodes a cancelled run did not start.
+pub const NOT_RUN_CANCELLED: &str = "not run: the run was cancelled";
 
 /// Nodes that execute: selected, and neither sources, analyses nor ephemeral models.
 fn executable(nodes: &BTreeMap<String, Node>, selected: &BTreeSet<String>) -> BTreeSet<String> {
@@ -127,6 +134,15 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
 
     // All connections first: a failure here must not leave spawned workers waiting.
     let conns = (0..threads).map(|_| adapter.connect()).collect::<DbResult<Vec<_>>>()?;
+    let cancel = req.cancel;
+    if let Some(c) = cancel {
+        for conn in &conns {
+            c.register(conn.interrupt_handle());
+        }
+    }
+    let crashed: Mutex<Option<Box<dyn std::any::Any + Send>>> = Mutex::new(None);
+    let has_crashed = || crashed.lock().map_or(true, |c| c.is_some());
+    let cancelled = || cancel.is_some_and(Cancel::is_cancelled) || has_crashed();
     std::thread::scope(|scope| {
         for (worker, conn) in conns.into_iter().enumerate() {
             let task_rx = Arc::clone(&task_rx);
@@ -134,29 +150,36 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
             let nodes = req.nodes;
             let settings = &settings;
             let late = req.late;
+            let crashed = &crashed;
             scope.spawn(move || loop {
                 let next = task_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some((id, index)) = next else { break };
                 let Some(node) = nodes.get(&id) else { continue };
                 let started = chrono::Utc::now();
                 let clock = Instant::now();
-                let outcome = match late.filter(|_| node.late_render).map(|l| l.render(node)) {
-                    None => run_node(conn.as_ref(), node, settings),
-                    Some(Ok((sql, incremental))) => {
-                        let rendered = Node {
-                            compiled_code: Some(sql),
-                            compiled_incremental_code: incremental,
-                            ..node.clone()
-                        };
-                        run_node(conn.as_ref(), &rendered, settings)
+                if cancelled() {
+                    let outcome = Outcome::skipped(NOT_RUN_CANCELLED);
+                    let result = NodeResult::new(node, outcome, started, 0.0, worker);
+                    if done_tx.send((id, index, result)).is_err() {
+                        break;
                     }
-                    Some(Err(message)) => Outcome {
-                        status: Status::Error,
-                        message,
-                        rows_affected: None,
-                        failures: None,
-                    },
+                    continue;
+                }
+                let run = std::panic::AssertUnwindSafe(|| execute_one(conn.as_ref(), node, settings, late));
+                let mut outcome = match std::panic::catch_unwind(run) {
+                    Ok(outcome) => outcome,
+                    Err(payload) => {
+                        // A bug: stop the run like a cancel, then re-raise on the
+                        // caller's thread, so the process ends as a panic does.
+                        if let Ok(mut slot) = crashed.lock() {
+                            slot.get_or_insert(payload);
+                        }
+                        Outcome::error("modelc crashed while running this node (see the message above)")
+                    }
                 };
+                if outcome.status == Status::Error && cancel.is_some_and(Cancel::is_cancelled) {
+                    outcome.message = format!("cancelled: {}", outcome.message);
+                }
                 let result = NodeResult::new(node, outcome, started, clock.elapsed().as_secs_f64(), worker);
                 if done_tx.send((id, index, result)).is_err() {
                     break;
@@ -167,7 +190,7 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
         let mut index = 0;
         let mut in_flight = 0;
         loop {
-            while in_flight < threads {
+            while in_flight < threads && !cancelled() {
                 let Some(id) = scheduler.pop_ready() else { break };
                 index += 1;
                 if let Some(node) = req.nodes.get(&id) {
@@ -181,7 +204,18 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
             if in_flight == 0 {
                 break;
             }
-            let Ok((id, idx, result)) = done_rx.recv() else { break };
+            let (id, idx, result) = match done_rx.recv_timeout(CANCEL_POLL) {
+                Ok(done) => done,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // A cancel may have reached a connection between two statements
+                    // of a node: interrupt again until the node stops.
+                    if let Some(c) = cancel.filter(|c| c.is_cancelled()) {
+                        c.interrupt_all();
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             in_flight -= 1;
             let ok = result.status.is_ok();
             if let Some(node) = req.nodes.get(&id) {
@@ -192,12 +226,7 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
                 let Some(node) = req.nodes.get(&skipped) else { continue };
                 index += 1;
                 let cause_name = req.nodes.get(&cause).map(|n| n.name.clone()).unwrap_or(cause);
-                let outcome = Outcome {
-                    status: Status::Skipped,
-                    message: format!("skipped because {cause_name} failed"),
-                    rows_affected: None,
-                    failures: None,
-                };
+                let outcome = Outcome::skipped(format!("skipped because {cause_name} failed"));
                 let r = NodeResult::new(node, outcome, chrono::Utc::now(), 0.0, 0);
                 reporter.finished(node, &r, index, total);
                 results.push(r);
@@ -205,5 +234,40 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
         }
         drop(task_tx);
     });
+    if let Some(payload) = crashed.lock().ok().and_then(|mut c| c.take()) {
+        std::panic::resume_unwind(payload);
+    }
+    if cancelled() {
+        let done: BTreeSet<&str> = results.iter().map(|r| r.unique_id.as_str()).collect();
+        let not_run: Vec<NodeResult> = todo
+            .iter()
+            .filter(|id| !done.contains(id.as_str()))
+            .filter_map(|id| req.nodes.get(id))
+            .map(|node| {
+                let outcome = Outcome::skipped(NOT_RUN_CANCELLED);
+                NodeResult::new(node, outcome, chrono::Utc::now(), 0.0, 0)
+            })
+            .collect();
+        results.extend(not_run);
+    }
     Ok(results)
 }
+
+/// Runs one node, rendering it first when its template asks the database.
+fn execute_one(conn: &dyn Connection, node: &Node, settings: &ExecSettings, late: Option<&dyn LateRender>) -> Outcome {
+    match late.filter(|_| node.late_render).map(|l| l.render(node)) {
+        None => run_node(conn, node, settings),
+        Some(Ok((sql, incremental))) => {
+            let rendered = Node {
+                compiled_code: Some(sql),
+                compiled_incremental_code: incremental,
+                ..node.clone()
+            };
+            run_node(conn, &rendered, settings)
+        }
+        Some(Err(message)) => Outcome::error(message),
+    }
+}
+
+/// How often the coordinator repeats an interrupt while a cancelled run stops.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(100);

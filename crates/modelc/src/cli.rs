@@ -141,6 +141,10 @@ pub struct RunArgs {
     /// Store the failing rows of every test in the audit schema.
     #[arg(long)]
     pub store_failures: bool,
+    /// Seconds to wait for the database when another process has it open (a
+    /// running build); 0 fails at once, naming that process.
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub lock_timeout: u64,
 }
 
 /// Output formats of `ls`.

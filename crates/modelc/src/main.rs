@@ -31,7 +31,11 @@ const FAILED: u8 = 1;
 /// Exit code: usage or project error; nothing was executed.
 const INVALID: u8 = 2;
 
+/// Exit code: the run was cancelled with Ctrl-C (128 + SIGINT, as shells report it).
+const CANCELLED: u8 = 130;
+
 fn main() -> ExitCode {
+    report_panics_as_bugs();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile(c) => cmd_compile(&c),
@@ -49,6 +53,20 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => ExitCode::from(code),
     }
+}
+
+/// A panic is a bug in modelc, never the user's fault: after Rust's own message,
+/// ask for a report. The process then exits with code 101 (a panic on a worker
+/// thread reaches the main thread through its scope).
+fn report_panics_as_bugs() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        eprintln!(
+            "\nmodelc crashed: this is a bug in modelc, not in your project. Please report it to the \
+             modelc developers with the command you ran and the message above (RUST_BACKTRACE=1 adds a backtrace)."
+        );
+    }));
 }
 
 /// Prints an error line and returns the "invalid" exit code.
@@ -484,9 +502,20 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
         ],
     };
     let selected = select(&project, &args.common, types)?;
+    // The database first: while another build holds it, this one must not
+    // overwrite that build's artifacts.
+    let wait = std::time::Duration::from_secs(args.lock_timeout);
+    let adapter = DuckDb::open_waiting(&project.db, wait, &mut |msg| {
+        eprintln!(
+            "The database {} is in use by another process; waiting up to {}s for it (--lock-timeout). {msg}",
+            project.db.path,
+            wait.as_secs()
+        )
+    })
+    .map_err(invalid)?;
     write_artifacts(&project)?;
-    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
     run_hooks(&adapter, &project.on_run_start, "on-run-start")?;
+    let cancel = cancel_on_ctrl_c();
     let req = RunRequest {
         nodes: &project.nodes,
         dag: &project.dag,
@@ -503,6 +532,7 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
             project: &project,
             adapter: &adapter,
         }),
+        cancel: Some(&cancel),
     };
     let total = req
         .selected
@@ -512,7 +542,9 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
     let progress = progress::Progress::new(total);
     let results = modelc_exec::run(&adapter, &req, &progress).map_err(invalid)?;
     progress.finish();
-    run_hooks(&adapter, &project.on_run_end, "on-run-end")?;
+    if !cancel.is_cancelled() {
+        run_hooks(&adapter, &project.on_run_end, "on-run-end")?;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh});
     if let Err(e) = modelc_exec::write_run_results(
@@ -533,11 +565,34 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
         }
     }
     println!("{}", progress::summary(&results, &project.nodes, elapsed));
+    if cancel.is_cancelled() {
+        println!("Cancelled (Ctrl-C): nodes that were running were rolled back; the rest did not run.");
+        return Err(CANCELLED);
+    }
     if results.iter().any(|r| matches!(r.status, Status::Error | Status::Fail)) {
         Err(FAILED)
     } else {
         Ok(())
     }
+}
+
+/// The first Ctrl-C cancels the run (running statements are interrupted and roll
+/// back, the summary is printed, exit 130); a second one exits at once.
+fn cancel_on_ctrl_c() -> std::sync::Arc<modelc_exec::Cancel> {
+    let cancel = std::sync::Arc::new(modelc_exec::Cancel::new());
+    let token = std::sync::Arc::clone(&cancel);
+    let installed = ctrlc::set_handler(move || {
+        if token.is_cancelled() {
+            eprintln!("Interrupted again: exiting now.");
+            std::process::exit(i32::from(CANCELLED));
+        }
+        eprintln!("Cancelling: interrupting the running statements (Ctrl-C again exits at once).");
+        token.cancel();
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will stop modelc without a summary: {e}");
+    }
+    cancel
 }
 
 fn run_hooks(adapter: &DuckDb, hooks: &[String], what: &str) -> Result<(), u8> {

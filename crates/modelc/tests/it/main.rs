@@ -8,6 +8,8 @@ mod build;
 mod cli;
 mod deps;
 mod incremental;
+mod interrupt;
+mod kill;
 mod lending;
 mod materialize;
 mod packages;

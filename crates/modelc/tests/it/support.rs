@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use modelc_core::DbConfig;
-use modelc_exec::{Adapter, DuckDb};
+use modelc_exec::{Adapter, Connection, DuckDb};
 
 /// A project written into a temp folder.
 pub struct Fixture {
@@ -124,6 +124,16 @@ pub fn run_modelc(dir: &Path, args: &[&str]) -> Output {
 }
 
 pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
+    let (_db, conn) = connect(db);
+    conn.query(sql)
+        .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"))
+        .into_iter()
+        .map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "∅".into())).collect())
+        .collect()
+}
+
+/// Opens the database file `db` (keep the first value alive while using the connection).
+pub fn connect(db: &Path) -> (DuckDb, Box<dyn Connection>) {
     let cfg = DbConfig {
         path: db.to_string_lossy().into_owned(),
         database: String::new(),
@@ -135,11 +145,7 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
     };
     let adapter = DuckDb::open(&cfg).expect("open db");
     let conn = adapter.connect().expect("connect");
-    conn.query(sql)
-        .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"))
-        .into_iter()
-        .map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "∅".into())).collect())
-        .collect()
+    (adapter, conn)
 }
 
 /// Rows as one string per row, `|`-separated.
