@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
 use crate::stamp::{hash_text, pre_stamp, Stamps};
-use crate::yaml::{self, Lines};
+use crate::yaml::{self, Lines, Shape};
 
 /// Top-level keys of a project file.
 const PROJECT_KEYS: &[&str] = &[
@@ -49,6 +49,51 @@ const PROJECT_KEYS: &[&str] = &[
     "exposures",
     "unit_tests",
     "duckdb",
+];
+
+/// What the keys of a project file hold: a value of another kind is an error
+/// (it would otherwise be ignored, and a default used in its place).
+const PROJECT_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("version", Shape::Scalar),
+    ("config-version", Shape::Integer),
+    ("profile", Shape::Scalar),
+    ("model-paths", Shape::TextOrList),
+    ("seed-paths", Shape::TextOrList),
+    ("snapshot-paths", Shape::TextOrList),
+    ("macro-paths", Shape::TextOrList),
+    ("test-paths", Shape::TextOrList),
+    ("analysis-paths", Shape::TextOrList),
+    ("docs-paths", Shape::TextOrList),
+    ("asset-paths", Shape::TextOrList),
+    ("target-path", Shape::Scalar),
+    ("log-path", Shape::Scalar),
+    ("packages-install-path", Shape::Scalar),
+    ("clean-targets", Shape::ScalarOrList),
+    ("vars", Shape::Mapping),
+    ("models", Shape::Mapping),
+    ("seeds", Shape::Mapping),
+    ("snapshots", Shape::Mapping),
+    ("tests", Shape::Mapping),
+    ("data_tests", Shape::Mapping),
+    ("sources", Shape::Mapping),
+    ("analyses", Shape::Mapping),
+    ("on-run-start", Shape::ScalarOrList),
+    ("on-run-end", Shape::ScalarOrList),
+    ("require-dbt-version", Shape::ScalarOrList),
+    ("quoting", Shape::Mapping),
+    ("dispatch", Shape::List),
+    ("flags", Shape::Mapping),
+    ("duckdb", Shape::Mapping),
+];
+
+/// What the keys of modelc's `duckdb:` block (and of a profile's output) hold.
+const DB_SHAPES: &[(&str, Shape)] = &[
+    ("path", Shape::Scalar),
+    ("schema", Shape::Scalar),
+    ("threads", Shape::Integer),
+    ("extensions", Shape::List),
+    ("settings", Shape::Mapping),
 ];
 
 /// The database settings modelc reads from `project.yml` (`duckdb:`) or a dbt profile.
@@ -169,6 +214,17 @@ fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>
             }
             diags.push(d);
         }
+    }
+    let wrong = yaml::check_shapes(file, &lines, doc, PROJECT_SHAPES, "the project file", 1);
+    let mut wrong_db = Vec::new();
+    if let Some(db) = doc.get("duckdb").filter(|v| v.is_mapping()) {
+        let from = lines.find_key("duckdb", 1).0;
+        wrong_db = yaml::check_shapes(file, &lines, db, DB_SHAPES, "'duckdb:'", from);
+    }
+    if !wrong.is_empty() || !wrong_db.is_empty() {
+        diags.extend(wrong);
+        diags.extend(wrong_db);
+        return None;
     }
     let Some(name) = yaml::get_str(doc, "name") else {
         let d = Diagnostic::error("project-file", "the project file has no 'name'").at(file, 1, 1);
