@@ -452,7 +452,7 @@ fn build_unit(
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell::new(String::new(), node));
+        out.shells.push(Shell::new(String::new(), node).with_yaml(patch));
     }
     patches.warn_unused(diags);
 
