@@ -531,6 +531,60 @@ pub fn compile_input(input: ProjectInput, opts: &CompileOptions, diags: Vec<Diag
     out
 }
 
+/// Nodes of different kinds that share a name (`ref` could not tell them apart) or
+/// build the same relation (the second would replace the first: a model named like
+/// a seed dropped the seed's table) are errors, as in dbt. Nodes of one kind with
+/// one name are reported where they are built.
+fn check_unique_relations(nodes: &BTreeMap<String, Node>, diags: &mut Vec<Diagnostic>) {
+    let builds = |n: &Node| match n.resource_type {
+        ResourceType::Model => !n.is_ephemeral(),
+        ResourceType::Seed | ResourceType::Snapshot => true,
+        _ => false,
+    };
+    let mut names: HashMap<(&str, &str), &Node> = HashMap::new();
+    let mut relations: HashMap<String, &Node> = HashMap::new();
+    for n in nodes.values() {
+        if !matches!(
+            n.resource_type,
+            ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+        ) {
+            continue;
+        }
+        let clash = |other: &Node, what: String| {
+            Diagnostic::error(
+                "duplicate-name",
+                format!(
+                    "{} '{}' and {} '{}' {what}",
+                    other.resource_type, other.name, n.resource_type, n.name
+                ),
+            )
+            .at(&n.original_file_path, n.defined_at_line, 1)
+            .with_help(format!(
+                "the {} is {}; rename one of them (or give it another alias or schema)",
+                other.resource_type, other.original_file_path
+            ))
+        };
+        if n.version.is_none() {
+            if let Some(other) = names.get(&(n.package_name.as_str(), n.name.as_str())) {
+                if other.resource_type != n.resource_type {
+                    diags.push(clash(other, "have the same name: ref() cannot tell them apart".into()));
+                    continue;
+                }
+            }
+            names.insert((&n.package_name, &n.name), n);
+        }
+        if let Some(rel) = n.relation.as_ref().filter(|_| builds(n)) {
+            let key = rel.to_string().to_lowercase();
+            match relations.get(&key) {
+                Some(other) => diags.push(clash(other, format!("both build {rel}"))),
+                None => {
+                    relations.insert(key, n);
+                }
+            }
+        }
+    }
+}
+
 fn compile_phases(
     mut input: ProjectInput,
     opts: &CompileOptions,
@@ -754,6 +808,7 @@ fn compile_phases(
         })
         .collect();
     diags.extend(found.into_iter().flatten());
+    check_unique_relations(&nodes, &mut diags);
 
     // Resolve refs and sources.
     let mut deps: HashMap<String, resolve::Deps> = HashMap::new();
