@@ -552,6 +552,10 @@ fn redo(
     let mut out = Vec::new();
     for c in changed {
         let m = state.model(&c.path).ok_or("not a model")?;
+        if c.text.trim().is_empty() {
+            // An empty model is no node: only a full compile can leave it out.
+            return Err("a model file is empty".into());
+        }
         let old = node_of(&m.unique_id)?;
         let mut node = old.clone();
         node.config.0 = why(serde_json::from_str(&m.shell_config), "an unreadable config")?;
