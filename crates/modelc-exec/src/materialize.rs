@@ -396,6 +396,11 @@ fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
     // The header is the first line: left to itself, the sniffer takes a file whose
     // rows disagree for one with leading junk and skips to its last line.
     opts.push("skip = 0".to_string());
+    // Quotes as dbt's CSV reader (Python's) has them: left to itself, the sniffer
+    // reads a file with an unclosed quote as one without quoting, and loads the
+    // quote character into the data.
+    opts.push("quote = '\"'".to_string());
+    opts.push("escape = '\"'".to_string());
     let file = literal(&path.to_string_lossy());
     let select = format!("select * from read_csv({file}, {})", opts.join(", "));
     let select = dbt_seed_types(conn, &select, node.config.get("column_types")).unwrap_or(select);
@@ -405,6 +410,14 @@ fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
         } else {
             e
         };
+        if e.0.contains("Invalid unicode") {
+            if let Some(at) = first_bad_utf8(&path) {
+                return DbError(format!(
+                    "cannot load {}:{at}; save the file as UTF-8",
+                    node.original_file_path
+                ));
+            }
+        }
         DbError(format!("cannot load {}", csv_error(&node.original_file_path, &e.0)))
     })?;
     Ok(Outcome::ok(format!("INSERT {}", rows.unwrap_or(0)), rows))
@@ -470,6 +483,19 @@ fn locate_bad_row(conn: &dyn Connection, path: &std::path::Path, file: &str, del
         columns.join(", ")
     ))
     .err()
+}
+
+/// `line:column: ...` of the first byte of a file that is not UTF-8 (DuckDB says
+/// the file is not UTF-8, and shows the wrong line).
+fn first_bad_utf8(path: &std::path::Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let e = std::str::from_utf8(&bytes).err()?;
+    let valid = &bytes[..e.valid_up_to()];
+    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
+    let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+    Some(format!("{line}:{column}: not valid UTF-8 (byte 0x{byte:02X})"))
 }
 
 /// The number of fields of a CSV line, honouring double quotes.
