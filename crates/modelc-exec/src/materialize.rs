@@ -330,14 +330,45 @@ pub fn describe_error(node: &Node, e: &DbError) -> String {
     if let Some(i) = msg.find("LINE ") {
         let digits: String = msg[i + 5..].chars().take_while(char::is_ascii_digit).collect();
         if let Ok(n) = digits.parse::<usize>() {
-            msg.push_str(&format!(
-                "\n  compiled SQL: target/{}:{}",
-                node.compiled_path(),
-                n.saturating_sub(1).max(1)
-            ));
+            let line = n.saturating_sub(1).max(1);
+            if let Some(at) = source_position(node, line, &msg[i..]) {
+                msg.push_str(&format!("\n  at {}:{at}", node.original_file_path));
+            }
+            msg.push_str(&format!("\n  compiled SQL: target/{}:{line}", node.compiled_path()));
         }
     }
     msg
+}
+
+/// Where line `line` of a model's (or singular test's) compiled SQL is in its file,
+/// as `line` or `line:column`: when the template rendered line for line (as many
+/// lines as the file: no loop or macro added lines, no block took any away), its
+/// lines are the file's. The column, from DuckDB's caret under `LINE n: ...`
+/// (`excerpt`), only when the compiled line is the file's line as written.
+fn source_position(node: &Node, line: usize, excerpt: &str) -> Option<String> {
+    let file_based = match node.resource_type {
+        ResourceType::Model => true,
+        ResourceType::Test => node.test.as_ref().is_some_and(|t| t.name.is_none()),
+        _ => false,
+    };
+    let compiled = node.compiled_code.as_deref()?;
+    if !file_based || compiled.lines().count() != node.raw_code.lines().count() {
+        return None;
+    }
+    let compiled_line = compiled.lines().nth(line - 1)?;
+    let raw_line = node.raw_code.lines().nth(line - 1)?;
+    // `LINE 5: group by by customer` then a line with spaces and carets.
+    let mut lines = excerpt.lines();
+    let shown = lines.next()?;
+    let prefix = shown.find(": ").map(|p| p + 2)?;
+    let caret = lines.next().and_then(|l| l.find('^'));
+    let column = caret
+        .filter(|&c| c >= prefix && compiled_line == raw_line && compiled_line.starts_with(&shown[prefix..]))
+        .map(|c| compiled_line[..].chars().take(c - prefix).count() + 1);
+    Some(match column {
+        Some(c) => format!("{line}:{c}"),
+        None => line.to_string(),
+    })
 }
 
 fn compiled(node: &Node) -> DbResult<&str> {
