@@ -74,6 +74,8 @@ enum Edit {
 enum Db {
     /// Exactly what it held before.
     Unchanged,
+    /// Not a database (the case broke it): its bytes as the edits left them.
+    BytesUnchanged,
     /// Each query's rows (`|`-separated, one row per line).
     Holds(Vec<(&'static str, &'static str)>),
 }
@@ -150,6 +152,11 @@ impl Case {
         self
     }
 
+    fn bytes_unchanged(mut self) -> Self {
+        self.db = Db::BytesUnchanged;
+        self
+    }
+
     fn holds(mut self, checks: &[(&'static str, &'static str)]) -> Self {
         self.db = Db::Holds(checks.to_vec());
         self
@@ -193,6 +200,17 @@ fn enormous_model() -> (Vec<u8>, usize) {
     }
     text.push_str("union all select * from {{ ref('nope') }}\n");
     (text.into_bytes(), lines + 1)
+}
+
+/// A YAML "billion laughs": ten aliases of ten aliases, nine levels deep.
+fn alias_bomb() -> String {
+    let mut text = format!("a: &a [{}]\n", vec!["x"; 10].join(", "));
+    let mut prev = "a".to_owned();
+    for i in 1..10 {
+        text.push_str(&format!("b{i}: &b{i} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
+        prev = format!("b{i}");
+    }
+    text
 }
 
 /// 100,000 `union all`s: deeper than a thread's stack can walk as a tree.
@@ -263,6 +281,12 @@ fn cases() -> Vec<Case> {
             .write("models/schema.yml", format!("\u{feff}{SCHEMA_YML}"))
             .expect(&[]),
         case("yaml", "empty_file_passes", "compile", 0).write("models/schema.yml", ""),
+        case("yaml", "alias_bomb", "build", 2)
+            .write("models/bomb.yml", alias_bomb())
+            .expect(&["models/bomb.yml", "repetition limit exceeded"]),
+        case("yaml", "nested_twenty_thousand_deep", "build", 2)
+            .write("models/deep.yml", format!("models: {}{}\n", "[".repeat(20_000), "]".repeat(20_000)))
+            .expect(&["models/deep.yml:1:", "recursion limit exceeded"]),
         case("yaml", "not_utf8", "build", 2)
             .write("models/schema.yml", b"version: 2\nmodels:\n  - name: stg_orders\n    description: caf\xe9\n".to_vec())
             .expect(&["models/schema.yml:4:21", "not valid UTF-8"]),
@@ -288,6 +312,19 @@ fn cases() -> Vec<Case> {
         case("project", "duckdb_threads_not_a_number", "build", 2)
             .write("project.yml", "name: shop\nduckdb:\n  path: shop.duckdb\n  threads: many\n")
             .expect(&["project.yml:4:3", "'threads' of 'duckdb:' must be a whole number"]),
+        // Hooks run SQL: a failing one is a failure at run time (exit 1).
+        case("project", "on_run_start_hook_fails", "run", 1)
+            .write(
+                "project.yml",
+                "name: shop\nduckdb:\n  path: shop.duckdb\non-run-start:\n  - \"select * from no_such_table\"\n",
+            )
+            .expect(&["on-run-start hook failed at project.yml:5", "no_such_table"]),
+        case("project", "on_run_end_hook_fails", "run", 1)
+            .write(
+                "project.yml",
+                "name: shop\nduckdb:\n  path: shop.duckdb\non-run-end:\n  - \"select * from no_such_table\"\n",
+            )
+            .expect(&["on-run-end hook failed at project.yml:5", "PASS=2"]),
         case("project", "missing", "build", 2)
             .remove("project.yml")
             .expect(&["no project.yml or dbt_project.yml"]),
@@ -326,6 +363,16 @@ fn cases() -> Vec<Case> {
         case("jinja", "raise_compiler_error", "build", 2)
             .write("models/j.sql", "select 1 as x\n{{ exceptions.raise_compiler_error('boom') }}\n")
             .expect(&["models/j.sql:2:", "boom"]),
+        // Once a crash: minijinja compiles a chain of operators recursively.
+        case("jinja", "ten_thousand_concatenations", "build", 2)
+            .write("models/j.sql", format!("select 1 as x\n{{{{ {} }}}}\n", vec!["'a'"; 10_000].join(" ~ ")))
+            .expect(&["models/j.sql:2:", "too many to compile"]),
+        case("jinja", "ten_thousand_filters_in_a_macro", "build", 2)
+            .write("macros/long.sql", format!("{{% macro long(x) %}}\n{{{{ x{} }}}}\n{{% endmacro %}}\n", "|lower".repeat(10_000)))
+            .expect(&["macros/long.sql:2:", "too many to compile"]),
+        case("jinja", "five_thousand_nested_ifs", "build", 2)
+            .write("models/j.sql", format!("select 1 as x\n{}x{}\n", "{% if true %}".repeat(5_000), "{% endif %}".repeat(5_000)))
+            .expect(&["models/j.sql:2:", "recursion limits"]),
         case("jinja", "unclosed_snapshot_block", "build", 2)
             .write("snapshots/orders_snapshot.sql", snapshot_with("{% endsnapshot %}\n", ""))
             .expect(&["snapshots/orders_snapshot.sql:1:"]),
@@ -436,6 +483,13 @@ fn cases() -> Vec<Case> {
         case("config", "enabled_not_a_boolean", "build", 2)
             .write("seeds/props.yml", "version: 2\nseeds:\n  - name: orders\n    config:\n      enabled: maybe\n")
             .expect(&["seeds/props.yml:5:7", "enabled must be true or false, not 'maybe'"]),
+        // Hooks on nodes are not run yet: a warning says so rather than skip them.
+        case("config", "pre_hook_is_not_run", "run -s customer_totals", 0)
+            .write(
+                "models/customer_totals.sql",
+                "{{ config(materialized='table', pre_hook='select * from no_such_table') }}\nselect customer, sum(amount) as total\nfrom {{ ref('stg_orders') }}\ngroup by customer\n",
+            )
+            .expect(&["models/customer_totals.sql:1:33", "modelc does not run pre_hooks yet"]),
         case("config", "meta_not_a_mapping", "build", 2)
             .write("models/j.sql", "{{ config(meta='owner') }}\nselect 1 as x\n")
             .expect(&["models/j.sql:1:11", "meta must be a mapping"]),
@@ -537,6 +591,14 @@ fn cases() -> Vec<Case> {
         case("files", "models_folder_is_a_file", "build", 2)
             .folder_to_file("models")
             .expect(&["cannot read folder models"]),
+        case("files", "database_not_duckdb", "build", 2)
+            .write("shop.duckdb", vec![0x5a; 100_000])
+            .expect(&["shop.duckdb", "not a valid DuckDB database file"])
+            .bytes_unchanged(),
+        case("files", "database_path_is_a_folder", "build --db models", 2).expect(&["models", "Is a directory"]),
+        case("files", "target_path_is_a_file", "build", 2)
+            .write("project.yml", "name: shop\nduckdb:\n  path: shop.duckdb\ntarget-path: project.yml\n")
+            .expect(&["cannot write artifacts", "project.yml: Not a directory"]),
         case("files", "enormous_model", "build", 2)
             .write("models/big.sql", model_50mb)
             .expect_owned(format!("models/big.sql:{model_lines}:28")),
@@ -619,12 +681,13 @@ fn run_case(base: &Path, before: &str, c: &Case) -> Result<Vec<String>, String> 
     let dir_text = dir.to_string_lossy().into_owned();
     let args: Vec<String> = c.args.iter().map(|a| a.replace("{dir}", &dir_text)).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let bytes = std::fs::read(dir.join("shop.duckdb")).unwrap_or_default();
     let out = run_modelc(&dir, &args);
     restore(&dir, &c.edits);
-    Ok(check(c, &dir, before, &out))
+    Ok(check(c, &dir, before, &bytes, &out))
 }
 
-fn check(c: &Case, dir: &Path, before: &str, out: &Output) -> Vec<String> {
+fn check(c: &Case, dir: &Path, before: &str, bytes: &[u8], out: &Output) -> Vec<String> {
     let mut problems = Vec::new();
     let both = format!("{}\n{}", out.stdout, out.stderr);
     for bad in [
@@ -654,6 +717,11 @@ fn check(c: &Case, dir: &Path, before: &str, out: &Output) -> Vec<String> {
                 problems.push(format!(
                     "the database changed:\n--- before\n{before}\n--- after\n{after}"
                 ));
+            }
+        }
+        Db::BytesUnchanged => {
+            if std::fs::read(&db).unwrap_or_default() != bytes {
+                problems.push("the database file changed".to_owned());
             }
         }
         Db::Holds(checks) => {
