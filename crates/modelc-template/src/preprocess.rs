@@ -308,10 +308,8 @@ pub fn overlong_chain(text: &str) -> Option<(usize, usize)> {
             match b {
                 b'\'' | b'"' => quote = Some(b),
                 b'(' | b'[' | b'{' => depths.push(0),
-                b')' | b']' | b'}' => {
-                    if depths.len() > 1 {
-                        depths.pop();
-                    }
+                b')' | b']' | b'}' if depths.len() > 1 => {
+                    depths.pop();
                 }
                 b',' | b':' => {
                     if let Some(top) = depths.last_mut() {

@@ -204,7 +204,7 @@ fn enormous_model() -> (Vec<u8>, usize) {
 
 /// A YAML "billion laughs": ten aliases of ten aliases, nine levels deep.
 fn alias_bomb() -> String {
-    let mut text = format!("a: &a [{}]\n", vec!["x"; 10].join(", "));
+    let mut text = format!("a: &a [{}]\n", ["x"; 10].join(", "));
     let mut prev = "a".to_owned();
     for i in 1..10 {
         text.push_str(&format!("b{i}: &b{i} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
