@@ -406,7 +406,7 @@ fn docs_blocks(input: &ProjectInput, diags: &mut Vec<Diagnostic>) -> BTreeMap<St
 
 /// Renders the Jinja of descriptions (`{{ doc('orders') }}`) of nodes, their
 /// columns and sources, as dbt does when it parses them.
-fn render_descriptions(jinja: &Jinja, built: &mut nodes::Shells, diags: &mut Vec<Diagnostic>) {
+fn render_descriptions(jinja: &Jinja, root: &Path, built: &mut nodes::Shells, diags: &mut Vec<Diagnostic>) {
     let ctx = NodeContext::default();
     let mut render = |text: &mut String, file: &str| {
         if !(text.contains("{{") || text.contains("{%")) {
@@ -414,7 +414,20 @@ fn render_descriptions(jinja: &Jinja, built: &mut nodes::Shells, diags: &mut Vec
         }
         match jinja.render_str("<description>", text, &ctx) {
             Ok(out) => *text = out.sql,
-            Err(e) => diags.push(Diagnostic::error("jinja", format!("in a description: {}", e.message)).in_file(file)),
+            Err(e) => {
+                let d = Diagnostic::error("jinja", format!("in a description: {}", e.message));
+                // Where the description is written: its first line, in its YAML file.
+                let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+                let yaml = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+                let at = yaml
+                    .lines()
+                    .enumerate()
+                    .find_map(|(i, l)| l.find(first).map(|c| (i + 1, c + 1)));
+                diags.push(match at {
+                    Some((line, col)) if !first.is_empty() => d.at(file, line, col),
+                    _ => d.in_file(file),
+                });
+            }
         }
     };
     for shell in &mut built.shells {
@@ -650,7 +663,7 @@ fn compile_phases(
     };
 
     let mut built = nodes::build(&input, &db, &mut diags);
-    render_descriptions(&jinja, &mut built, &mut diags);
+    render_descriptions(&jinja, &input.root, &mut built, &mut diags);
     let sources = built.sources;
     let yaml_sites: HashMap<String, nodes::YamlSite> = built
         .shells
