@@ -281,6 +281,15 @@ fn cases() -> Vec<Case> {
             .write("models/schema.yml", format!("\u{feff}{SCHEMA_YML}"))
             .expect(&[]),
         case("yaml", "empty_file_passes", "compile", 0).write("models/schema.yml", ""),
+        case("yaml", "doc_block_missing", "build", 2)
+            .write(
+                "models/schema.yml",
+                schema_with("  - name: stg_orders\n", "  - name: stg_orders\n    description: \"{{ doc('nope') }}\"\n"),
+            )
+            .expect(&["models/schema.yml:4:19", "doc('nope')"]),
+        case("yaml", "docs_block_unclosed", "build", 2)
+            .write("models/docs.md", "{% docs orders %}\nThe orders.\n")
+            .expect(&["models/docs.md:1:1", "never closed"]),
         case("yaml", "alias_bomb", "build", 2)
             .write("models/bomb.yml", alias_bomb())
             .expect(&["models/bomb.yml", "repetition limit exceeded"]),
@@ -396,6 +405,9 @@ fn cases() -> Vec<Case> {
         case("sql", "two_statements", "run", 1)
             .write("models/two.sql", "select 1 as x;\nselect 2 as y\n")
             .expect(&["Failure in model two (models/two.sql)", "models/two.sql:1:"]),
+        case("sql", "snapshot_updated_at_not_a_column", "snapshot", 1)
+            .write("snapshots/orders_snapshot.sql", snapshot_with("updated_at='updated_at'", "updated_at='changed_at'"))
+            .expect(&["no column 'changed_at'", "snapshots/orders_snapshot.sql:2:89"]),
         case("sql", "broken_singular_test", "test", 1)
             .write("tests/no_negative_totals.sql", "select * from {{ ref('customer_totals') }} where total <\n")
             .expect(&["tests/no_negative_totals.sql"]),
