@@ -506,7 +506,19 @@ fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(Sourc
     });
     let read = match read {
         Ok((meta, bytes)) => match String::from_utf8(bytes) {
-            Ok(text) => Ok((meta, text)),
+            Ok(text) => match text.find('\0') {
+                // DuckDB takes SQL as a C string: it would fail at run time, unplaced.
+                Some(i) => {
+                    let line = text[..i].matches('\n').count() + 1;
+                    let col = text[..i].rfind('\n').map_or(i, |n| i - n - 1) + 1;
+                    return Err(Diagnostic::error(
+                        "encoding",
+                        format!("{path} contains a NUL byte at line {line}, column {col}: is it a text file?"),
+                    )
+                    .at(&path, line, col));
+                }
+                None => Ok((meta, text)),
+            },
             Err(e) => return Err(not_utf8(&path, e.as_bytes(), e.utf8_error())),
         },
         Err(e) => Err(e),

@@ -597,6 +597,9 @@ fn cases() -> Vec<Case> {
         case("files", "sql_not_utf8", "build", 2)
             .write("models/latin.sql", b"select 1 as id, 'caf\xe9' as name\n".to_vec())
             .expect(&["models/latin.sql:1:21", "byte 0xE9"]),
+        case("files", "sql_with_a_nul_byte", "build", 2)
+            .write("models/nul.sql", "select 1 as a\0, 2 as b\n")
+            .expect(&["models/nul.sql:1:14", "NUL byte"]),
         case("files", "sql_in_utf16", "build", 2)
             .write("models/wide.sql", b"\xff\xfes\x00e\x00l\x00".to_vec())
             .expect(&["models/wide.sql:1:1", "UTF-16"]),
