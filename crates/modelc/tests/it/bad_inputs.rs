@@ -90,6 +90,8 @@ struct Case {
     /// Strings the message must contain: in stderr, or for exit code 1 (a node failed
     /// at run time, reported with the run on stdout, as dbt does) in either.
     expect: Vec<String>,
+    /// Strings stdout must contain (what ran, for the cases that must pass).
+    stdout: Vec<&'static str>,
     db: Db,
 }
 
@@ -101,6 +103,7 @@ fn case(kind: &'static str, name: &'static str, command: &str, code: i32) -> Cas
         args: command.split_whitespace().map(str::to_owned).collect(),
         code,
         expect: Vec::new(),
+        stdout: Vec::new(),
         db: Db::Unchanged,
     }
 }
@@ -144,6 +147,11 @@ impl Case {
 
     fn expect(mut self, found: &[&str]) -> Self {
         self.expect.extend(found.iter().map(|s| (*s).to_owned()));
+        self
+    }
+
+    fn stdout(mut self, found: &[&'static str]) -> Self {
+        self.stdout.extend(found);
         self
     }
 
@@ -279,7 +287,7 @@ fn cases() -> Vec<Case> {
         // Windows editors write a byte order mark: it must pass.
         case("yaml", "byte_order_mark_passes", "build", 0)
             .write("models/schema.yml", format!("\u{feff}{SCHEMA_YML}"))
-            .expect(&[]),
+            .stdout(&["PASS=9 WARN=0 ERROR=0 SKIP=0 TOTAL=9"]),
         case("yaml", "empty_file_passes", "compile", 0).write("models/schema.yml", ""),
         case("yaml", "doc_block_missing", "build", 2)
             .write(
@@ -414,7 +422,8 @@ fn cases() -> Vec<Case> {
         // dbt leaves empty models out of every selection; modelc too, with a warning.
         case("sql", "empty_model", "build", 0)
             .write("models/empty.sql", "")
-            .expect(&["models/empty.sql is empty"]),
+            .expect(&["models/empty.sql is empty"])
+            .stdout(&["PASS=9 WARN=0 ERROR=0 SKIP=0 TOTAL=9"]),
         case("sql", "whitespace_only_model", "build", 0)
             .write("models/empty.sql", "\n  \n\t\n")
             .expect(&["models/empty.sql is empty"]),
@@ -460,7 +469,8 @@ fn cases() -> Vec<Case> {
         case("csv", "byte_order_mark_passes", "seed", 0).write(
             "seeds/orders.csv",
             "\u{feff}id,customer,amount,updated_at\r\n1,alice,10,2024-01-01\r\n2,bob,20,2024-01-02\r\n3,carol,30,2024-01-03\r\n",
-        ),
+        )
+        .stdout(&["INSERT 3"]),
         case("csv", "enormous_with_a_bad_last_row", "seed", 1)
             .write("seeds/orders.csv", seed_50mb)
             .expect_owned(format!("seeds/orders.csv:{seed_lines}:")),
@@ -535,7 +545,8 @@ fn cases() -> Vec<Case> {
         // ---- selectors and other arguments. dbt warns about a selector that matches
         // nothing and does nothing (exit 0).
         case("selector", "unknown_node", "run -s no_such_model", 0)
-            .expect(&["'no_such_model' does not match any enabled nodes"]),
+            .expect(&["'no_such_model' does not match any enabled nodes"])
+            .stdout(&["TOTAL=0"]),
         case("selector", "unknown_node_excluded", "ls --exclude no_such_model", 0)
             .expect(&["'no_such_model' does not match any enabled nodes"]),
         case("selector", "unknown_method", "run -s tagg:x", 2).expect(&["'tagg' is not a valid method name"]),
@@ -582,7 +593,7 @@ fn cases() -> Vec<Case> {
         case("files", "symlinked_folder_is_read", "ls -s linked_model", 0)
             .write("outside/linked_model.sql", "select 1 as id\n")
             .symlink("models/linked", "../outside")
-            .expect(&[]),
+            .stdout(&["models/linked/linked_model.sql"]),
         case("files", "unreadable_file", "build", 2)
             .write("models/locked.sql", "select 1 as id\n")
             .unreadable("models/locked.sql")
@@ -722,6 +733,11 @@ fn check(c: &Case, dir: &Path, before: &str, bytes: &[u8], out: &Output) -> Vec<
     for e in &c.expect {
         if !searched.contains(e.as_str()) {
             problems.push(format!("the message lacks {e:?}"));
+        }
+    }
+    for e in &c.stdout {
+        if !out.stdout.contains(e) {
+            problems.push(format!("stdout lacks {e:?}"));
         }
     }
     let db = dir.join("shop.duckdb");
