@@ -298,6 +298,8 @@ fn cases() -> Vec<Case> {
         case("yaml", "docs_block_unclosed", "build", 2)
             .write("models/docs.md", "{% docs orders %}\nThe orders.\n")
             .expect(&["models/docs.md:1:1", "never closed"]),
+        // KNOWN: serde_yaml reports no position for its repetition limit, so the
+        // message names the file only.
         case("yaml", "alias_bomb", "build", 2)
             .write("models/bomb.yml", alias_bomb())
             .expect(&["models/bomb.yml", "repetition limit exceeded"]),
@@ -457,6 +459,9 @@ fn cases() -> Vec<Case> {
         case("csv", "unterminated_quote", "seed", 1)
             .write("seeds/orders.csv", "id,customer,amount,updated_at\n1,\"alice,10,2024-01-01\n2,bob,20,2024-01-02\n")
             .expect(&["seeds/orders.csv:2:", "unterminated quote"]),
+        // KNOWN: the type is DuckDB's to judge when the seed loads, so this fails at
+        // run time (as in dbt) naming the seed and the type, not the YAML line that
+        // sets it: the runner does not know where configs were written.
         case("csv", "unknown_column_type", "seed", 1)
             .write("seeds/props.yml", "version: 2\nseeds:\n  - name: orders\n    config:\n      column_types:\n        amount: not_a_type\n")
             .expect(&["seeds/orders.csv", "not_a_type"]),
