@@ -127,6 +127,22 @@ pub fn analyze(
     lineage
 }
 
+/// Where line `line`, column `col` of a model's (or singular test's) compiled SQL
+/// is in its file: when the template rendered line for line (as many lines as the
+/// file), the same line; the column too when that line is the file's as written.
+fn source_position(n: &Node, sql: &str, line: usize, col: usize) -> Option<(usize, usize)> {
+    let file_based = match n.resource_type {
+        ResourceType::Model => true,
+        ResourceType::Test => n.test.as_ref().is_some_and(|t| t.name.is_none()),
+        _ => false,
+    };
+    if !file_based || line == 0 || sql.lines().count() != n.raw_code.lines().count() {
+        return None;
+    }
+    let same = sql.lines().nth(line - 1) == n.raw_code.lines().nth(line - 1);
+    Some((line, if same { col.max(1) } else { 1 }))
+}
+
 /// Parses one node's compiled SQL: warnings for parser gaps and direct table reads,
 /// and the lineage of its output columns (`None` when it cannot be parsed or is
 /// not wanted).
@@ -140,9 +156,11 @@ pub(crate) fn analyze_node(
     let q = match parse(sql) {
         Ok(q) => q,
         Err(e) => {
+            let (line, col) =
+                source_position(n, sql, e.line as usize, e.column as usize).unwrap_or((n.defined_at_line, 1));
             diags.push(
                 Diagnostic::warning("sql-parse", format!("modelc's SQL parser cannot read {} '{}' ({}); lineage is not available for it, the run is not affected", n.resource_type, n.name, e.message))
-                    .at(&n.original_file_path, n.defined_at_line, 1)
+                    .at(&n.original_file_path, line, col)
                     .with_help(format!("the position refers to the compiled SQL: target/{} line {}", n.compiled_path(), e.line)),
             );
             return (diags, None);

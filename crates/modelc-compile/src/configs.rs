@@ -195,6 +195,100 @@ const CHOICES: &[Choice] = &[
     },
 ];
 
+/// The kind of value a config takes.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `true` or `false` (also as text, as dbt reads `enabled: "false"`).
+    Bool,
+    /// A mapping.
+    Map,
+    /// Text (or a number or boolean, written as text).
+    Scalar,
+    /// A whole number.
+    Integer,
+    /// A value or a list of values.
+    ScalarOrList,
+}
+
+impl Kind {
+    fn accepts(self, v: &Value) -> bool {
+        let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        match (self, v) {
+            (_, Value::Null) => true,
+            (Kind::Bool, Value::Bool(_)) => true,
+            (Kind::Bool, Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "false"),
+            (Kind::Map, Value::Object(_)) => true,
+            (Kind::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (Kind::Scalar, v) => scalar(v),
+            (Kind::ScalarOrList, Value::Array(items)) => items.iter().all(scalar),
+            (Kind::ScalarOrList, v) => scalar(v),
+            _ => false,
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::Bool => "true or false",
+            Kind::Map => "a mapping",
+            Kind::Scalar => "a single value",
+            Kind::Integer => "a whole number",
+            Kind::ScalarOrList => "a value or a list of values",
+        }
+    }
+}
+
+/// Configs whose values modelc reads as one kind: any other kind would be read as
+/// a default (`enabled: maybe` as enabled), so it is an error, as in dbt.
+const KINDS: &[(&str, Kind)] = &[
+    ("enabled", Kind::Bool),
+    ("full_refresh", Kind::Bool),
+    ("quote_columns", Kind::Bool),
+    ("store_failures", Kind::Bool),
+    ("invalidate_hard_deletes", Kind::Bool),
+    ("meta", Kind::Map),
+    ("column_types", Kind::Map),
+    ("docs", Kind::Map),
+    ("persist_docs", Kind::Map),
+    ("grants", Kind::Map),
+    ("contract", Kind::Map),
+    ("quoting", Kind::Map),
+    ("snapshot_meta_column_names", Kind::Map),
+    ("materialized", Kind::Scalar),
+    ("schema", Kind::Scalar),
+    ("database", Kind::Scalar),
+    ("alias", Kind::Scalar),
+    ("incremental_strategy", Kind::Scalar),
+    ("on_schema_change", Kind::Scalar),
+    ("strategy", Kind::Scalar),
+    ("updated_at", Kind::Scalar),
+    ("severity", Kind::Scalar),
+    ("where", Kind::Scalar),
+    ("delimiter", Kind::Scalar),
+    ("target_schema", Kind::Scalar),
+    ("target_database", Kind::Scalar),
+    ("hard_deletes", Kind::Scalar),
+    ("warn_if", Kind::Scalar),
+    ("error_if", Kind::Scalar),
+    ("fail_calc", Kind::Scalar),
+    ("store_failures_as", Kind::Scalar),
+    ("limit", Kind::Integer),
+    ("unique_key", Kind::ScalarOrList),
+    ("check_cols", Kind::ScalarOrList),
+    ("tags", Kind::ScalarOrList),
+];
+
+/// What a JSON value is, for messages.
+fn kind_of(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{s}'"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
 /// What [`validate`] needs to point at where a config value was written.
 pub struct Sites<'a> {
     /// The project file (folder configs).
@@ -218,8 +312,34 @@ pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mu
         .and_then(Value::as_str)
         .unwrap_or("view");
     let what = || format!("{} '{}'", node.resource_type, node.name);
+    let mut wrong_kind = Vec::new();
+    for (key, kind) in KINDS {
+        let Some(value) = node.config.0.get(*key) else { continue };
+        if kind.accepts(value) {
+            continue;
+        }
+        wrong_kind.push(*key);
+        let d = Diagnostic::error(
+            "config-type",
+            format!("{}: {key} must be {}, not {}", what(), kind.expected(), kind_of(value)),
+        );
+        diags.push(locate(d, node, key, sql_config, sites));
+    }
+    // Accepted (dbt projects set them) but not run: say so rather than skip them.
+    for key in ["pre_hook", "post_hook"] {
+        if !node.config.get_list(key).is_empty() {
+            let d = Diagnostic::warning(
+                "unsupported-hook",
+                format!("{}: modelc does not run {key}s yet, this one is ignored", what()),
+            );
+            diags.push(locate(d, node, key, sql_config, sites));
+        }
+    }
     for c in CHOICES {
-        if c.resource != node.resource_type || c.materialized.is_some_and(|m| m != materialized) {
+        if c.resource != node.resource_type
+            || c.materialized.is_some_and(|m| m != materialized)
+            || wrong_kind.contains(&c.key)
+        {
             continue;
         }
         let Some(value) = node.config.get_str(c.key) else {
@@ -245,7 +365,7 @@ pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mu
         }
         diags.push(d);
     }
-    if node.resource_type != ResourceType::Snapshot {
+    if node.resource_type != ResourceType::Snapshot || !wrong_kind.is_empty() {
         return;
     }
     let cfg = &node.config;

@@ -406,7 +406,7 @@ fn docs_blocks(input: &ProjectInput, diags: &mut Vec<Diagnostic>) -> BTreeMap<St
 
 /// Renders the Jinja of descriptions (`{{ doc('orders') }}`) of nodes, their
 /// columns and sources, as dbt does when it parses them.
-fn render_descriptions(jinja: &Jinja, built: &mut nodes::Shells, diags: &mut Vec<Diagnostic>) {
+fn render_descriptions(jinja: &Jinja, root: &Path, built: &mut nodes::Shells, diags: &mut Vec<Diagnostic>) {
     let ctx = NodeContext::default();
     let mut render = |text: &mut String, file: &str| {
         if !(text.contains("{{") || text.contains("{%")) {
@@ -414,7 +414,20 @@ fn render_descriptions(jinja: &Jinja, built: &mut nodes::Shells, diags: &mut Vec
         }
         match jinja.render_str("<description>", text, &ctx) {
             Ok(out) => *text = out.sql,
-            Err(e) => diags.push(Diagnostic::error("jinja", format!("in a description: {}", e.message)).in_file(file)),
+            Err(e) => {
+                let d = Diagnostic::error("jinja", format!("in a description: {}", e.message));
+                // Where the description is written: its first line, in its YAML file.
+                let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+                let yaml = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+                let at = yaml
+                    .lines()
+                    .enumerate()
+                    .find_map(|(i, l)| l.find(first).map(|c| (i + 1, c + 1)));
+                diags.push(match at {
+                    Some((line, col)) if !first.is_empty() => d.at(file, line, col),
+                    _ => d.in_file(file),
+                });
+            }
         }
     };
     for shell in &mut built.shells {
@@ -531,6 +544,60 @@ pub fn compile_input(input: ProjectInput, opts: &CompileOptions, diags: Vec<Diag
     out
 }
 
+/// Nodes of different kinds that share a name (`ref` could not tell them apart) or
+/// build the same relation (the second would replace the first: a model named like
+/// a seed dropped the seed's table) are errors, as in dbt. Nodes of one kind with
+/// one name are reported where they are built.
+fn check_unique_relations(nodes: &BTreeMap<String, Node>, diags: &mut Vec<Diagnostic>) {
+    let builds = |n: &Node| match n.resource_type {
+        ResourceType::Model => !n.is_ephemeral(),
+        ResourceType::Seed | ResourceType::Snapshot => true,
+        _ => false,
+    };
+    let mut names: HashMap<(&str, &str), &Node> = HashMap::new();
+    let mut relations: HashMap<String, &Node> = HashMap::new();
+    for n in nodes.values() {
+        if !matches!(
+            n.resource_type,
+            ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+        ) {
+            continue;
+        }
+        let clash = |other: &Node, what: String| {
+            Diagnostic::error(
+                "duplicate-name",
+                format!(
+                    "{} '{}' and {} '{}' {what}",
+                    other.resource_type, other.name, n.resource_type, n.name
+                ),
+            )
+            .at(&n.original_file_path, n.defined_at_line, 1)
+            .with_help(format!(
+                "the {} is {}; rename one of them (or give it another alias or schema)",
+                other.resource_type, other.original_file_path
+            ))
+        };
+        if n.version.is_none() {
+            if let Some(other) = names.get(&(n.package_name.as_str(), n.name.as_str())) {
+                if other.resource_type != n.resource_type {
+                    diags.push(clash(other, "have the same name: ref() cannot tell them apart".into()));
+                    continue;
+                }
+            }
+            names.insert((&n.package_name, &n.name), n);
+        }
+        if let Some(rel) = n.relation.as_ref().filter(|_| builds(n)) {
+            let key = rel.to_string().to_lowercase();
+            match relations.get(&key) {
+                Some(other) => diags.push(clash(other, format!("both build {rel}"))),
+                None => {
+                    relations.insert(key, n);
+                }
+            }
+        }
+    }
+}
+
 fn compile_phases(
     mut input: ProjectInput,
     opts: &CompileOptions,
@@ -596,7 +663,7 @@ fn compile_phases(
     };
 
     let mut built = nodes::build(&input, &db, &mut diags);
-    render_descriptions(&jinja, &mut built, &mut diags);
+    render_descriptions(&jinja, &input.root, &mut built, &mut diags);
     let sources = built.sources;
     let yaml_sites: HashMap<String, nodes::YamlSite> = built
         .shells
@@ -754,6 +821,7 @@ fn compile_phases(
         })
         .collect();
     diags.extend(found.into_iter().flatten());
+    check_unique_relations(&nodes, &mut diags);
 
     // Resolve refs and sources.
     let mut deps: HashMap<String, resolve::Deps> = HashMap::new();

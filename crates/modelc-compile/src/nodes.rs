@@ -370,6 +370,21 @@ fn version_order(a: &String, b: &String) -> std::cmp::Ordering {
     }
 }
 
+/// Whether a model or test file is empty (or only whitespace): dbt leaves such a
+/// node out of every selection, so it never runs; modelc leaves it out too and
+/// says so (running it would create nothing, or fail on an empty statement).
+fn is_empty(f: &SourceFile, what: &str, diags: &mut Vec<Diagnostic>) -> bool {
+    if !f.text.trim().is_empty() {
+        return false;
+    }
+    diags.push(
+        Diagnostic::warning("empty-file", format!("{} is empty: no {what} is built from it", f.path))
+            .in_file(&f.path)
+            .with_help(format!("write the {what}'s SQL in it, or delete it")),
+    );
+    true
+}
+
 /// Builds the nodes of one project (the root or a package) into `out`; `root_rc`
 /// is the root project's folder configs when `input` is a package.
 fn build_unit(
@@ -389,6 +404,10 @@ fn build_unit(
     let mut patches = Patches::new(input, "model", diags);
     let versioned = versioned_files(input);
     for f in &input.models {
+        if is_empty(f, "model", diags) {
+            patches.take(f.stem());
+            continue;
+        }
         if let Some((p, v, file)) = versioned.get(f.stem()) {
             patches.take(&p.name);
             let node = versioned_model(project, trees, f, p, v, file, &mut tests);
@@ -452,7 +471,7 @@ fn build_unit(
         if let Some((p, file)) = patch {
             collect_tests(p, file, &node.unique_id, name, &mut tests);
         }
-        out.shells.push(Shell::new(String::new(), node));
+        out.shells.push(Shell::new(String::new(), node).with_yaml(patch));
     }
     patches.warn_unused(diags);
 
@@ -527,6 +546,9 @@ fn build_unit(
     patches.warn_unused(diags);
 
     for f in &input.singular_tests {
+        if is_empty(f, "test", diags) {
+            continue;
+        }
         let mut node = file_node(ResourceType::Test, project, trees, "data_tests", f);
         node.config.set("materialized", "test");
         node.test = Some(TestInfo {

@@ -552,6 +552,10 @@ fn redo(
     let mut out = Vec::new();
     for c in changed {
         let m = state.model(&c.path).ok_or("not a model")?;
+        if c.text.trim().is_empty() || c.text.contains('\0') {
+            // An empty model is no node, a NUL byte an error: a full compile says so.
+            return Err("a model file is empty or has a NUL byte".into());
+        }
         let old = node_of(&m.unique_id)?;
         let mut node = old.clone();
         node.config.0 = why(serde_json::from_str(&m.shell_config), "an unreadable config")?;

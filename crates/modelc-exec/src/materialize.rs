@@ -340,14 +340,45 @@ pub fn describe_error(node: &Node, e: &DbError) -> String {
     if let Some(i) = msg.find("LINE ") {
         let digits: String = msg[i + 5..].chars().take_while(char::is_ascii_digit).collect();
         if let Ok(n) = digits.parse::<usize>() {
-            msg.push_str(&format!(
-                "\n  compiled SQL: target/{}:{}",
-                node.compiled_path(),
-                n.saturating_sub(1).max(1)
-            ));
+            let line = n.saturating_sub(1).max(1);
+            if let Some(at) = source_position(node, line, &msg[i..]) {
+                msg.push_str(&format!("\n  at {}:{at}", node.original_file_path));
+            }
+            msg.push_str(&format!("\n  compiled SQL: target/{}:{line}", node.compiled_path()));
         }
     }
     msg
+}
+
+/// Where line `line` of a model's (or singular test's) compiled SQL is in its file,
+/// as `line` or `line:column`: when the template rendered line for line (as many
+/// lines as the file: no loop or macro added lines, no block took any away), its
+/// lines are the file's. The column, from DuckDB's caret under `LINE n: ...`
+/// (`excerpt`), only when the compiled line is the file's line as written.
+fn source_position(node: &Node, line: usize, excerpt: &str) -> Option<String> {
+    let file_based = match node.resource_type {
+        ResourceType::Model => true,
+        ResourceType::Test => node.test.as_ref().is_some_and(|t| t.name.is_none()),
+        _ => false,
+    };
+    let compiled = node.compiled_code.as_deref()?;
+    if !file_based || compiled.lines().count() != node.raw_code.lines().count() {
+        return None;
+    }
+    let compiled_line = compiled.lines().nth(line - 1)?;
+    let raw_line = node.raw_code.lines().nth(line - 1)?;
+    // `LINE 5: group by by customer` then a line with spaces and carets.
+    let mut lines = excerpt.lines();
+    let shown = lines.next()?;
+    let prefix = shown.find(": ").map(|p| p + 2)?;
+    let caret = lines.next().and_then(|l| l.find('^'));
+    let column = caret
+        .filter(|&c| c >= prefix && compiled_line == raw_line && compiled_line.starts_with(&shown[prefix..]))
+        .map(|c| compiled_line[..].chars().take(c - prefix).count() + 1);
+    Some(match column {
+        Some(c) => format!("{line}:{c}"),
+        None => line.to_string(),
+    })
 }
 
 fn compiled(node: &Node) -> DbResult<&str> {
@@ -406,6 +437,11 @@ fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
     // The header is the first line: left to itself, the sniffer takes a file whose
     // rows disagree for one with leading junk and skips to its last line.
     opts.push("skip = 0".to_string());
+    // Quotes as dbt's CSV reader (Python's) has them: left to itself, the sniffer
+    // reads a file with an unclosed quote as one without quoting, and loads the
+    // quote character into the data.
+    opts.push("quote = '\"'".to_string());
+    opts.push("escape = '\"'".to_string());
     let file = literal(&path.to_string_lossy());
     let select = format!("select * from read_csv({file}, {})", opts.join(", "));
     let select = dbt_seed_types(conn, &select, node.config.get("column_types")).unwrap_or(select);
@@ -415,6 +451,14 @@ fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
         } else {
             e
         };
+        if e.0.contains("Invalid unicode") {
+            if let Some(at) = first_bad_utf8(&path) {
+                return DbError(format!(
+                    "cannot load {}:{at}; save the file as UTF-8",
+                    node.original_file_path
+                ));
+            }
+        }
         DbError(format!("cannot load {}", csv_error(&node.original_file_path, &e.0)))
     })?;
     Ok(Outcome::ok(format!("INSERT {}", rows.unwrap_or(0)), rows))
@@ -480,6 +524,19 @@ fn locate_bad_row(conn: &dyn Connection, path: &std::path::Path, file: &str, del
         columns.join(", ")
     ))
     .err()
+}
+
+/// `line:column: ...` of the first byte of a file that is not UTF-8 (DuckDB says
+/// the file is not UTF-8, and shows the wrong line).
+fn first_bad_utf8(path: &std::path::Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let e = std::str::from_utf8(&bytes).err()?;
+    let valid = &bytes[..e.valid_up_to()];
+    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
+    let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+    Some(format!("{line}:{column}: not valid UTF-8 (byte 0x{byte:02X})"))
 }
 
 /// The number of fields of a CSV line, honouring double quotes.

@@ -94,7 +94,27 @@ pub fn run_snapshot(conn: &dyn Connection, node: &Node) -> DbResult<Outcome> {
     ))?;
     let result = apply(conn, &spec, rel, &Relation::new("temp", "main", &tmp_name), &src);
     let _ = conn.batch(&format!("drop table if exists temp.main.{src}"));
-    result
+    result.map_err(|e| locate_missing_column(node, e))
+}
+
+/// A missing key or `updated_at` column, located where the config names it (the
+/// lines of a snapshot's SQL are the lines of its file).
+fn locate_missing_column(node: &Node, e: DbError) -> DbError {
+    let Some(rest) = e.0.strip_prefix("the snapshot query has no column '") else {
+        return e;
+    };
+    let column = rest.split('\'').next().unwrap_or_default();
+    let found = ['\'', '"']
+        .iter()
+        .find_map(|q| node.raw_code.find(&format!("{q}{column}{q}")));
+    match found {
+        Some(i) => {
+            let line = node.raw_code[..i].matches('\n').count() + 1;
+            let col = i - node.raw_code[..i].rfind('\n').map_or(0, |n| n + 1) + 2;
+            DbError(format!("{}\n  at {}:{line}:{col}", e.0, node.original_file_path))
+        }
+        None => e,
+    }
 }
 
 fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation, src: &str) -> DbResult<Outcome> {

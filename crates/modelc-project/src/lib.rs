@@ -394,6 +394,19 @@ fn ext(path: &str) -> &str {
     path.rsplit_once('.').map(|(_, e)| e).unwrap_or("")
 }
 
+/// A path relative to `base` with bytes that are not UTF-8 shown as `\xNN`.
+fn shown_path(base: &Path, p: &Path) -> String {
+    let rel = p.strip_prefix(base).unwrap_or(p);
+    rel.as_os_str()
+        .as_encoded_bytes()
+        .utf8_chunks()
+        .map(|c| {
+            let bad: String = c.invalid().iter().map(|b| format!("\\x{b:02X}")).collect();
+            format!("{}{bad}", c.valid())
+        })
+        .collect()
+}
+
 fn rel_path(base: &Path, p: &Path) -> String {
     p.strip_prefix(base)
         .unwrap_or(p)
@@ -405,10 +418,15 @@ fn rel_path(base: &Path, p: &Path) -> String {
 
 /// All files under `root/dir`, sorted, skipping hidden entries; every folder listed
 /// (or found missing) is stamped.
+///
+/// Symbolic links to folders are followed, except one that leads back to a folder
+/// the walk is inside (a loop: an error naming the link). A name that is not UTF-8
+/// is an error naming the file: nodes and relations are named after files.
 fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut stamp::Stamps) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.join(dir)];
     while let Some(d) = stack.pop() {
+        let real = std::fs::canonicalize(&d).ok();
         let meta = std::fs::metadata(&d).ok().map(|m| stamp::Meta::of(&m));
         let entries = match stamp::list_dir(&d) {
             Ok(e) => e,
@@ -421,10 +439,8 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut 
                 continue;
             }
             Err(e) => {
-                diags.push(Diagnostic::error(
-                    "io",
-                    format!("cannot read folder {}: {e}", d.display()),
-                ));
+                let rel = rel_path(root, &d);
+                diags.push(Diagnostic::error("io", format!("cannot read folder {rel}: {e}")).in_file(rel));
                 continue;
             }
         };
@@ -435,7 +451,39 @@ fn walk_paths(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>, stamps: &mut 
             entries: stamp::entries_hash(&mut names),
         });
         for (_, is_dir, path) in entries {
+            if path.file_name().is_some_and(|n| n.to_str().is_none()) {
+                diags.push(
+                    Diagnostic::error(
+                        "file-name",
+                        format!("the name of {} is not valid UTF-8", shown_path(root, &path)),
+                    )
+                    .in_file(rel_path(root, &path))
+                    .with_help("nodes and relations are named after their files: rename it with UTF-8 characters"),
+                );
+                continue;
+            }
             if is_dir {
+                let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+                if is_link {
+                    let target = std::fs::canonicalize(&path).ok();
+                    if let (Some(target), Some(real)) = (target, &real) {
+                        if real.starts_with(&target) {
+                            diags.push(
+                                Diagnostic::error(
+                                    "symlink-loop",
+                                    format!(
+                                        "{} links to {}, a folder it is in: a loop",
+                                        rel_path(root, &path),
+                                        rel_path(&std::fs::canonicalize(root).unwrap_or_default(), &target)
+                                    ),
+                                )
+                                .in_file(rel_path(root, &path))
+                                .with_help("remove the link, or point it outside the folders it is in"),
+                            );
+                            continue;
+                        }
+                    }
+                }
                 stack.push(path);
             } else {
                 out.push(path);
@@ -452,10 +500,29 @@ fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(Sourc
     use std::io::Read;
     let read = std::fs::File::open(p).and_then(|mut f| {
         let meta = f.metadata()?;
-        let mut text = String::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        f.read_to_string(&mut text)?;
-        Ok((meta, text))
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        f.read_to_end(&mut bytes)?;
+        Ok((meta, bytes))
     });
+    let read = match read {
+        Ok((meta, bytes)) => match String::from_utf8(bytes) {
+            Ok(text) => match text.find('\0') {
+                // DuckDB takes SQL as a C string: it would fail at run time, unplaced.
+                Some(i) => {
+                    let line = text[..i].matches('\n').count() + 1;
+                    let col = text[..i].rfind('\n').map_or(i, |n| i - n - 1) + 1;
+                    return Err(Diagnostic::error(
+                        "encoding",
+                        format!("{path} contains a NUL byte at line {line}, column {col}: is it a text file?"),
+                    )
+                    .at(&path, line, col));
+                }
+                None => Ok((meta, text)),
+            },
+            Err(e) => return Err(not_utf8(&path, e.as_bytes(), e.utf8_error())),
+        },
+        Err(e) => Err(e),
+    };
     match read {
         Ok((meta, mut text)) => {
             strip_bom(&mut text);
@@ -475,6 +542,27 @@ fn try_read_text(p: &Path, path: String, resource_path: String) -> Result<(Sourc
         }
         Err(e) => Err(Diagnostic::error("io", format!("cannot read {path}: {e}")).in_file(path)),
     }
+}
+
+/// The error for a file that is not UTF-8, at the line and column of its first
+/// bad byte.
+pub fn not_utf8(path: &str, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let valid = &bytes[..e.valid_up_to()];
+    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+    let bad = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+    let mut d = Diagnostic::error(
+        "encoding",
+        format!("{path} is not valid UTF-8: byte 0x{bad:02X} at line {line}, column {column}"),
+    )
+    .at(path, line, column);
+    d = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        d.with_help("the file is UTF-16: save it as UTF-8")
+    } else {
+        d.with_help("save the file as UTF-8 (it may be Latin-1 or Windows-1252)")
+    };
+    d
 }
 
 /// Drops a leading UTF-8 byte order mark, which Windows editors write: every text
@@ -502,10 +590,28 @@ fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diag
                     .unwrap_or(0);
                 fingerprint = format!("{}-{mtime}", meta.len());
             }
-            let mut line = String::new();
-            if std::io::BufReader::new(f).read_line(&mut line).is_ok() {
-                strip_bom(&mut line);
-                header = split_header(line.trim_end());
+            let mut line = Vec::new();
+            match std::io::BufReader::new(f).read_until(b'\n', &mut line) {
+                Ok(_) => match String::from_utf8(line) {
+                    Ok(mut line) => {
+                        strip_bom(&mut line);
+                        header = split_header(line.trim_end());
+                        if header.iter().all(String::is_empty) {
+                            diags.push(
+                                Diagnostic::error(
+                                    "seed-empty",
+                                    format!("seed {path} has no header: its first line must name the columns"),
+                                )
+                                .at(&path, 1, 1)
+                                .with_help("a seed is a CSV file whose first line names its columns"),
+                            );
+                        }
+                    }
+                    Err(e) => diags.push(not_utf8(&path, e.as_bytes(), e.utf8_error())),
+                },
+                Err(e) => {
+                    diags.push(Diagnostic::error("io", format!("cannot read seed {path}: {e}")).in_file(&path));
+                }
             }
         }
         Err(e) => diags.push(Diagnostic::error("io", format!("cannot read seed {path}: {e}")).in_file(&path)),

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
 use crate::stamp::{hash_text, pre_stamp, Stamps};
-use crate::yaml::{self, Lines};
+use crate::yaml::{self, Lines, Shape};
 
 /// Top-level keys of a project file.
 const PROJECT_KEYS: &[&str] = &[
@@ -49,6 +49,51 @@ const PROJECT_KEYS: &[&str] = &[
     "exposures",
     "unit_tests",
     "duckdb",
+];
+
+/// What the keys of a project file hold: a value of another kind is an error
+/// (it would otherwise be ignored, and a default used in its place).
+const PROJECT_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("version", Shape::Scalar),
+    ("config-version", Shape::Integer),
+    ("profile", Shape::Scalar),
+    ("model-paths", Shape::TextOrList),
+    ("seed-paths", Shape::TextOrList),
+    ("snapshot-paths", Shape::TextOrList),
+    ("macro-paths", Shape::TextOrList),
+    ("test-paths", Shape::TextOrList),
+    ("analysis-paths", Shape::TextOrList),
+    ("docs-paths", Shape::TextOrList),
+    ("asset-paths", Shape::TextOrList),
+    ("target-path", Shape::Scalar),
+    ("log-path", Shape::Scalar),
+    ("packages-install-path", Shape::Scalar),
+    ("clean-targets", Shape::ScalarOrList),
+    ("vars", Shape::Mapping),
+    ("models", Shape::Mapping),
+    ("seeds", Shape::Mapping),
+    ("snapshots", Shape::Mapping),
+    ("tests", Shape::Mapping),
+    ("data_tests", Shape::Mapping),
+    ("sources", Shape::Mapping),
+    ("analyses", Shape::Mapping),
+    ("on-run-start", Shape::ScalarOrList),
+    ("on-run-end", Shape::ScalarOrList),
+    ("require-dbt-version", Shape::ScalarOrList),
+    ("quoting", Shape::Mapping),
+    ("dispatch", Shape::List),
+    ("flags", Shape::Mapping),
+    ("duckdb", Shape::Mapping),
+];
+
+/// What the keys of modelc's `duckdb:` block (and of a profile's output) hold.
+const DB_SHAPES: &[(&str, Shape)] = &[
+    ("path", Shape::Scalar),
+    ("schema", Shape::Scalar),
+    ("threads", Shape::Integer),
+    ("extensions", Shape::List),
+    ("settings", Shape::Mapping),
 ];
 
 /// The database settings modelc reads from `project.yml` (`duckdb:`) or a dbt profile.
@@ -169,6 +214,17 @@ fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>
             }
             diags.push(d);
         }
+    }
+    let wrong = yaml::check_shapes(file, &lines, doc, PROJECT_SHAPES, "the project file", 1);
+    let mut wrong_db = Vec::new();
+    if let Some(db) = doc.get("duckdb").filter(|v| v.is_mapping()) {
+        let from = lines.find_key("duckdb", 1).0;
+        wrong_db = yaml::check_shapes(file, &lines, db, DB_SHAPES, "'duckdb:'", from);
+    }
+    if !wrong.is_empty() || !wrong_db.is_empty() {
+        diags.extend(wrong);
+        diags.extend(wrong_db);
+        return None;
     }
     let Some(name) = yaml::get_str(doc, "name") else {
         let d = Diagnostic::error("project-file", "the project file has no 'name'").at(file, 1, 1);
@@ -332,7 +388,18 @@ pub(crate) fn read_profile_stamped(
             break;
         }
     }
-    let path = found?;
+    let Some(path) = found else {
+        if let Some(dir) = profiles_dir {
+            diags.push(
+                Diagnostic::error(
+                    "profile",
+                    format!("no profiles.yml in {} (given with --profiles-dir)", dir.display()),
+                )
+                .with_help("pass the folder that holds profiles.yml, or leave --profiles-dir out"),
+            );
+        }
+        return None;
+    };
     let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
     let text = match std::fs::read_to_string(&path) {
         Ok(mut t) => {
@@ -354,14 +421,44 @@ pub(crate) fn read_profile_stamped(
             return None;
         }
     };
-    let prof = doc.get(profile)?;
     let lines = Lines::new(&text);
+    let Some(prof) = doc.get(profile) else {
+        // A profiles.yml passed explicitly must define the project's profile; one found
+        // by searching may be another project's.
+        if profiles_dir.is_some() {
+            diags.push(
+                Diagnostic::error("profile", format!("{shown} has no profile named '{profile}'"))
+                    .at(&shown, 1, 1)
+                    .with_help("the project file's 'profile:' (else its 'name:') names the profile"),
+            );
+        }
+        return None;
+    };
+    if let Some(d) = (!prof.is_mapping()).then(|| {
+        let (line, col) = lines.find_key(profile, 1);
+        Diagnostic::error(
+            "profile",
+            format!(
+                "profile '{profile}' must be a mapping with 'outputs:', not {}",
+                yaml::kind_of(prof)
+            ),
+        )
+        .at(&shown, line, col)
+    }) {
+        diags.push(d);
+        return None;
+    }
     let target_name = target
         .map(str::to_owned)
         .or_else(|| yaml::get_str(prof, "target"))
         .unwrap_or_else(|| "dev".into());
     let Some(output) = prof.get("outputs").and_then(|o| o.get(target_name.as_str())) else {
-        let (line, col) = lines.find_key(profile, 1);
+        let profile_line = lines.find_key(profile, 1).0;
+        // Where the target was chosen: the profile's `target:`, else the profile.
+        let (line, col) = match target {
+            None if prof.get("target").is_some() => lines.find_key("target", profile_line),
+            _ => lines.find_key(profile, 1),
+        };
         diags.push(
             Diagnostic::error(
                 "profile",
@@ -371,7 +468,21 @@ pub(crate) fn read_profile_stamped(
         );
         return None;
     };
+    let before = diags.len();
     let rendered = render_env_vars(&yaml::to_json(output), diags, &shown, "profile");
+    // A template that fails is located at the line that holds it.
+    for d in &mut diags[before..] {
+        let template = d.message.strip_prefix("in '").and_then(|m| m.split("': ").next());
+        if let Some(i) = template.and_then(|t| text.lines().position(|l| l.contains(t))) {
+            let col = text
+                .lines()
+                .nth(i)
+                .and_then(|l| l.find(template.unwrap_or_default()))
+                .unwrap_or(0);
+            d.line = i + 1;
+            d.column = col + 1;
+        }
+    }
     let kind = rendered.get("type").and_then(Json::as_str).unwrap_or("duckdb");
     if kind != "duckdb" {
         let (line, col) = lines.find_key("type", lines.find_key(&target_name, 1).0);
@@ -385,6 +496,21 @@ pub(crate) fn read_profile_stamped(
         return None;
     }
     let yaml_back: Yaml = serde_yaml::to_value(&rendered).unwrap_or(Yaml::Null);
+    let output_line = lines.find_key(&target_name, lines.find_key(profile, 1).0).0;
+    // A profile's strings may be rendered numbers (`threads: "{{ env_var('T') }}"`).
+    let shapes: Vec<(&str, Shape)> = DB_SHAPES.iter().copied().filter(|(k, _)| *k != "threads").collect();
+    let wrong = yaml::check_shapes(
+        &shown,
+        &lines,
+        &yaml_back,
+        &shapes,
+        &format!("target '{target_name}'"),
+        output_line,
+    );
+    if !wrong.is_empty() {
+        diags.extend(wrong);
+        return None;
+    }
     let mut settings = db_settings(&yaml_back, &format!("{shown} ({profile}.{target_name})"));
     settings.target_name = Some(target_name);
     Some(settings)

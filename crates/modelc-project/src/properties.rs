@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
-use crate::yaml::{self, Lines};
+use crate::yaml::{self, Lines, Shape};
 
 /// A generic test attached to a model, column, seed, snapshot or source in YAML.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +223,63 @@ const TABLE_KEYS: &[&str] = &[
     "loader",
     "docs",
 ];
+/// What the keys of a model, seed, snapshot or analysis entry hold.
+const NODE_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("description", Shape::Scalar),
+    ("config", Shape::Mapping),
+    ("columns", Shape::List),
+    ("docs", Shape::Mapping),
+    ("meta", Shape::Mapping),
+    ("tags", Shape::ScalarOrList),
+    ("relation", Shape::Scalar),
+    ("latest_version", Shape::Scalar),
+    ("versions", Shape::List),
+    ("access", Shape::Scalar),
+    ("constraints", Shape::List),
+    ("group", Shape::Scalar),
+    ("column_types", Shape::Mapping),
+];
+/// What the keys of a column entry hold.
+const COLUMN_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("description", Shape::Scalar),
+    ("data_type", Shape::Scalar),
+    ("meta", Shape::Mapping),
+    ("tags", Shape::ScalarOrList),
+    ("quote", Shape::Bool),
+    ("constraints", Shape::List),
+    ("config", Shape::Mapping),
+    ("docs", Shape::Mapping),
+];
+/// What the keys of a source entry hold.
+const SOURCE_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("description", Shape::Scalar),
+    ("database", Shape::Scalar),
+    ("schema", Shape::Scalar),
+    ("loader", Shape::Scalar),
+    ("meta", Shape::Mapping),
+    ("tags", Shape::ScalarOrList),
+    ("config", Shape::Mapping),
+    ("freshness", Shape::Mapping),
+    ("quoting", Shape::Mapping),
+    ("tables", Shape::List),
+];
+/// What the keys of a source table entry hold.
+const TABLE_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("description", Shape::Scalar),
+    ("identifier", Shape::Scalar),
+    ("meta", Shape::Mapping),
+    ("tags", Shape::ScalarOrList),
+    ("config", Shape::Mapping),
+    ("columns", Shape::List),
+    ("freshness", Shape::Mapping),
+    ("quoting", Shape::Mapping),
+    ("external", Shape::Mapping),
+];
+
 /// Keys of a generic test entry that are config, not arguments (dbt's legacy form).
 const TEST_CONFIG_KEYS: &[&str] = &[
     "severity",
@@ -278,6 +335,12 @@ impl Ctx<'_> {
             }
             self.diags.push(d);
         }
+    }
+
+    /// Type errors for the keys of `entry` with a known shape.
+    fn check_shapes(&mut self, entry: &Yaml, shapes: &[(&str, Shape)], what: &str, from: usize) {
+        let found = yaml::check_shapes(self.path, self.lines, entry, shapes, what, from);
+        self.diags.extend(found);
     }
 
     fn error(&mut self, message: String, line: usize) {
@@ -377,6 +440,16 @@ fn entries<'y>(ctx: &mut Ctx<'_>, doc: &'y Yaml, key: &str) -> Vec<&'y Yaml> {
 }
 
 fn entry_name(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, from: usize) -> Option<(String, usize)> {
+    if !entry.is_mapping() {
+        ctx.error(
+            format!(
+                "an entry under '{what}:' must be a mapping with a 'name:', not {}",
+                yaml::kind_of(entry)
+            ),
+            from,
+        );
+        return None;
+    }
     match yaml::get_str(entry, "name") {
         Some(name) => {
             let line = ctx.lines.find_named_entry(&name, from);
@@ -415,12 +488,9 @@ fn key_lines(lines: &Lines<'_>, config: &JsonMap, from: usize) -> Vec<(String, u
 }
 
 fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, name: String, line: usize) -> NodePatch {
-    ctx.check_keys(
-        entry,
-        NODE_KEYS,
-        &format!("{} '{name}'", what.trim_end_matches('s')),
-        line,
-    );
+    let label = format!("{} '{name}'", what.trim_end_matches('s'));
+    ctx.check_keys(entry, NODE_KEYS, &label, line);
+    ctx.check_shapes(entry, NODE_SHAPES, &label, line);
     let config = entry_config(ctx, entry, line, &["column_types", "quote_columns"]);
     let config_from = match entry.get("config") {
         Some(_) => ctx.lines.find_key("config", line).0,
@@ -528,6 +598,7 @@ fn columns(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<ColumnPatch> {
         };
         from = line + 1;
         ctx.check_keys(col, COLUMN_KEYS, &format!("column '{name}'"), line);
+        ctx.check_shapes(col, COLUMN_SHAPES, &format!("column '{name}'"), line);
         let meta = col
             .get("meta")
             .or_else(|| col.get("config").and_then(|c| c.get("meta")));
@@ -562,6 +633,11 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
             ctx.error(format!("'{key}:' must be a list"), key_line);
             continue;
         };
+        // Tests written inline (`data_tests: [unique, not_null]`) are all on the key's line.
+        let inline = ctx.lines.line(key_line).is_some_and(|l| {
+            l.split_once(':')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('['))
+        });
         let mut search_from = key_line;
         for item in items {
             let parsed = match item {
@@ -586,10 +662,15 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
                 );
                 continue;
             };
-            let (line, _) = ctx
-                .lines
-                .find_key(test_name.rsplit('.').next().unwrap_or(&test_name), search_from);
-            search_from = line + 1;
+            let line = if inline {
+                key_line
+            } else {
+                let (line, _) = ctx
+                    .lines
+                    .find_key(test_name.rsplit('.').next().unwrap_or(&test_name), search_from);
+                search_from = line + 1;
+                line
+            };
             let mut config = match body.remove("config") {
                 Some(Json::Object(c)) => c,
                 _ => JsonMap::new(),
@@ -626,6 +707,7 @@ const SOURCE_CONFIG_PROPERTIES: &[&str] = &["loaded_at_field", "freshness", "quo
 fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePatch> {
     let (name, line) = entry_name(ctx, entry, "sources", from)?;
     ctx.check_keys(entry, SOURCE_KEYS, &format!("source '{name}'"), line);
+    ctx.check_shapes(entry, SOURCE_SHAPES, &format!("source '{name}'"), line);
     // dbt reads these source properties as config too (and a table's override its source's).
     let config = entry_config(ctx, entry, line, SOURCE_CONFIG_PROPERTIES);
     let mut tables = Vec::new();
@@ -637,6 +719,7 @@ fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePa
             };
             from = tline + 1;
             ctx.check_keys(t, TABLE_KEYS, &format!("source table '{name}.{tname}'"), tline);
+            ctx.check_shapes(t, TABLE_SHAPES, &format!("source table '{name}.{tname}'"), tline);
             let tconfig = entry_config(ctx, t, tline, SOURCE_CONFIG_PROPERTIES);
             tables.push(SourceTablePatch {
                 identifier: yaml::get_str(t, "identifier"),

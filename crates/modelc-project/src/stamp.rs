@@ -138,7 +138,13 @@ pub(crate) fn list_dir(dir: &Path) -> std::io::Result<Vec<(String, bool, PathBuf
         if name.starts_with('.') {
             continue;
         }
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        // A symbolic link to a folder is a folder (as dbt follows links); the walk
+        // stops at links that lead back into a folder it is already inside.
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_symlink() => std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        };
         out.push((name, is_dir, entry.path()));
     }
     Ok(out)

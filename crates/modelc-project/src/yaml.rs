@@ -30,8 +30,144 @@ pub fn parse(path: &str, text: &str) -> Result<Yaml, Diagnostic> {
             Some(i) => message[..i].to_string(),
             None => message,
         };
+        // serde_yaml places a duplicate key at the start of its mapping: point at the
+        // second occurrence of the key instead.
+        let (line, col) = duplicate_key(&message)
+            .and_then(|key| second_key(text, key, line))
+            .unwrap_or((line, col));
         Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}")).at(path, line, col)
     })
+}
+
+/// The key of serde_yaml's `duplicate entry with key "k"` message.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = &message[message.find("duplicate entry with key \"")? + 26..];
+    rest.get(..rest.rfind('"')?)
+}
+
+/// The line and column of the second `key:` at one indentation, searching from
+/// `from` (the mapping's first line).
+fn second_key(text: &str, key: &str, from: usize) -> Option<(usize, usize)> {
+    let mut first: Option<usize> = None;
+    for (i, line) in text.lines().enumerate().skip(from.saturating_sub(1)) {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let (body, col) = match trimmed.strip_prefix("- ") {
+            Some(rest) => (rest.trim_start(), indent + 2 + (rest.len() - rest.trim_start().len())),
+            None => (trimmed, indent),
+        };
+        let unquoted = body
+            .strip_prefix(['"', '\''])
+            .and_then(|b| b.strip_prefix(key))
+            .and_then(|b| b.strip_prefix(['"', '\'']))
+            .or_else(|| body.strip_prefix(key));
+        if !unquoted.is_some_and(|r| r.trim_start().starts_with(':')) {
+            continue;
+        }
+        match first {
+            None => first = Some(col),
+            Some(c) if c == col => return Some((i + 1, col + 1)),
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// The kind of value a YAML key takes, to reject a list where text belongs (which
+/// would otherwise be read as nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A string, number or boolean.
+    Scalar,
+    /// `true` or `false`.
+    Bool,
+    /// A whole number.
+    Integer,
+    /// A mapping.
+    Mapping,
+    /// A list.
+    List,
+    /// A scalar, or a list of scalars.
+    ScalarOrList,
+    /// Text, or a list of texts (folder paths).
+    TextOrList,
+}
+
+impl Shape {
+    /// Whether `value` has this shape (null always has: an empty key is unset).
+    pub fn accepts(self, value: &Yaml) -> bool {
+        let scalar = |v: &Yaml| matches!(v, Yaml::String(_) | Yaml::Number(_) | Yaml::Bool(_));
+        match (self, value) {
+            (_, Yaml::Null) => true,
+            (_, Yaml::Tagged(t)) => self.accepts(&t.value),
+            (Shape::Scalar, v) => scalar(v),
+            (Shape::Bool, Yaml::Bool(_)) => true,
+            (Shape::Bool, Yaml::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "false"),
+            (Shape::Integer, Yaml::Number(n)) => n.is_i64() || n.is_u64(),
+            (Shape::Mapping, Yaml::Mapping(_)) => true,
+            (Shape::List, Yaml::Sequence(_)) => true,
+            (Shape::ScalarOrList, Yaml::Sequence(items)) => items.iter().all(scalar),
+            (Shape::ScalarOrList, v) => scalar(v),
+            (Shape::TextOrList, Yaml::String(_)) => true,
+            (Shape::TextOrList, Yaml::Sequence(items)) => items.iter().all(Yaml::is_string),
+            _ => false,
+        }
+    }
+
+    /// What the shape is, for messages.
+    pub fn expected(self) -> &'static str {
+        match self {
+            Shape::Scalar => "a single value",
+            Shape::Bool => "true or false",
+            Shape::Integer => "a whole number",
+            Shape::Mapping => "a mapping (key: value lines)",
+            Shape::List => "a list",
+            Shape::ScalarOrList => "a value or a list of values",
+            Shape::TextOrList => "a text or a list of texts",
+        }
+    }
+}
+
+/// What a YAML value is, for messages.
+pub fn kind_of(value: &Yaml) -> &'static str {
+    match value {
+        Yaml::Null => "empty",
+        Yaml::Bool(_) => "a boolean",
+        Yaml::Number(_) => "a number",
+        Yaml::String(_) => "text",
+        Yaml::Sequence(_) => "a list",
+        Yaml::Mapping(_) => "a mapping",
+        Yaml::Tagged(t) => kind_of(&t.value),
+    }
+}
+
+/// An error for each key of `map` whose value does not have its shape in `shapes`,
+/// at the key's line (searched from `from`): "'columns' of model 'x' must be a list,
+/// not a number".
+pub fn check_shapes(
+    path: &str,
+    lines: &Lines<'_>,
+    map: &Yaml,
+    shapes: &[(&str, Shape)],
+    what: &str,
+    from: usize,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (key, shape) in shapes {
+        let Some(value) = map.get(*key) else { continue };
+        if shape.accepts(value) {
+            continue;
+        }
+        let (line, col) = lines.find_key(key, from);
+        out.push(
+            Diagnostic::error(
+                "yaml-type",
+                format!("'{key}' of {what} must be {}, not {}", shape.expected(), kind_of(value)),
+            )
+            .at(path, line, col),
+        );
+    }
+    out
 }
 
 /// Whether a line starts a sequence item at indentation `indent`.
@@ -256,6 +392,11 @@ impl<'a> Lines<'a> {
         (from_line.max(1), 1)
     }
 
+    /// The text of a 1-based line.
+    pub fn line(&self, line: usize) -> Option<&'a str> {
+        self.lines.get(line.checked_sub(1)?).copied()
+    }
+
     /// The line of the list entry whose `name:` is `name`, at or after `from_line`.
     pub fn find_named_entry(&self, name: &str, from_line: usize) -> usize {
         let start = from_line.saturating_sub(1);
@@ -353,6 +494,41 @@ mod tests {
         assert_eq!(err.file.as_deref(), Some(std::path::Path::new("models/x.yml")));
         assert!(err.line >= 3, "{err}");
         assert!(err.message.starts_with("invalid YAML"), "{err}");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_located_at_its_second_occurrence() {
+        let text = "models:\n  - name: a\n    description: x\n    columns: []\n    description: y\n";
+        let err = parse("m.yml", text).unwrap_err();
+        assert!(
+            err.message.contains("duplicate entry with key \"description\""),
+            "{err}"
+        );
+        assert_eq!((err.line, err.column), (5, 5));
+    }
+
+    #[test]
+    fn shapes_accept_what_their_keys_take() {
+        let doc: Yaml = serde_yaml::from_str("a: [x]\nb: 5\nc: {k: v}\nd: maybe\ne:\n").unwrap();
+        let lines = Lines::new("a: [x]\nb: 5\nc: {k: v}\nd: maybe\ne:\n");
+        let shapes = [
+            ("a", Shape::TextOrList),
+            ("b", Shape::List),
+            ("c", Shape::Mapping),
+            ("d", Shape::Bool),
+            ("e", Shape::Mapping),
+        ];
+        let found: Vec<String> = check_shapes("f.yml", &lines, &doc, &shapes, "x", 1)
+            .iter()
+            .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "2:1 'b' of x must be a list, not a number",
+                "4:1 'd' of x must be true or false, not text"
+            ]
+        );
     }
 
     #[test]

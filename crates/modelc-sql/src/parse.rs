@@ -7,6 +7,7 @@ use std::fmt;
 use sqlparser::ast::{Spanned, Statement};
 use sqlparser::dialect::DuckDbDialect;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 /// Why a model's SQL could not be analyzed. Callers usually report it as a
 /// warning: the model still compiles, it just gets no dependency or lineage
@@ -60,9 +61,14 @@ impl ParsedQuery {
 /// cannot parse (including DuckDB syntax it does not know) are errors.
 /// A statement that is not a query parses fine but has no output columns.
 pub fn parse(sql: &str) -> Result<ParsedQuery, SqlError> {
-    let mut statements = Parser::new(&DuckDbDialect {})
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_statements())
+    let dialect = DuckDbDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| parser_error(sql, ParserError::TokenizerError(e.to_string())))?;
+    check_chains(&tokens)?;
+    let mut statements = Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
         .map_err(|e| parser_error(sql, e))?;
     if statements.len() > 1 {
         let start = statements[1].span().start;
@@ -80,6 +86,104 @@ pub fn parse(sql: &str) -> Result<ParsedQuery, SqlError> {
             column: 0,
         }),
     }
+}
+
+/// The longest chain of operators (`a + b + ...`, `x or y or ...`) the analysis
+/// takes. sqlparser builds such a chain as a tree as deep as it is long, without
+/// counting it against its recursion limit, and walking or even dropping a tree some
+/// tens of thousands deep overflows a thread's stack (a generated model of 100,000
+/// `union all`s crashed modelc). DuckDB itself stops at an expression depth of 1000.
+pub const MAX_CHAIN: usize = 5_000;
+
+/// The longest chain of set operations (`select ... union all select ...`) the
+/// analysis takes: their column lineage recurses deeper per link than expressions.
+pub const MAX_SET_OPERATIONS: usize = 1_000;
+
+/// Fails when one parenthesis level of the tokens chains more than [`MAX_CHAIN`]
+/// operators (counted from the last comma, `when`, `then`, ..., which start a new
+/// expression) or more than [`MAX_SET_OPERATIONS`] set operations.
+fn check_chains(tokens: &[TokenWithSpan]) -> Result<(), SqlError> {
+    use sqlparser::keywords::Keyword;
+    // (operators since the expression began, set operations) of each open level.
+    let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
+    for t in tokens {
+        let Some(top) = levels.last_mut() else { break };
+        let link = match &t.token {
+            Token::LParen | Token::LBracket => {
+                levels.push((0, 0));
+                continue;
+            }
+            Token::RParen | Token::RBracket => {
+                if levels.len() > 1 {
+                    levels.pop();
+                }
+                continue;
+            }
+            Token::Comma => {
+                top.0 = 0;
+                continue;
+            }
+            Token::Word(w) => match w.keyword {
+                Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT => {
+                    top.1 += 1;
+                    if top.1 > MAX_SET_OPERATIONS {
+                        return Err(SqlError {
+                            message: format!(
+                                "more than {MAX_SET_OPERATIONS} set operations (union, intersect, except) in a row, too many to analyze"
+                            ),
+                            line: t.span.start.line,
+                            column: t.span.start.column,
+                        });
+                    }
+                    continue;
+                }
+                Keyword::AND | Keyword::OR => {
+                    top.0 += 1;
+                    top.0
+                }
+                Keyword::WHEN
+                | Keyword::THEN
+                | Keyword::ELSE
+                | Keyword::SELECT
+                | Keyword::FROM
+                | Keyword::WHERE
+                | Keyword::HAVING
+                | Keyword::ON
+                | Keyword::BY => {
+                    top.0 = 0;
+                    continue;
+                }
+                _ => continue,
+            },
+            Token::Whitespace(_)
+            | Token::Period
+            | Token::DoubleColon
+            | Token::Colon
+            | Token::SemiColon
+            | Token::EOF
+            | Token::Number(..)
+            | Token::Char(_)
+            | Token::Placeholder(_)
+            | Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::DollarQuotedString(_)
+            | Token::HexStringLiteral(_)
+            | Token::NationalStringLiteral(_) => continue,
+            _ => {
+                top.0 += 1;
+                top.0
+            }
+        };
+        if link > MAX_CHAIN {
+            return Err(SqlError {
+                message: format!("more than {MAX_CHAIN} operators or set operations in a row, too many to analyze"),
+                line: t.span.start.line,
+                column: t.span.start.column,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Converts a sqlparser error, moving its `at Line: L, Column: C` suffix into

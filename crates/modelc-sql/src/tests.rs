@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::{parse, strip_trailing_semicolon, Catalog, RelationName};
+use crate::{parse, strip_trailing_semicolon, Catalog, RelationName, MAX_CHAIN, MAX_SET_OPERATIONS};
 
 /// The test catalog. `mystery` and `mystery2` are deliberately unknown.
 fn catalog() -> HashMap<String, Vec<String>> {
@@ -657,4 +657,37 @@ fn deepest_parsable_nesting_does_not_overflow() {
         assert!(!query.relations().is_empty());
         assert!(!query.lineage(&catalog).is_empty());
     }
+}
+
+#[test]
+fn long_operator_and_set_operation_chains_are_refused_not_overflowed() {
+    // sqlparser builds `a + b + ...` and `... union all ...` as trees as deep as the
+    // chain is long; past the limits the parse is refused (a warning for the model),
+    // below them the tree is analyzed and dropped on a test thread's stack.
+    let catalog = catalog();
+    let unions: fn(usize) -> String = |n| {
+        format!(
+            "select amount from orders{}",
+            " union all select amount from orders".repeat(n)
+        )
+    };
+    let sums: fn(usize) -> String = |n| format!("select amount{} as x from orders", " + 1".repeat(n));
+    let ors: fn(usize) -> String =
+        |n| format!("select amount from orders where {}", vec!["amount"; n + 1].join(" or "));
+    for (shape, limit) in [(unions, MAX_SET_OPERATIONS), (sums, MAX_CHAIN), (ors, MAX_CHAIN)] {
+        let q = parse(&shape(limit)).unwrap();
+        assert!(!q.relations().is_empty());
+        assert!(!q.lineage(&catalog).is_empty());
+        drop(q);
+        let err = parse(&shape(limit * 20)).unwrap_err();
+        assert!(err.message.contains("too many to analyze"), "{err}");
+        assert_eq!(err.line, 1);
+    }
+    // Long lists are not chains: a wide select and a long CASE parse.
+    let wide: Vec<String> = (0..MAX_CHAIN * 2).map(|i| format!("amount + {i} as c{i}")).collect();
+    assert!(parse(&format!("select {} from orders", wide.join(", "))).is_ok());
+    let case: String = (0..MAX_CHAIN * 2)
+        .map(|i| format!(" when amount = {i} then {i}"))
+        .collect();
+    assert!(parse(&format!("select case{case} end as c from orders")).is_ok());
 }

@@ -208,6 +208,10 @@ impl Jinja {
         ordered.extend(files.iter().filter(|f| f.package.is_some()).map(|f| (f, false)));
         ordered.extend(files.iter().filter(|f| f.package.is_none()).map(|f| (f, false)));
         for (file, is_builtin) in ordered {
+            if let Some((line, _)) = preprocess::overlong_chain(&file.text) {
+                diags.push(overlong_chain_error(&file.path, line).to_diagnostic(&file.path));
+                continue;
+            }
             let (text, defs) = preprocess::rewrite_macro_file(&file.text);
             if let Err(e) = env.add_template_owned(file.path.clone(), text) {
                 diags.push(error_diag(&e, &file.path));
@@ -353,6 +357,9 @@ impl Jinja {
     /// Renders a node's template.
     pub fn render(&self, file: &str, source: &str, node: &NodeContext) -> Result<RenderOutput, RenderError> {
         let capture = Arc::new(Capture::new(node));
+        if let Some((line, _)) = preprocess::overlong_chain(source) {
+            return Err(overlong_chain_error(file, line));
+        }
         let source = preprocess::mutable_literals(source);
         let tmpl = self
             .env
@@ -437,6 +444,18 @@ fn render_error(e: &minijinja::Error, file: &str) -> RenderError {
         file: at.name().map(str::to_owned).unwrap_or_else(|| file.to_owned()),
         line: at.line().unwrap_or(0),
         message,
+    }
+}
+
+/// The error for an expression that chains too many operators to compile.
+fn overlong_chain_error(file: &str, line: usize) -> RenderError {
+    RenderError {
+        file: file.to_owned(),
+        line,
+        message: format!(
+            "an expression chains more than {} operators or filters, too many to compile; split it with {{% set %}}",
+            preprocess::MAX_JINJA_CHAIN
+        ),
     }
 }
 

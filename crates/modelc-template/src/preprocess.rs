@@ -277,6 +277,79 @@ pub fn mutable_literals(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The longest chain of operators or filters (`'a' ~ 'b' ~ ...`, `x | f | g ...`)
+/// one Jinja expression may have. minijinja parses such a chain in a loop but
+/// compiles the tree it builds recursively: some thousands of links overflowed a
+/// thread's stack (a crash, not an error).
+pub const MAX_JINJA_CHAIN: usize = 1_000;
+
+/// The 1-based line and column of the operator that makes a chain of a template's
+/// expression longer than [`MAX_JINJA_CHAIN`] (operators and filters at one bracket
+/// depth, counted from the last comma or colon), if one is.
+pub fn overlong_chain(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    for (start, end) in expression_regions(text) {
+        // Links counted at each open bracket depth.
+        let mut depths: Vec<usize> = vec![0];
+        let mut quote: Option<u8> = None;
+        let mut i = start;
+        while i < end {
+            let b = bytes[i];
+            if let Some(q) = quote {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            let mut link = false;
+            match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' | b'[' | b'{' => depths.push(0),
+                b')' | b']' | b'}' if depths.len() > 1 => {
+                    depths.pop();
+                }
+                b',' | b':' => {
+                    if let Some(top) = depths.last_mut() {
+                        *top = 0;
+                    }
+                }
+                b'~' | b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'<' | b'>' | b'=' | b'!' => {
+                    // `==`, `//`, `**`, `<=`: one operator.
+                    while i + 1 < end && matches!(bytes[i + 1], b'=' | b'/' | b'*') {
+                        i += 1;
+                    }
+                    link = true;
+                }
+                b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                    let word_end = (i..end)
+                        .find(|&j| !(bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_'))
+                        .unwrap_or(end);
+                    let prev = i.checked_sub(1).map(|p| bytes[p]);
+                    let after_dot = prev == Some(b'.');
+                    link = !after_dot && matches!(&text[i..word_end], "and" | "or" | "in" | "is" | "if" | "else");
+                    i = word_end - 1;
+                }
+                _ => {}
+            }
+            if link {
+                if let Some(top) = depths.last_mut() {
+                    *top += 1;
+                    if *top > MAX_JINJA_CHAIN {
+                        let line = line_of(text, i);
+                        let col = text[..i].rfind('\n').map_or(i, |n| i - n - 1) + 1;
+                        return Some((line, col));
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
 /// The byte ranges of the expressions of a template: the insides of `{{ ... }}`
 /// (ended by a `}}` outside strings and brackets, as Jinja's lexer balances them)
 /// and of `{% ... %}` tags; comments and `raw` blocks are passed over.
@@ -537,5 +610,19 @@ mod tests {
         assert_eq!(blocks[0].line, 2);
         assert_eq!(blocks[0].body.lines().position(|l| l == "select 1"), Some(3));
         assert_eq!(extract_blocks("{% snapshot a %}", "snapshot").unwrap_err().0, 1);
+    }
+
+    #[test]
+    fn overlong_chains_are_found_and_lists_are_not_chains() {
+        let chain = |n: usize, op: &str| format!("select 1\n{{{{ {} }}}}", vec!["'a'"; n + 1].join(op));
+        assert_eq!(overlong_chain(&chain(MAX_JINJA_CHAIN, " ~ ")), None);
+        assert_eq!(overlong_chain(&chain(MAX_JINJA_CHAIN + 1, " ~ ")).map(|p| p.0), Some(2));
+        assert!(overlong_chain(&chain(MAX_JINJA_CHAIN * 2, " | lower | ")).is_some());
+        assert!(overlong_chain(&format!("{{% set x = {} %}}", vec!["a"; 5000].join(" and "))).is_some());
+        // Arguments and list items are separate expressions; strings are not code.
+        let list = format!("{{{{ f([{}]) }}}}", vec!["1 + 1"; 5000].join(", "));
+        assert_eq!(overlong_chain(&list), None);
+        let text = format!("{{{{ '{}' }}}} {}", "+".repeat(5000), "~".repeat(5000));
+        assert_eq!(overlong_chain(&text), None);
     }
 }

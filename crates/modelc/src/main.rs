@@ -514,7 +514,7 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
     })
     .map_err(invalid)?;
     write_artifacts(&project)?;
-    run_hooks(&adapter, &project.on_run_start, "on-run-start")?;
+    run_hooks(&adapter, &project.root, &project.on_run_start, "on-run-start")?;
     let cancel = cancel_on_ctrl_c();
     let req = RunRequest {
         nodes: &project.nodes,
@@ -542,9 +542,13 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
     let progress = progress::Progress::new(total);
     let results = modelc_exec::run(&adapter, &req, &progress).map_err(invalid)?;
     progress.finish();
-    if !cancel.is_cancelled() {
-        run_hooks(&adapter, &project.on_run_end, "on-run-end")?;
-    }
+    // A failing on-run-end hook fails the run, which is still reported; a
+    // cancelled run skips the hooks.
+    let end_hooks = if cancel.is_cancelled() {
+        Ok(())
+    } else {
+        run_hooks(&adapter, &project.root, &project.on_run_end, "on-run-end")
+    };
     let elapsed = started.elapsed().as_secs_f64();
     let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh});
     if let Err(e) = modelc_exec::write_run_results(
@@ -569,7 +573,7 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
         println!("Cancelled (Ctrl-C): nodes that were running were rolled back; the rest did not run.");
         return Err(CANCELLED);
     }
-    if results.iter().any(|r| matches!(r.status, Status::Error | Status::Fail)) {
+    if results.iter().any(|r| matches!(r.status, Status::Error | Status::Fail)) || end_hooks.is_err() {
         Err(FAILED)
     } else {
         Ok(())
@@ -595,13 +599,43 @@ fn cancel_on_ctrl_c() -> std::sync::Arc<modelc_exec::Cancel> {
     cancel
 }
 
-fn run_hooks(adapter: &DuckDb, hooks: &[String], what: &str) -> Result<(), u8> {
+/// Runs the project's `on-run-start` or `on-run-end` hooks. A hook that fails is a
+/// failure at run time (exit 1), named by the project file and line that hold it.
+fn run_hooks(adapter: &DuckDb, root: &std::path::Path, hooks: &[String], what: &str) -> Result<(), u8> {
     if hooks.is_empty() {
         return Ok(());
     }
     let conn = adapter.connect().map_err(invalid)?;
     for h in hooks {
-        conn.batch(h).map_err(|e| invalid(format!("{what} hook failed: {e}")))?;
+        if let Err(e) = conn.batch(h) {
+            eprintln!("error: {what} hook failed at {}: {e}", hook_site(root, what, h));
+            return Err(FAILED);
+        }
     }
     Ok(())
+}
+
+/// `project.yml:4` for a hook: the project file, and the line of the hook's first
+/// line (else of the `on-run-start:` key).
+fn hook_site(root: &std::path::Path, what: &str, hook: &str) -> String {
+    let file = ["project.yml", "dbt_project.yml"]
+        .into_iter()
+        .find(|f| root.join(f).is_file())
+        .unwrap_or("dbt_project.yml");
+    let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+    let first = hook.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    let key = text
+        .lines()
+        .position(|l| l.trim_start().starts_with(&format!("{what}:")));
+    let line = text
+        .lines()
+        .enumerate()
+        .skip(key.unwrap_or(0))
+        .find(|(_, l)| !first.is_empty() && l.contains(first))
+        .map(|(i, _)| i)
+        .or(key);
+    match line {
+        Some(i) => format!("{file}:{}", i + 1),
+        None => file.to_string(),
+    }
 }

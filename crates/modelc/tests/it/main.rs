@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(unix)]
+mod bad_inputs;
 mod browser;
 mod build;
 mod cli;

@@ -152,3 +152,67 @@ pub fn connect(db: &Path) -> (DuckDb, Box<dyn Connection>) {
 pub fn table(rows: &[Vec<String>]) -> String {
     rows.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("\n")
 }
+
+/// What a database holds, to tell whether a command changed it: every relation of
+/// the database's own catalog (schema, name, kind) with its columns and their
+/// types, a view's definition, and a table's row count with an order-independent
+/// hash of its rows (the sum of the rows' hashes: duplicate rows count). One line
+/// per relation, sorted.
+pub fn fingerprint(db: &Path) -> String {
+    let cfg = DbConfig {
+        path: db.to_string_lossy().into_owned(),
+        database: String::new(),
+        schema: "main".into(),
+        threads: 1,
+        extensions: vec![],
+        settings: vec![],
+        target_name: "dev".into(),
+    };
+    let adapter = DuckDb::open(&cfg).expect("open db");
+    let conn = adapter.connect().expect("connect");
+    let text = |sql: &str| -> Vec<Vec<String>> {
+        conn.query(sql)
+            .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"))
+            .into_iter()
+            .map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "∅".into())).collect())
+            .collect()
+    };
+    let relations = text(
+        "select table_schema, table_name, table_type from information_schema.tables \
+         where table_catalog = current_database() order by all",
+    );
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let mut lines = Vec::new();
+    for r in relations {
+        let (schema, name, kind) = (&r[0], &r[1], &r[2]);
+        let content = if kind == "VIEW" {
+            text(&format!(
+                "select sql from duckdb_views() where database_name = current_database() \
+                 and schema_name = {} and view_name = {}",
+                literal(schema),
+                literal(name)
+            ))
+            .concat()
+            .concat()
+        } else {
+            let rel = format!("{}.{}", quote(schema), quote(name));
+            text(&format!(
+                "select count(*) || ' rows, hash ' || coalesce(sum(hash(t)::hugeint), 0) from {rel} as t"
+            ))
+            .concat()
+            .concat()
+        };
+        let columns = text(&format!(
+            "select string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position) \
+             from information_schema.columns where table_catalog = current_database() \
+             and table_schema = {} and table_name = {}",
+            literal(schema),
+            literal(name)
+        ))
+        .concat()
+        .concat();
+        lines.push(format!("{schema}.{name} ({kind}; {columns}): {content}"));
+    }
+    lines.join("\n")
+}
