@@ -6,7 +6,7 @@
 //! build succeeds with the same relations as an uninterrupted build.
 //!
 //! Ignored by default (about three minutes); `.ci/run` runs it on its own:
-//! `cargo test --release -p modelc --test it -- --ignored kill_harness --nocapture`.
+//! `cargo test --release --workspace --test it -- --ignored kill_harness --nocapture`.
 //! `MODELC_KILLS` and `MODELC_KILL_SEED` change the number of kills and the seed.
 
 use std::collections::BTreeMap;
