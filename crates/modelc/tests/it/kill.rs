@@ -15,22 +15,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use modelc_exec::Connection;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::support::{connect, Fixture};
 
-/// A small deterministic generator (xorshift64*): the harness must be reproducible.
-struct Rng(u64);
+/// The harness must be reproducible: a seeded generator.
+struct Rng(ChaCha8Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.random_range(0..n.max(1))
     }
 }
 
@@ -175,7 +170,7 @@ fn kill_harness() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20261201);
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng(ChaCha8Rng::seed_from_u64(seed));
     let files = generate(&mut rng);
     let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let f = Fixture::new(&refs);

@@ -159,17 +159,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
 /// hash of its rows (the sum of the rows' hashes: duplicate rows count). One line
 /// per relation, sorted.
 pub fn fingerprint(db: &Path) -> String {
-    let cfg = DbConfig {
-        path: db.to_string_lossy().into_owned(),
-        database: String::new(),
-        schema: "main".into(),
-        threads: 1,
-        extensions: vec![],
-        settings: vec![],
-        target_name: "dev".into(),
-    };
-    let adapter = DuckDb::open(&cfg).expect("open db");
-    let conn = adapter.connect().expect("connect");
+    let (_db, conn) = connect(db);
     let text = |sql: &str| -> Vec<Vec<String>> {
         conn.query(sql)
             .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"))
