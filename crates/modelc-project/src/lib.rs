@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use modelc_core::Diagnostic;
 
-pub use project_file::{read_profile, read_project_file, DbSettings, ProjectConfig};
+pub use project_file::{parse_project_text, read_profile, read_project_file, DbSettings, ProjectConfig};
 pub use properties::{
     parse_property_file, ColumnPatch, NodePatch, PropertyFile, SourcePatch, SourceTablePatch, TestEntry, VersionPatch,
 };
@@ -504,8 +504,7 @@ fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diag
             }
             let mut line = String::new();
             if std::io::BufReader::new(f).read_line(&mut line).is_ok() {
-                strip_bom(&mut line);
-                header = split_header(line.trim_end());
+                header = seed_header(&line);
             }
         }
         Err(e) => diags.push(Diagnostic::error("io", format!("cannot read seed {path}: {e}")).in_file(&path)),
@@ -516,6 +515,14 @@ fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diag
         header,
         fingerprint,
     }
+}
+
+/// The column names of a seed from its text (only the first line is read): the
+/// header split on commas, honouring double quotes, without a byte order mark.
+pub fn seed_header(text: &str) -> Vec<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let line = text.split('\n').next().unwrap_or_default();
+    split_header(line.trim_end())
 }
 
 /// Splits a CSV header line on commas, honouring double quotes.
