@@ -610,4 +610,21 @@ mod tests {
         assert_eq!(split_header(r#"id,"name, full",x"#), vec!["id", "name, full", "x"]);
         assert!(split_header("").is_empty());
     }
+
+    #[test]
+    fn seed_header_reads_the_first_line_without_a_bom() {
+        assert_eq!(seed_header("\u{feff}id,name\r\n1,ann\n"), vec!["id", "name"]);
+        assert_eq!(seed_header("id"), vec!["id"]);
+        assert!(seed_header("").is_empty());
+    }
+
+    #[test]
+    fn project_text_parses_like_the_project_file() {
+        let mut diags = Vec::new();
+        let config = parse_project_text("project.yml", "name: lending\nprofile: lending\n", &mut diags);
+        assert_eq!(config.map(|c| c.name), Some("lending".to_string()));
+        let none = parse_project_text("project.yml", "name: [", &mut diags);
+        assert!(none.is_none());
+        assert_eq!(diags.len(), 1, "{diags:?}");
+    }
 }
