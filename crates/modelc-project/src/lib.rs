@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use modelc_core::Diagnostic;
 
-pub use project_file::{read_profile, read_project_file, DbSettings, ProjectConfig};
+pub use project_file::{parse_project_text, read_profile, read_project_file, DbSettings, ProjectConfig};
 pub use properties::{
     parse_property_file, ColumnPatch, NodePatch, PropertyFile, SourcePatch, SourceTablePatch, TestEntry, VersionPatch,
 };
@@ -593,9 +593,8 @@ fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diag
             let mut line = Vec::new();
             match std::io::BufReader::new(f).read_until(b'\n', &mut line) {
                 Ok(_) => match String::from_utf8(line) {
-                    Ok(mut line) => {
-                        strip_bom(&mut line);
-                        header = split_header(line.trim_end());
+                    Ok(line) => {
+                        header = seed_header(&line);
                         if header.iter().all(String::is_empty) {
                             diags.push(
                                 Diagnostic::error(
@@ -622,6 +621,14 @@ fn read_seed(p: &Path, path: String, resource_path: String, diags: &mut Vec<Diag
         header,
         fingerprint,
     }
+}
+
+/// The column names of a seed from its text (only the first line is read): the
+/// header split on commas, honouring double quotes, without a byte order mark.
+pub fn seed_header(text: &str) -> Vec<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let line = text.split('\n').next().unwrap_or_default();
+    split_header(line.trim_end())
 }
 
 /// Splits a CSV header line on commas, honouring double quotes.
@@ -708,5 +715,22 @@ mod tests {
     fn header_split_honours_quotes() {
         assert_eq!(split_header(r#"id,"name, full",x"#), vec!["id", "name, full", "x"]);
         assert!(split_header("").is_empty());
+    }
+
+    #[test]
+    fn seed_header_reads_the_first_line_without_a_bom() {
+        assert_eq!(seed_header("\u{feff}id,name\r\n1,ann\n"), vec!["id", "name"]);
+        assert_eq!(seed_header("id"), vec!["id"]);
+        assert!(seed_header("").is_empty());
+    }
+
+    #[test]
+    fn project_text_parses_like_the_project_file() {
+        let mut diags = Vec::new();
+        let config = parse_project_text("project.yml", "name: lending\nprofile: lending\n", &mut diags);
+        assert_eq!(config.map(|c| c.name), Some("lending".to_string()));
+        let none = parse_project_text("project.yml", "name: [", &mut diags);
+        assert!(none.is_none());
+        assert_eq!(diags.len(), 1, "{diags:?}");
     }
 }

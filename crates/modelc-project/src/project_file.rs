@@ -188,14 +188,20 @@ pub fn read_project_file(root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Pro
             return None;
         }
     };
-    let doc = match yaml::parse(file, &text) {
+    parse_project_text(file, &text, diags)
+}
+
+/// Parses the text of a project file (`file` names it in diagnostics): what
+/// [`read_project_file`] does once it has read the file.
+pub fn parse_project_text(file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Option<ProjectConfig> {
+    let doc = match yaml::parse(file, text) {
         Ok(doc) => doc,
         Err(d) => {
             diags.push(d);
             return None;
         }
     };
-    parse_project(file, &text, &doc, diags)
+    parse_project(file, text, &doc, diags)
 }
 
 fn parse_project(file: &str, text: &str, doc: &Yaml, diags: &mut Vec<Diagnostic>) -> Option<ProjectConfig> {

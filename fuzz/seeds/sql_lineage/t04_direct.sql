@@ -1,0 +1,1 @@
+select * from main.raw_orders

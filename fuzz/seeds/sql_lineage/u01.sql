@@ -1,0 +1,1 @@
+values_top_level

@@ -1,0 +1,1 @@
+from_first_no_select

@@ -1,0 +1,1 @@
+select_star_from_catalog

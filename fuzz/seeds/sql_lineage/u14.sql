@@ -1,0 +1,1 @@
+select e.* exclude (ts) from raw.events e

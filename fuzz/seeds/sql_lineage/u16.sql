@@ -1,0 +1,1 @@
+select a from mystery join mystery2 on true

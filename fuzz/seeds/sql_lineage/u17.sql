@@ -1,0 +1,1 @@
+select distinct (amount), ((id)) as i from orders

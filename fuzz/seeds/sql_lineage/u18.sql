@@ -1,0 +1,1 @@
+select * from (values (1, 'a'), (2, 'b')) as v(n, s)

@@ -1,0 +1,1 @@
+select a, amount from mystery m join orders o on true

@@ -1,0 +1,1 @@
+select * from orders join mystery m on m.order_id = orders.id

@@ -1,0 +1,1 @@
+select status, sum(amount) from orders group by all order by all

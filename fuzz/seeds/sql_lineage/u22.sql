@@ -1,0 +1,1 @@
+select 1 as one, 'x' as s, null as n, current_date as d, now(), 1 + 2

@@ -1,0 +1,1 @@
+select e.user_id, events.ts, raw.events.event_id from raw.events e, raw.events

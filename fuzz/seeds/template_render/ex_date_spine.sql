@@ -1,0 +1,1 @@
+{{ date_spine(var('spine_start'), var('spine_end')) }}

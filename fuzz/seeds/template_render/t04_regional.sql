@@ -1,0 +1,1 @@
+select '{{ env_var('MODELC_CACHE_TEST_REGION', 'eu') }}' as region

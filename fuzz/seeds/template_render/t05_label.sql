@@ -1,0 +1,1 @@
+{% macro duckdb__label() %}'quirks'{% endmacro %}

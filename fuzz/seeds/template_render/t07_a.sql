@@ -1,0 +1,3 @@
+-- a
+{{ config(materialized='tabel') }}
+select 1 as id

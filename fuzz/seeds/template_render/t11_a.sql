@@ -1,0 +1,2 @@
+{{ config(materialzed='table') }}
+select 1 as id

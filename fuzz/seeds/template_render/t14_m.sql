@@ -1,0 +1,1 @@
+{% macro m() %}1{% endmacro %}

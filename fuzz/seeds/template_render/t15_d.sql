@@ -1,0 +1,1 @@
+{% macro default__greet() %}hello{% endmacro %}

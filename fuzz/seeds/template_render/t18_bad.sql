@@ -1,0 +1,4 @@
+{% macro boom() %}
+
+{{ exceptions.raise_compiler_error('kaboom') }}
+{% endmacro %}

@@ -1,0 +1,2 @@
+select *
+from {{ ref('a') }} join main.payments p using (id)

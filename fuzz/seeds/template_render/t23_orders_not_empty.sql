@@ -1,0 +1,1 @@
+select 1 where (select count(*) from {{ ref('orders') }}) = 0

@@ -1,0 +1,1 @@
+pivot {{ ref('a') }} on id using count(*)

@@ -1,0 +1,1 @@
+{{ test_unique(model=get_where_subquery(ref('x')), column_name='id') }}
