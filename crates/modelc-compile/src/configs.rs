@@ -325,16 +325,6 @@ pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mu
         );
         diags.push(locate(d, node, key, sql_config, sites));
     }
-    // Accepted (dbt projects set them) but not run: say so rather than skip them.
-    for key in ["pre_hook", "post_hook"] {
-        if !node.config.get_list(key).is_empty() {
-            let d = Diagnostic::warning(
-                "unsupported-hook",
-                format!("{}: modelc does not run {key}s yet, this one is ignored", what()),
-            );
-            diags.push(locate(d, node, key, sql_config, sites));
-        }
-    }
     for c in CHOICES {
         if c.resource != node.resource_type
             || c.materialized.is_some_and(|m| m != materialized)

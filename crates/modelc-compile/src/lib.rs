@@ -9,6 +9,7 @@ mod analyze;
 pub mod artifacts;
 mod cache;
 mod configs;
+mod hooks;
 pub mod late;
 mod manifest_node;
 mod nodes;
@@ -936,6 +937,26 @@ fn compile_phases(
             n.compiled_code = Some(sql);
             n.compiled_incremental_code = incr;
         }
+    }
+    let with_hooks: Vec<String> = nodes
+        .values()
+        .filter(|n| n.config.get("pre_hook").is_some() || n.config.get("post_hook").is_some())
+        .map(|n| n.unique_id.clone())
+        .collect();
+    for id in with_hooks {
+        let Some(node) = nodes.get(&id) else { continue };
+        match hooks::render_hooks(&jinja, node, &nodes, &sources) {
+            Ok((pre, post)) => {
+                if let Some(n) = nodes.get_mut(&id) {
+                    n.pre_hooks = pre;
+                    n.post_hooks = post;
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        return finish(None, diags);
     }
 
     clock.lap("substitute");

@@ -110,6 +110,8 @@ fn new_node(
         late_render: false,
         version: None,
         latest_version: None,
+        pre_hooks: Vec::new(),
+        post_hooks: Vec::new(),
     }
 }
 

@@ -39,7 +39,7 @@ use crate::{analyze, project_context, render_env, render_node, resolve, target_d
 
 const STATE: &str = "compile_state.msgpack";
 const NODES: &str = "compile_nodes.msgpack";
-const FORMAT: &str = concat!("modelc-compile-state-1/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("modelc-compile-state-2/", env!("CARGO_PKG_VERSION"));
 /// Warnings a model's render and analysis produce, and the fast path reproduces.
 const REDONE: &[&str] = &["unknown-config", "sql-parse", "direct-reference"];
 

@@ -97,6 +97,16 @@ pub fn merge_config(base: &mut JsonMap, overlay: &JsonMap) {
         match key.as_str() {
             "tags" | "pre_hook" | "post_hook" => {
                 let mut items = string_list(base.get(&key));
+                // A hook is SQL, or dbt's `{sql: ..., transaction: ...}` object.
+                let value = match value {
+                    Value::Object(o) if key != "tags" => o.get("sql").unwrap_or(value),
+                    Value::Array(a) if key != "tags" => &Value::Array(
+                        a.iter()
+                            .map(|v| v.get("sql").filter(|_| v.is_object()).unwrap_or(v).clone())
+                            .collect(),
+                    ),
+                    other => other,
+                };
                 for item in string_list(Some(value)) {
                     if key != "tags" || !items.contains(&item) {
                         items.push(item);
@@ -243,11 +253,13 @@ mod tests {
         base = normalized;
         merge_config(
             &mut base,
-            &map(json!({"materialized": "table", "tags": "b", "meta": {"tier": 2}, "pre-hook": ["select 2"]})),
+            &map(json!({"materialized": "table", "tags": "b", "meta": {"tier": 2},
+                "pre-hook": ["select 2", {"sql": "select 3", "transaction": false}], "post-hook": {"sql": "select 4"}})),
         );
         assert_eq!(
             Value::Object(base),
-            json!({"materialized": "table", "tags": ["a", "b"], "meta": {"owner": "x", "tier": 2}, "pre_hook": ["select 1", "select 2"]})
+            json!({"materialized": "table", "tags": ["a", "b"], "meta": {"owner": "x", "tier": 2},
+                "pre_hook": ["select 1", "select 2", "select 3"], "post_hook": ["select 4"]})
         );
     }
 

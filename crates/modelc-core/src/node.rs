@@ -166,6 +166,12 @@ pub struct Node {
     /// A versioned model's latest version: what an unversioned `ref` resolves to.
     #[serde(default)]
     pub latest_version: Option<String>,
+    /// The `pre_hook` SQL statements, rendered (`this` resolved): run before the node.
+    #[serde(default)]
+    pub pre_hooks: Vec<String>,
+    /// The `post_hook` SQL statements, rendered: run after the node was built.
+    #[serde(default)]
+    pub post_hooks: Vec<String>,
 }
 
 impl Node {

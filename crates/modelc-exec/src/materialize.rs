@@ -313,8 +313,30 @@ pub fn replace_table(
     in_transaction(conn, &[(&drop, false), (&create, true)])
 }
 
-/// Executes one node.
+/// Executes one node: its pre-hooks, its materialization, then its post-hooks, on
+/// one connection. Hooks run outside the node's transaction (dbt's
+/// `transaction: false`): a failing pre-hook stops the node before it changes
+/// anything; a failing post-hook fails the node after it was built.
 pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> Outcome {
+    if let Err(e) = run_hooks(conn, &node.pre_hooks) {
+        return Outcome::error(format!("pre_hook failed: {e}"));
+    }
+    let outcome = materialize(conn, node, settings);
+    if outcome.status != Status::Success {
+        return outcome;
+    }
+    match run_hooks(conn, &node.post_hooks) {
+        Ok(()) => outcome,
+        Err(e) => Outcome::error(format!("post_hook failed (the node was built): {e}")),
+    }
+}
+
+fn run_hooks(conn: &dyn Connection, hooks: &[String]) -> DbResult<()> {
+    hooks.iter().try_for_each(|sql| conn.batch(sql))
+}
+
+/// Executes one node's materialization.
+fn materialize(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> Outcome {
     let result = match node.resource_type {
         ResourceType::Seed => seed(conn, node, settings),
         ResourceType::Test => return crate::test::run_test(conn, node, settings),

@@ -510,13 +510,19 @@ fn cases() -> Vec<Case> {
         case("config", "enabled_not_a_boolean", "build", 2)
             .write("seeds/props.yml", "version: 2\nseeds:\n  - name: orders\n    config:\n      enabled: maybe\n")
             .expect(&["seeds/props.yml:5:7", "enabled must be true or false, not 'maybe'"]),
-        // Hooks on nodes are not run yet: a warning says so rather than skip them.
-        case("config", "pre_hook_is_not_run", "run -s customer_totals", 0)
+        // A failing pre-hook stops its node before the node changes anything.
+        case("config", "pre_hook_fails", "run -s customer_totals", 1)
             .write(
                 "models/customer_totals.sql",
                 "{{ config(materialized='table', pre_hook='select * from no_such_table') }}\nselect customer, sum(amount) as total\nfrom {{ ref('stg_orders') }}\ngroup by customer\n",
             )
-            .expect(&["models/customer_totals.sql:1:33", "modelc does not run pre_hooks yet"]),
+            .expect(&["models/customer_totals.sql", "pre_hook failed", "no_such_table"]),
+        case("config", "pre_hook_bad_jinja", "run -s customer_totals", 2)
+            .write(
+                "models/customer_totals.sql",
+                "{{ config(materialized='table', pre_hook='analyze {{ this ') }}\nselect customer, sum(amount) as total\nfrom {{ ref('stg_orders') }}\ngroup by customer\n",
+            )
+            .expect(&["models/customer_totals.sql:1:33", "in the pre_hook of model 'customer_totals'"]),
         case("config", "meta_not_a_mapping", "build", 2)
             .write("models/j.sql", "{{ config(meta='owner') }}\nselect 1 as x\n")
             .expect(&["models/j.sql:1:11", "meta must be a mapping"]),

@@ -126,3 +126,38 @@ fn parallel_run_skips_only_descendants_of_a_failure() {
     assert!(out.stdout.contains("SKIP=2"), "{}", out.stdout);
     assert!(out.stdout.contains("ERROR=1"), "{}", out.stdout);
 }
+
+/// `pre_hook`/`post_hook` from `config()` and from YAML (string or dbt's object
+/// form) run around the node, in order, with `this` rendered to its relation.
+#[test]
+fn node_hooks_run_before_and_after_the_node_with_this() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        (
+            "models/m.sql",
+            "{{ config(materialized='table',\n\
+               pre_hook=['create table if not exists hook_log (n integer, what varchar)',\n\
+                         \"insert into hook_log select count(*), 'pre' from hook_log\"],\n\
+               post_hook=\"insert into hook_log select count(*), 'post {{ this }} ' || (select count(*) from {{ this }}) from hook_log\") }}\n\
+             select 1 as a union all select 2",
+        ),
+        ("seeds/s.csv", "x\n1\n2\n3\n"),
+        (
+            "seeds/props.yml",
+            "version: 2\nseeds:\n  - name: s\n    config:\n      post_hook:\n        - sql: \"create or replace table s_copy as select * from {{ this }}\"\n          transaction: true\n",
+        ),
+    ]);
+    let out = f.modelc(&["build"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        table(&f.query("select n, what from hook_log order by n")),
+        "0 | pre\n1 | post \"shop\".\"main\".\"m\" 2"
+    );
+    assert_eq!(table(&f.query("select count(*) from s_copy")), "3");
+    // The manifest keeps dbt's unrendered hook objects.
+    let manifest = std::fs::read_to_string(f.path().join("target/manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains(r#""sql":"create or replace table s_copy as select * from {{ this }}""#),
+        "{manifest}"
+    );
+}
