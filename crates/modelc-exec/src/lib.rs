@@ -15,8 +15,8 @@ mod test;
 pub use adapter::{Adapter, Connection, DbError, DbResult, DuckDb, Interrupt};
 pub use cancel::Cancel;
 pub use materialize::{
-    columns, existing, literal, query_table, run_node, ExecSettings, KnownRelations, Outcome, QueryResult, RelKind,
-    Status,
+    columns, existing, literal, query_table, run_node, strip_semicolons, ExecSettings, KnownRelations, Outcome,
+    QueryResult, RelKind, Status,
 };
 pub use results::{write_run_results, NodeResult};
 pub use runner::{run, LateRender, Reporter, RunRequest, NOT_RUN_CANCELLED};

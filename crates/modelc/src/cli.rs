@@ -37,6 +37,9 @@ pub enum Command {
     /// Emit the lineage graph (nodes, edges, column lineage): target/lineage.{json,dot,mmd},
     /// or one format on stdout with --format.
     Docs(DocsArgs),
+    /// Preview rows of the selected models (or of `--inline` SQL) without building
+    /// them: their compiled SQL runs against the database, as `dbt show`.
+    Show(ShowArgs),
     /// Install the packages of packages.yml (or dependencies.yml) into dbt_packages/,
     /// pinned in package-lock.yml, as dbt deps does.
     Deps(DepsArgs),
@@ -145,6 +148,32 @@ pub struct RunArgs {
     /// running build); 0 fails at once, naming that process.
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub lock_timeout: u64,
+}
+
+/// Output formats of `show`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ShowOutput {
+    /// A Markdown-style table.
+    Text,
+    /// `{"node": ..., "show": [rows as objects]}`.
+    Json,
+}
+
+/// Flags of `show`.
+#[derive(Debug, Args, Clone)]
+pub struct ShowArgs {
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: Common,
+    /// SQL (with Jinja: `ref`, `source`, macros) to preview instead of a model.
+    #[arg(long, conflicts_with = "select")]
+    pub inline: Option<String>,
+    /// How many rows to print; a negative number prints every row.
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true)]
+    pub limit: i64,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = ShowOutput::Text)]
+    pub output: ShowOutput,
 }
 
 /// Output formats of `ls`.

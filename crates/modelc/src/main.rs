@@ -5,6 +5,7 @@ mod cli;
 mod late;
 mod progress;
 mod report;
+mod show;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Test(a) => execute(&a, Verb::Test),
         Command::Build(a) => execute(&a, Verb::Build),
         Command::Deps(a) => cmd_deps(&a),
+        Command::Show(a) => show::cmd_show(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,7 @@ mod kill;
 mod lending;
 mod materialize;
 mod packages;
+mod show;
 mod snapshot;
 mod support;
 mod tests;
