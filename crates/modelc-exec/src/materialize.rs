@@ -205,9 +205,42 @@ pub struct QueryResult {
     pub rows: Vec<Vec<serde_json::Value>>,
 }
 
-/// Runs a query for a template: its columns from DuckDB's `describe`, its values.
+/// Whether `sql` returns rows (a query) rather than changing something (DDL, DML).
+fn returns_rows(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
+    let word: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(
+        word.as_str(),
+        "select" | "with" | "from" | "values" | "table" | "show" | "describe" | "summarize" | "pivot" | "unpivot"
+    )
+}
+
+/// Runs SQL for a template (`run_query`, `statement`): a query's columns from
+/// DuckDB's `describe`, and its values; a statement that returns no rows (DDL,
+/// DML) is executed and gives an empty table, as in dbt.
 pub fn query_table(conn: &dyn Connection, sql: &str) -> DbResult<QueryResult> {
-    let sql = sql.trim().trim_end_matches(';');
+    let sql = strip_semicolons(sql.trim());
+    if !returns_rows(sql) {
+        conn.batch(sql)?;
+        return Ok(QueryResult {
+            columns: Vec::new(),
+            rows: Vec::new(),
+        });
+    }
     let columns: Vec<(String, String)> = conn
         .query(&format!("describe select * from (\n{sql}\n)"))?
         .into_iter()
@@ -607,6 +640,27 @@ fn csv_error(file: &str, msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queries_are_told_from_statements_after_comments_and_parentheses() {
+        for q in [
+            "select 1",
+            "  (select 1)",
+            "-- note\nwith a as (select 1) select * from a",
+            "/* x */ from t",
+            "VALUES (1)",
+        ] {
+            assert!(returns_rows(q), "{q}");
+        }
+        for s in [
+            "create table t as select 1",
+            "insert into t select 1",
+            "-- select\ndrop table t",
+            "grant select on t to x",
+        ] {
+            assert!(!returns_rows(s), "{s}");
+        }
+    }
 
     #[test]
     fn fields_are_counted_outside_quotes() {

@@ -40,6 +40,9 @@ pub enum Command {
     /// Preview rows of the selected models (or of `--inline` SQL) without building
     /// them: their compiled SQL runs against the database, as `dbt show`.
     Show(ShowArgs),
+    /// Run a macro against the database (its `run_query` and `statement` calls
+    /// execute), as `dbt run-operation`.
+    RunOperation(RunOperationArgs),
     /// Install the packages of packages.yml (or dependencies.yml) into dbt_packages/,
     /// pinned in package-lock.yml, as dbt deps does.
     Deps(DepsArgs),
@@ -148,6 +151,19 @@ pub struct RunArgs {
     /// running build); 0 fails at once, naming that process.
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub lock_timeout: u64,
+}
+
+/// Flags of `run-operation`.
+#[derive(Debug, Args, Clone)]
+pub struct RunOperationArgs {
+    /// The macro: `name`, or `package.name`.
+    pub macro_name: String,
+    /// Its keyword arguments, a YAML mapping: `--args '{table: orders, days: 7}'`.
+    #[arg(long)]
+    pub args: Option<String>,
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Output formats of `show`.

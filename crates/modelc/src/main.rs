@@ -3,6 +3,7 @@
 
 mod cli;
 mod late;
+mod operation;
 mod progress;
 mod report;
 mod show;
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Build(a) => execute(&a, Verb::Build),
         Command::Deps(a) => cmd_deps(&a),
         Command::Show(a) => show::cmd_show(&a),
+        Command::RunOperation(a) => operation::cmd_run_operation(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@ mod interrupt;
 mod kill;
 mod lending;
 mod materialize;
+mod operation;
 mod packages;
 mod show;
 mod snapshot;
