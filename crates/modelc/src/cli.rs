@@ -29,6 +29,9 @@ pub enum Command {
     Test(RunArgs),
     /// Seeds, models, snapshots and tests in DAG order; a failing test skips its node's descendants.
     Build(RunArgs),
+    /// Run again, with the last run/build's command and flags, the nodes that errored,
+    /// failed or were skipped in it (from target/run_results.json), as dbt retry.
+    Retry(RunArgs),
     /// List the selected nodes.
     #[command(alias = "list")]
     Ls(LsArgs),

@@ -49,6 +49,7 @@ fn main() -> ExitCode {
         Command::Snapshot(a) => execute(&a, Verb::Snapshot),
         Command::Test(a) => execute(&a, Verb::Test),
         Command::Build(a) => execute(&a, Verb::Build),
+        Command::Retry(a) => cmd_retry(&a),
         Command::Deps(a) => cmd_deps(&a),
         Command::Show(a) => show::cmd_show(&a),
         Command::RunOperation(a) => operation::cmd_run_operation(&a),
@@ -493,19 +494,99 @@ enum Verb {
 fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
     let started = Instant::now();
     let project = load(&args.common, args.full_refresh)?;
-    let types: &[ResourceType] = match verb {
-        Verb::Run => &[ResourceType::Model],
-        Verb::Seed => &[ResourceType::Seed],
-        Verb::Snapshot => &[ResourceType::Snapshot],
-        Verb::Test => &[ResourceType::Test],
-        Verb::Build => &[
-            ResourceType::Model,
-            ResourceType::Seed,
-            ResourceType::Snapshot,
-            ResourceType::Test,
-        ],
+    let selected = select(&project, &args.common, verb.resource_types())?;
+    execute_selected(&project, args, verb, selected, started)
+}
+
+impl Verb {
+    /// The resource types the verb executes.
+    fn resource_types(self) -> &'static [ResourceType] {
+        match self {
+            Verb::Run => &[ResourceType::Model],
+            Verb::Seed => &[ResourceType::Seed],
+            Verb::Snapshot => &[ResourceType::Snapshot],
+            Verb::Test => &[ResourceType::Test],
+            Verb::Build => &[
+                ResourceType::Model,
+                ResourceType::Seed,
+                ResourceType::Snapshot,
+                ResourceType::Test,
+            ],
+        }
+    }
+
+    /// The verb of a `run_results.json`'s `args.which`.
+    fn from_which(which: &str) -> Option<Verb> {
+        Some(match which {
+            "run" => Verb::Run,
+            "seed" => Verb::Seed,
+            "snapshot" => Verb::Snapshot,
+            "test" => Verb::Test,
+            "build" => Verb::Build,
+            _ => return None,
+        })
+    }
+}
+
+/// `retry`: runs again, with the previous invocation's command and flags, the
+/// nodes that errored, failed or were skipped in it (`target/run_results.json`).
+fn cmd_retry(args: &RunArgs) -> Result<(), u8> {
+    let started = Instant::now();
+    if !args.common.select.is_empty() || !args.common.exclude.is_empty() {
+        return Err(invalid(
+            "retry re-runs what the last invocation left undone; it takes no --select or --exclude",
+        ));
+    }
+    let mut project = load(&args.common, args.full_refresh)?;
+    let path = project.target_dir.join("run_results.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| invalid(format!("nothing to retry: cannot read {}: {e}", path.display())))?;
+    let previous: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid(format!("{} is not valid JSON: {e}", path.display())))?;
+    let which = previous["args"]["which"].as_str().unwrap_or_default();
+    let Some(verb) = Verb::from_which(which) else {
+        return Err(invalid(format!(
+            "{} records no run, seed, snapshot, test or build to retry (args.which is '{which}')",
+            path.display()
+        )));
     };
-    let selected = select(&project, &args.common, types)?;
+    let redo: BTreeSet<String> = previous["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| matches!(r["status"].as_str(), Some("error" | "fail" | "skipped")))
+        .filter_map(|r| r["unique_id"].as_str().map(str::to_string))
+        .filter(|id| project.nodes.contains_key(id))
+        .collect();
+    if redo.is_empty() {
+        println!("Nothing to retry: the last {which} had no errors, failures or skipped nodes.");
+        return Ok(());
+    }
+    let mut args = args.clone();
+    args.full_refresh |= previous["args"]["full_refresh"].as_bool().unwrap_or(false);
+    args.store_failures |= previous["args"]["store_failures"].as_bool().unwrap_or(false);
+    for key in ["select", "exclude"] {
+        let values = previous["args"][key].as_array().into_iter().flatten();
+        let values = values.filter_map(|v| v.as_str().map(str::to_string));
+        match key {
+            "select" => args.common.select = values.collect(),
+            _ => args.common.exclude = values.collect(),
+        }
+    }
+    if args.full_refresh {
+        project = load(&args.common, true)?;
+    }
+    println!("Retrying {} node(s) of the last {which}.", redo.len());
+    execute_selected(&project, &args, verb, redo, started)
+}
+
+fn execute_selected(
+    project: &Project,
+    args: &RunArgs,
+    verb: Verb,
+    selected: BTreeSet<String>,
+    started: Instant,
+) -> Result<(), u8> {
     // The database first: while another build holds it, this one must not
     // overwrite that build's artifacts.
     let wait = std::time::Duration::from_secs(args.lock_timeout);
@@ -517,7 +598,7 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
         )
     })
     .map_err(invalid)?;
-    write_artifacts(&project)?;
+    write_artifacts(project)?;
     run_hooks(&adapter, &project.root, &project.on_run_start, "on-run-start")?;
     let cancel = cancel_on_ctrl_c();
     let req = RunRequest {
@@ -533,7 +614,7 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
             known: None,
         },
         late: Some(&late::RunTimeRender {
-            project: &project,
+            project,
             adapter: &adapter,
         }),
         cancel: Some(&cancel),
@@ -554,7 +635,7 @@ fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
         run_hooks(&adapter, &project.root, &project.on_run_end, "on-run-end")
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh});
+    let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures});
     if let Err(e) = modelc_exec::write_run_results(
         &project.target_dir.join("run_results.json"),
         &results,

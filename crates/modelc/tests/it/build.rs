@@ -27,3 +27,41 @@ fn a_failing_test_skips_exactly_the_downstream_nodes() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(table(&f.query("select total from main.report")), "30");
 }
+
+/// `retry` runs again what the last build left undone (errors and the nodes they
+/// skipped), with its command, and nothing that succeeded.
+#[test]
+fn retry_reruns_the_errors_and_skips_of_the_last_build() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("models/good.sql", "{{ config(materialized='table') }}\nselect 1 as v"),
+        (
+            "models/bad.sql",
+            "{{ config(materialized='table') }}\nselect * from {{ var('from', 'nowhere_yet') }}",
+        ),
+        ("models/after_bad.sql", "select * from {{ ref('bad') }}"),
+    ]);
+    let nothing = f.modelc(&["retry"]);
+    assert_eq!(nothing.code, 2, "no run_results.json yet: {nothing:?}");
+    let first = f.modelc(&["build"]);
+    assert_eq!(first.code, 1, "{first:?}");
+    // The cause is fixed; retry runs `bad` and `after_bad`, not `good`.
+    f.write("models/bad.sql", "{{ config(materialized='table') }}\nselect 2 as v");
+    let retry = f.modelc(&["retry"]);
+    assert_eq!(retry.code, 0, "{retry:?}");
+    assert!(
+        retry.stdout.contains("Retrying 2 node(s) of the last build"),
+        "{}",
+        retry.stdout
+    );
+    assert!(
+        retry.stdout.contains("PASS=2") && retry.stdout.contains("TOTAL=2"),
+        "{}",
+        retry.stdout
+    );
+    assert!(!retry.stdout.contains("main.good"), "{}", retry.stdout);
+    assert_eq!(f.query("select v from after_bad"), vec![vec!["2".to_string()]]);
+    let again = f.modelc(&["retry"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("Nothing to retry"), "{}", again.stdout);
+}
