@@ -64,6 +64,7 @@ pub const KNOWN_CONFIG_KEYS: &[&str] = &[
     "quoting",
     "freshness",
     "loaded_at_field",
+    "loaded_at_query",
     "loader",
     "labels",
     "packages",

@@ -198,6 +198,7 @@ const SOURCE_KEYS: &[&str] = &[
     "schema",
     "loader",
     "loaded_at_field",
+    "loaded_at_query",
     "meta",
     "tags",
     "config",
@@ -217,6 +218,7 @@ const TABLE_KEYS: &[&str] = &[
     "tests",
     "data_tests",
     "loaded_at_field",
+    "loaded_at_query",
     "freshness",
     "quoting",
     "external",
@@ -702,7 +704,7 @@ fn tests(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<TestEntry> {
 }
 
 /// Source and source table properties that are config in dbt.
-const SOURCE_CONFIG_PROPERTIES: &[&str] = &["loaded_at_field", "freshness", "quoting"];
+const SOURCE_CONFIG_PROPERTIES: &[&str] = &["loaded_at_field", "loaded_at_query", "freshness", "quoting"];
 
 fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePatch> {
     let (name, line) = entry_name(ctx, entry, "sources", from)?;

@@ -46,6 +46,8 @@ pub enum Command {
     /// Run a macro against the database (its `run_query` and `statement` calls
     /// execute), as `dbt run-operation`.
     RunOperation(RunOperationArgs),
+    /// Source commands: `modelc source freshness`.
+    Source(SourceArgs),
     /// Install the packages of packages.yml (or dependencies.yml) into dbt_packages/,
     /// pinned in package-lock.yml, as dbt deps does.
     Deps(DepsArgs),
@@ -167,6 +169,33 @@ pub struct RunOperationArgs {
     /// Shared flags.
     #[command(flatten)]
     pub common: Common,
+}
+
+/// `source` subcommands.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    /// What to do with the sources.
+    #[command(subcommand)]
+    pub command: SourceCommand,
+}
+
+/// The `source` verbs.
+#[derive(Debug, Subcommand, Clone)]
+pub enum SourceCommand {
+    /// Check each selected source's latest load time against its `freshness`
+    /// (`warn_after`, `error_after`, `filter`); write target/sources.json.
+    Freshness(FreshnessArgs),
+}
+
+/// Flags of `source freshness`.
+#[derive(Debug, Args, Clone)]
+pub struct FreshnessArgs {
+    /// Shared flags (`-s source:raw` selects sources).
+    #[command(flatten)]
+    pub common: Common,
+    /// Where to write the results (default target/sources.json).
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
 }
 
 /// Output formats of `show`.

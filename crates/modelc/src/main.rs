@@ -2,6 +2,7 @@
 //! exit codes: 0 success, 1 a node failed, 2 usage or project errors (nothing ran).
 
 mod cli;
+mod freshness;
 mod late;
 mod operation;
 mod progress;
@@ -52,6 +53,9 @@ fn main() -> ExitCode {
         Command::Retry(a) => cmd_retry(&a),
         Command::Deps(a) => cmd_deps(&a),
         Command::Show(a) => show::cmd_show(&a),
+        Command::Source(a) => match a.command {
+            cli::SourceCommand::Freshness(f) => freshness::cmd_source_freshness(&f),
+        },
         Command::RunOperation(a) => operation::cmd_run_operation(&a),
     };
     match result {
