@@ -8,6 +8,7 @@
 mod analyze;
 pub mod artifacts;
 mod cache;
+pub mod compare;
 mod configs;
 mod hooks;
 pub mod late;
@@ -1230,6 +1231,8 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
                 None => TestKind::Singular,
             }),
             config,
+            state: BTreeSet::new(),
+            result: None,
         }
     };
     let all: Vec<&Node> = nodes.values().collect();
@@ -1275,6 +1278,8 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
             source_name: Some(s.source_name.clone()),
             test_kind: None,
             config: BTreeMap::new(),
+            state: BTreeSet::new(),
+            result: None,
         });
     }
     Dag::new(dag_nodes, edges)

@@ -146,6 +146,13 @@ pub struct DagNode {
     pub test_kind: Option<TestKind>,
     /// Flattened scalar config values, for `config.X:value` selection.
     pub config: BTreeMap<String, String>,
+    /// How the node compares with a previous state (`--state`), for `state:`
+    /// selection: `new`, or `modified` with its kinds (`modified.body`,
+    /// `modified.configs`, ...); empty when unchanged or without a state.
+    pub state: BTreeSet<String>,
+    /// Its status in the previous run's `run_results.json` (`--state`), for
+    /// `result:` selection (`error`, `fail`, `success`, `skipped`, ...).
+    pub result: Option<String>,
 }
 
 impl DagNode {
@@ -163,6 +170,8 @@ impl DagNode {
             source_name: None,
             test_kind: None,
             config: BTreeMap::new(),
+            state: BTreeSet::new(),
+            result: None,
         }
     }
 }
@@ -265,6 +274,13 @@ impl Dag {
             rank,
             by_id,
         })
+    }
+
+    /// The node with this unique id, to set what selection reads of it (`state`,
+    /// `result`); the graph's shape does not change.
+    pub fn node_mut(&mut self, id: &str) -> Option<&mut DagNode> {
+        let i = *self.index.get(id)?;
+        self.graph.node_weight_mut(i)
     }
 
     /// The node with this unique id.

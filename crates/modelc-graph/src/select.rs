@@ -118,6 +118,8 @@ enum Method {
     Package,
     Group,
     Access,
+    State,
+    Result,
 }
 
 /// One parsed criterion, e.g. `2+tag:nightly+`.
@@ -257,10 +259,10 @@ fn parse_method(raw: &str, text: &str) -> Result<Method, SelectorError> {
                 ))
             }
         },
-        "state" | "result" | "source_status" | "exposure" | "metric" | "version" | "semantic_model" | "saved_query"
-        | "unit_test" | "wildcard" => {
-            return Err(err(raw, format!("the '{name}' selection method is not supported yet")))
-        }
+        "state" => Method::State,
+        "result" => Method::Result,
+        "source_status" | "exposure" | "metric" | "version" | "semantic_model" | "saved_query" | "unit_test"
+        | "wildcard" => return Err(err(raw, format!("the '{name}' selection method is not supported yet"))),
         _ => return Err(err(raw, format!("'{name}' is not a valid method name"))),
     };
     match args {
@@ -892,6 +894,8 @@ impl Dag {
             Method::Access => Box::new(move |n: &DagNode| {
                 n.resource_type == ResourceKind::Model && n.config.get("access").is_some_and(|a| a == value)
             }),
+            Method::State => Box::new(move |n: &DagNode| n.state.contains(value)),
+            Method::Result => Box::new(move |n: &DagNode| n.result.as_deref() == Some(value)),
         };
         let mut set = NodeSet::new(self.len());
         for ix in self.graph.node_indices() {

@@ -101,6 +101,10 @@ pub struct Common {
     /// Profile target (output) name.
     #[arg(short = 't', long)]
     pub target: Option<String>,
+    /// A folder with a previous invocation's manifest.json (and run_results.json),
+    /// for `state:modified`, `state:new` and `result:error` selection.
+    #[arg(long, env = "DBT_STATE")]
+    pub state: Option<PathBuf>,
     /// Nodes to select (dbt syntax: name, +name, name+, tag:x, path:..., resource_type:seed, a,b intersections).
     #[arg(short = 's', long = "select", alias = "models", num_args = 1.., action = clap::ArgAction::Append)]
     pub select: Vec<String>,

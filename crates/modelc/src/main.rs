@@ -133,11 +133,55 @@ fn project_root(common: &Common) -> std::path::PathBuf {
         .unwrap_or_else(|_| common.project_dir.clone())
 }
 
+/// `--state DIR`: marks every node of the graph with how it compares with the
+/// manifest in DIR (and its status in DIR's run_results.json, when there), for
+/// `state:` and `result:` selection, as dbt does.
+fn apply_state(project: &mut Project, common: &Common) -> Result<(), u8> {
+    let Some(dir) = &common.state else {
+        let uses = common
+            .select
+            .iter()
+            .chain(&common.exclude)
+            .any(|s| s.contains("state:") || s.contains("result:"));
+        if uses {
+            return Err(invalid(
+                "state: and result: selection compare with a previous run: give its artifacts with --state DIR",
+            ));
+        }
+        return Ok(());
+    };
+    let read = |name: &str| -> Result<serde_json::Value, String> {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+    };
+    let previous = read("manifest.json").map_err(|e| invalid(format!("--state: {e}")))?;
+    let current = artifacts::manifest(project, &invocation_id());
+    for (id, marks) in modelc_compile::compare::state_marks(&current, &previous) {
+        if let Some(node) = project.dag.node_mut(&id) {
+            node.state = marks;
+        }
+    }
+    if dir.join("run_results.json").exists() {
+        let results = read("run_results.json").map_err(|e| invalid(format!("--state: {e}")))?;
+        for r in results["results"].as_array().into_iter().flatten() {
+            let (Some(id), Some(status)) = (r["unique_id"].as_str(), r["status"].as_str()) else {
+                continue;
+            };
+            if let Some(node) = project.dag.node_mut(id) {
+                node.result = Some(status.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Compiles in full, printing diagnostics.
 fn compile_full(common: &Common, opts: &CompileOptions) -> Result<FullCompile, u8> {
     let compiled = compile(&common.project_dir, opts);
     report::print_all(&compiled.diagnostics, &project_root(common));
-    let project = compiled.project.ok_or(INVALID)?;
+    let mut project = compiled.project.ok_or(INVALID)?;
+    apply_state(&mut project, common)?;
     Ok(FullCompile {
         project,
         cache: compiled.cache,

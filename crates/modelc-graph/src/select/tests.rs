@@ -492,16 +492,6 @@ fn unknown_method() {
 }
 
 #[test]
-fn state_not_supported() {
-    check("state_unsupported", &["state:modified+"], &[], Eager);
-}
-
-#[test]
-fn result_not_supported() {
-    check("result_unsupported", &["result:error+"], &[], Eager);
-}
-
-#[test]
 fn source_status_not_supported() {
     check("source_status_unsupported", &["source_status:fresher+"], &[], Eager);
 }
@@ -528,7 +518,7 @@ fn depth_overflow() {
 
 #[test]
 fn error_in_exclude() {
-    check("error_in_exclude", &["stg_loans"], &["state:modified"], Eager);
+    check("error_in_exclude", &["stg_loans"], &["exposure:weekly_report"], Eager);
 }
 
 #[test]
@@ -554,4 +544,46 @@ fn glob_semantics() {
     for (pattern, text, want) in cases {
         assert_eq!(Glob::new(pattern).is_match(text), want, "{pattern} ~ {text}");
     }
+}
+
+/// `state:` and `result:` read what the caller marked on the nodes from a
+/// previous state; graph operators apply to them as to any method.
+#[test]
+fn state_and_result_select_the_marked_nodes() {
+    let mut dag = lending();
+    for (id, marks) in [
+        ("model.lending.int_loan_rates", &["modified", "modified.body"][..]),
+        ("model.lending.dim_applicants", &["new"][..]),
+        ("model.lending.stg_loans", &["old", "unmodified"][..]),
+    ] {
+        let node = dag.node_mut(id).expect("node");
+        node.state = marks.iter().map(|m| m.to_string()).collect();
+    }
+    if let Some(n) = dag.node_mut("model.lending.stg_rates") {
+        n.result = Some("error".into());
+    }
+    let ids = |select: &str| -> Vec<String> {
+        let selection = dag
+            .select(&[select.to_string()], &[], Empty)
+            .unwrap_or_else(|e| panic!("{select}: {e}"));
+        selection.ids.iter().map(|id| short(id).to_string()).collect()
+    };
+    assert_eq!(ids("state:modified"), ["model.int_loan_rates"]);
+    assert_eq!(ids("state:modified.body"), ["model.int_loan_rates"]);
+    assert!(ids("state:modified.configs").is_empty());
+    assert_eq!(ids("state:new"), ["model.dim_applicants"]);
+    assert_eq!(ids("state:unmodified"), ["model.stg_loans"]);
+    assert_eq!(
+        ids("state:modified+"),
+        [
+            "analysis.loan_analysis",
+            "model.fct_loans",
+            "model.int_loan_rates",
+            "model.loan_summary",
+            "test.accepted_values_loan_summary_status",
+            "test.assert_positive_amounts",
+            "test.relationships_fct_loans_applicant_id"
+        ]
+    );
+    assert_eq!(ids("result:error"), ["model.stg_rates"]);
 }

@@ -19,6 +19,7 @@ mod operation;
 mod packages;
 mod show;
 mod snapshot;
+mod state;
 mod support;
 mod tests;
 mod windows;

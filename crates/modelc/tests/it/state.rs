@@ -1,0 +1,62 @@
+//! `--state`: `state:modified` (and its kinds), `state:new` and `result:` selection
+//! against a previous invocation's artifacts, as dbt's CI jobs use them.
+
+use crate::support::{Fixture, PROJECT_YML};
+
+fn names(f: &Fixture, args: &[&str]) -> Vec<String> {
+    let mut full = vec!["ls", "--output", "name"];
+    full.extend_from_slice(args);
+    let out = f.modelc(&full);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut names: Vec<String> = out.stdout.lines().map(str::to_string).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn state_selection_compares_with_a_previous_manifest() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("macros/twice.sql", "{% macro twice(x) %}{{ x }} * 2{% endmacro %}"),
+        ("models/a.sql", "select 1 as v"),
+        ("models/b.sql", "select v from {{ ref('a') }}"),
+        ("models/c.sql", "select {{ twice('v') }} as v from {{ ref('a') }}"),
+        ("models/d.sql", "select v from {{ ref('b') }}"),
+        ("models/broken.sql", "select * from nowhere_at_all"),
+    ]);
+    assert_eq!(f.modelc(&["run"]).code, 1, "broken fails");
+    let state = f.path().join("prod-artifacts");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    for file in ["manifest.json", "run_results.json"] {
+        std::fs::copy(f.path().join("target").join(file), state.join(file)).expect("copy");
+    }
+    let state = state.to_string_lossy().into_owned();
+
+    // Nothing changed yet.
+    assert!(names(&f, &["-s", "state:modified", "--state", &state]).is_empty());
+
+    f.write("models/a.sql", "select 2 as v");
+    f.write(
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: b\n    config:\n      materialized: table\n",
+    );
+    f.write(
+        "macros/twice.sql",
+        "{% macro twice(x) %}{{ x }} + {{ x }}{% endmacro %}",
+    );
+    f.write("models/e.sql", "select 5 as v");
+    assert_eq!(names(&f, &["-s", "state:modified", "--state", &state]), ["a", "b", "c"]);
+    assert_eq!(names(&f, &["-s", "state:modified.body", "--state", &state]), ["a"]);
+    assert_eq!(names(&f, &["-s", "state:modified.configs", "--state", &state]), ["b"]);
+    assert_eq!(names(&f, &["-s", "state:modified.macros", "--state", &state]), ["c"]);
+    assert_eq!(names(&f, &["-s", "state:new", "--state", &state]), ["e"]);
+    assert_eq!(
+        names(&f, &["-s", "state:modified+", "state:new", "--state", &state]),
+        ["a", "b", "c", "d", "e"]
+    );
+    assert_eq!(names(&f, &["-s", "result:error", "--state", &state]), ["broken"]);
+
+    let without = f.modelc(&["ls", "-s", "state:modified"]);
+    assert_eq!(without.code, 2, "{without:?}");
+    assert!(without.stderr.contains("--state"), "{}", without.stderr);
+}
