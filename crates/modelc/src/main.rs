@@ -133,6 +133,38 @@ fn project_root(common: &Common) -> std::path::PathBuf {
         .unwrap_or_else(|_| common.project_dir.clone())
 }
 
+/// Compiles the project with `text` as one more analysis named `name` (inline SQL,
+/// a macro call): `analysis.<project>.<name>`.
+fn compile_with_analysis(common: &Common, name: &str, text: &str) -> Result<Project, u8> {
+    let opts = options(common, false)?;
+    let root = project_root(common);
+    let load = modelc_project::LoadOptions {
+        profiles_dir: opts.profiles_dir.clone(),
+        target: opts.target.clone(),
+    };
+    let mut diags = Vec::new();
+    let Some(mut input) = modelc_project::load_project(&common.project_dir, &load, &mut diags) else {
+        report::print_all(&Diagnostics(diags), &root);
+        return Err(INVALID);
+    };
+    input.analyses.push(modelc_project::SourceFile {
+        path: format!("{name}.sql"),
+        resource_path: format!("{name}.sql"),
+        text: text.to_string(),
+    });
+    // The compile cache is keyed by the project's files: this text is not one.
+    let opts = CompileOptions { cache: false, ..opts };
+    let mut compiled = modelc_compile::compile_input(input, &opts, diags);
+    // That this text asks the database is expected: it runs against it next.
+    let late_note = format!("analysis '{name}' asks the database");
+    compiled
+        .diagnostics
+        .0
+        .retain(|d| !(d.code == "late-render" && d.message.starts_with(&late_note)));
+    report::print_all(&compiled.diagnostics, &root);
+    compiled.project.ok_or(INVALID)
+}
+
 /// `--state DIR`: marks every node of the graph with how it compares with the
 /// manifest in DIR (and its status in DIR's run_results.json, when there), for
 /// `state:` and `result:` selection, as dbt does.

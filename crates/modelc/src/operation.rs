@@ -5,8 +5,7 @@
 use modelc_exec::{DuckDb, LateRender};
 
 use crate::cli::RunOperationArgs;
-use crate::show::compile_with_analysis;
-use crate::{invalid, late, FAILED};
+use crate::{compile_with_analysis, invalid, late, FAILED};
 
 /// The analysis that holds the macro call.
 const OPERATION: &str = "run_operation";

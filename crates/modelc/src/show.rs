@@ -2,21 +2,19 @@
 //! SQL, compiled as a node of the project) against the database and prints the
 //! first rows, as `dbt show` does. Nothing is built and no artifact is written.
 
-use modelc_compile::{compile_input, Project};
 use modelc_core::{Node, ResourceType};
 use modelc_exec::{query_table, Adapter, DuckDb, LateRender, QueryResult};
-use modelc_project::{load_project, LoadOptions, SourceFile};
 use serde_json::Value;
 
-use crate::cli::{Common, ShowArgs, ShowOutput};
-use crate::{invalid, late, options, report, select, FAILED, INVALID};
+use crate::cli::{ShowArgs, ShowOutput};
+use crate::{invalid, late, select, FAILED};
 
 /// The name dbt gives an inline query's node.
 const INLINE: &str = "inline_query";
 
 pub fn cmd_show(args: &ShowArgs) -> Result<(), u8> {
     let project = match &args.inline {
-        Some(sql) => compile_with_analysis(&args.common, INLINE, sql)?,
+        Some(sql) => crate::compile_with_analysis(&args.common, INLINE, sql)?,
         None => crate::load(&args.common, false)?,
     };
     let ids: Vec<String> = match &args.inline {
@@ -71,38 +69,6 @@ pub fn cmd_show(args: &ShowArgs) -> Result<(), u8> {
     } else {
         Ok(())
     }
-}
-
-/// Compiles the project with `text` as one more analysis named `name` (inline SQL,
-/// a macro call): `analysis.<project>.<name>`.
-pub(crate) fn compile_with_analysis(common: &Common, name: &str, text: &str) -> Result<Project, u8> {
-    let opts = options(common, false)?;
-    let root = crate::project_root(common);
-    let load = LoadOptions {
-        profiles_dir: opts.profiles_dir.clone(),
-        target: opts.target.clone(),
-    };
-    let mut diags = Vec::new();
-    let Some(mut input) = load_project(&common.project_dir, &load, &mut diags) else {
-        report::print_all(&modelc_core::Diagnostics(diags), &root);
-        return Err(INVALID);
-    };
-    input.analyses.push(SourceFile {
-        path: format!("{name}.sql"),
-        resource_path: format!("{name}.sql"),
-        text: text.to_string(),
-    });
-    // The compile cache is keyed by the project's files: this text is not one.
-    let opts = modelc_compile::CompileOptions { cache: false, ..opts };
-    let mut compiled = compile_input(input, &opts, diags);
-    // That this text asks the database is expected: it runs against it next.
-    let late_note = format!("analysis '{name}' asks the database");
-    compiled
-        .diagnostics
-        .0
-        .retain(|d| !(d.code == "late-render" && d.message.starts_with(&late_note)));
-    report::print_all(&compiled.diagnostics, &root);
-    compiled.project.ok_or(INVALID)
 }
 
 /// The node's SQL: rendered again against the database when its template asks it.
