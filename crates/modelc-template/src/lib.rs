@@ -29,6 +29,36 @@ pub const BUILTINS: &str = concat!(include_str!("builtins.sql"), "\n", include_s
 /// Template name of the built-in macro file.
 pub const BUILTINS_NAME: &str = "<modelc builtins>";
 
+/// Each engine's own versions of the cross-database macros whose SQL differs from
+/// DuckDB's (`crossdb.sql`): dbt's `<engine>__<name>` implementations.
+const ENGINE_MACROS: &[(&str, &str)] = &[("postgres", include_str!("engines/postgres.sql"))];
+
+/// The built-in macros on `engine` (dbt's `target.type`): [`BUILTINS`], with the
+/// engine's versions of the cross-database macros in place of DuckDB's.
+pub fn builtins(engine: &str) -> &'static str {
+    static MERGED: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    let merged = MERGED.get_or_init(|| {
+        ENGINE_MACROS
+            .iter()
+            .map(|(name, overlay)| {
+                let (_, replaced) = preprocess::rewrite_macro_file(overlay);
+                let (_, base) = preprocess::rewrite_macro_file(BUILTINS);
+                let mut text = BUILTINS.to_string();
+                for def in base.iter().filter(|d| replaced.iter().any(|r| r.name == d.name)) {
+                    text = text.replacen(&def.sql, "", 1);
+                }
+                text.push('\n');
+                text.push_str(overlay);
+                (*name, text)
+            })
+            .collect()
+    });
+    merged
+        .iter()
+        .find(|(name, _)| *name == engine)
+        .map_or(BUILTINS, |(_, text)| text.as_str())
+}
+
 /// Project-wide values every template sees.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectContext {
@@ -50,6 +80,13 @@ pub struct ProjectContext {
     pub dispatch: Vec<(String, Vec<String>)>,
     /// `{% docs %}` blocks by name, for `doc()` in descriptions.
     pub docs: BTreeMap<String, String>,
+}
+
+impl ProjectContext {
+    /// The engine: `target.type` (`duckdb` when unset).
+    pub fn adapter_type(&self) -> &str {
+        self.target.get("type").and_then(|v| v.as_str()).unwrap_or("duckdb")
+    }
 }
 
 /// What a generic test's `model` argument names.
@@ -199,7 +236,7 @@ impl Jinja {
         let mut namespaces: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
         let builtin = MacroFile {
             path: BUILTINS_NAME.to_string(),
-            text: BUILTINS.to_string(),
+            text: builtins(shared.adapter_type()).to_string(),
             package: Some(objects::DBT_NAMESPACE.to_string()),
         };
         // Built-ins first, then packages, then the root project: later files win

@@ -447,6 +447,8 @@ struct Dispatcher {
     namespaces: BTreeMap<String, Arc<Macros>>,
     /// The project's `dispatch:` config.
     search_orders: Vec<(String, Vec<String>)>,
+    /// The prefixes dispatch tries, in order: the engine's (`postgres`), then `default`.
+    prefixes: [String; 2],
 }
 
 impl Dispatcher {
@@ -464,7 +466,7 @@ impl Dispatcher {
     fn dispatch(&self, state: &State, name: &str, namespace: Option<&str>) -> Result<Value, Error> {
         let mut tried = Vec::new();
         for package in self.search_packages(namespace) {
-            for prefix in ["duckdb", "default"] {
+            for prefix in &self.prefixes {
                 let candidate = format!("{prefix}__{name}");
                 let found = match &package {
                     None => state.lookup(&candidate).filter(|v| !v.is_undefined()),
@@ -522,6 +524,7 @@ pub fn register_namespaces(
         root: shared.project_name.clone(),
         namespaces,
         search_orders: shared.dispatch.clone(),
+        prefixes: [shared.adapter_type().to_string(), "default".to_string()],
     });
     env.add_global("dbt", Value::from_object(Namespace(dispatcher.clone())));
     env.add_global("adapter", Value::from_object(Adapter(dispatcher)));
@@ -553,7 +556,7 @@ impl Object for Adapter {
             "quote" => Ok(Value::from(modelc_core::quote_ident(
                 args.first().and_then(Value::as_str).unwrap_or_default(),
             ))),
-            "type" => Ok(Value::from("duckdb")),
+            "type" => Ok(Value::from(self.0.prefixes[0].clone())),
             "get_columns_in_relation" => {
                 let rel = args.first().cloned().unwrap_or_default();
                 let Some(arg) = NamedRelation::arg_of(&rel) else {
@@ -637,7 +640,8 @@ impl Object for Namespace {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
         let root = self.0.namespaces.get(&self.0.root);
-        ["duckdb", "default"]
+        self.0
+            .prefixes
             .iter()
             .find_map(|p| root.and_then(|m| m.0.get(&format!("{p}__{name}"))))
             .or_else(|| self.0.namespaces.get(DBT_NAMESPACE).and_then(|m| m.0.get(name)))
