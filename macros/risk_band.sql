@@ -20,5 +20,5 @@
 
 {#- A safe ratio: null when the denominator is zero. -#}
 {% macro ratio(numerator, denominator) -%}
-    cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
+    cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0)
 {%- endmacro %}

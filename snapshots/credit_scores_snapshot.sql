@@ -7,11 +7,15 @@
     )
 }}
 -- The current bureau score of each applicant; history builds up run after run.
-select
-    applicant_id,
-    arg_max(credit_score, score_date) as credit_score,
-    arg_max(bureau, score_date) as bureau,
-    max(score_date) as score_date
-from {{ source('bureau', 'credit_score_snapshots') }}
-group by applicant_id
+select applicant_id, credit_score, bureau, score_date
+from (
+    select
+        applicant_id,
+        credit_score,
+        bureau,
+        cast(score_date as date) as score_date,
+        row_number() over (partition by applicant_id order by score_date desc, snapshot_id desc) as recency
+    from {{ source('bureau', 'credit_score_snapshots') }}
+) ranked
+where recency = 1
 {% endsnapshot %}

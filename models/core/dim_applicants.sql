@@ -1,11 +1,20 @@
 -- One row per applicant, with the latest credit score and its risk band.
-with latest_score as (
+with ranked as (
     select
         applicant_id,
-        arg_max(credit_score, score_date) as latest_credit_score,
-        max(score_date) as latest_score_date
+        credit_score,
+        score_date,
+        row_number() over (partition by applicant_id order by score_date desc, snapshot_id desc) as recency
     from {{ ref('stg_credit_score_snapshots') }}
-    group by applicant_id
+),
+
+latest_score as (
+    select
+        applicant_id,
+        credit_score as latest_credit_score,
+        score_date as latest_score_date
+    from ranked
+    where recency = 1
 )
 
 select

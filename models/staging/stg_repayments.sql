@@ -7,5 +7,5 @@ select
     cast(amount_due as decimal(14, 2)) as amount_due,
     cast(amount_paid as decimal(14, 2)) as amount_paid,
     lower(status) as status,
-    case when paid_date is not null then date_diff('day', cast(due_date as date), cast(paid_date as date)) end as days_late
+    case when paid_date is not null then {{ dbt.datediff('cast(due_date as date)', 'cast(paid_date as date)', 'day') }} end as days_late
 from {{ ref('raw_repayments') }}

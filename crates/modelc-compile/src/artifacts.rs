@@ -122,7 +122,7 @@ pub struct Layout {
 }
 
 /// The manifest's `metadata` object.
-pub(crate) fn metadata_json(project_name: &str, invocation_id: &str) -> Value {
+pub(crate) fn metadata_json(project_name: &str, adapter_type: &str, invocation_id: &str) -> Value {
     json!({
         "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
         "dbt_version": concat!("modelc-", env!("CARGO_PKG_VERSION")),
@@ -134,7 +134,7 @@ pub(crate) fn metadata_json(project_name: &str, invocation_id: &str) -> Value {
         "project_id": format!("{:032x}", xxhash_rust::xxh3::xxh3_128(project_name.as_bytes())),
         "user_id": null,
         "send_anonymous_usage_stats": false,
-        "adapter_type": "duckdb",
+        "adapter_type": adapter_type,
         "quoting": {"database": true, "schema": true, "identifier": true, "column": null},
     })
 }
@@ -153,7 +153,7 @@ pub fn write_manifest<W: Write + Send>(project: &Project, invocation_id: &str, w
         }
     }
     w.write_all(b"{\"metadata\":")?;
-    serde_json::to_writer(&mut w, &metadata_json(&project.name, invocation_id))?;
+    serde_json::to_writer(&mut w, &metadata_json(&project.name, &project.db.engine, invocation_id))?;
     layout.header_end = w.pos;
     w.write_all(b",\"nodes\":{")?;
     let ctx = NodeCtx::of(project);

@@ -213,7 +213,11 @@ impl Clock {
 
 /// Resolves the database settings: `--db` over the profile over the project file.
 pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
-    let settings = input.profile.clone().unwrap_or_else(|| input.config.duckdb.clone());
+    // `--db` names a DuckDB file: with it, a server profile does not apply.
+    let settings = match &input.profile {
+        Some(p) if opts.db_path.is_none() || p.engine.is_none() => p.clone(),
+        _ => input.config.duckdb.clone(),
+    };
     let target_dir = target_dir(input, opts);
     let path = match (&opts.db_path, &settings.path) {
         (Some(p), _) => absolutize(&input.root, p),
@@ -221,9 +225,19 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
         (None, Some(p)) => absolutize(&input.root, Path::new(p)),
         (None, None) => target_dir.join("modelc.duckdb"),
     };
-    let database = modelc_core::catalog_name(&path.to_string_lossy());
+    let engine = settings.engine.clone().unwrap_or_else(|| "duckdb".into());
+    let (path, database) = match &settings.dbname {
+        // A server's database: no file.
+        Some(dbname) if engine != "duckdb" => (String::new(), dbname.clone()),
+        _ => {
+            let path = path.to_string_lossy().into_owned();
+            let database = modelc_core::catalog_name(&path);
+            (path, database)
+        }
+    };
     DbConfig {
-        path: path.to_string_lossy().into_owned(),
+        engine,
+        path,
         database,
         schema: settings.schema.clone().unwrap_or_else(|| "main".into()),
         threads: opts.threads.or(settings.threads).unwrap_or(4).max(1),
@@ -239,6 +253,7 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
             })
             .collect(),
         target_name: settings.target_name.clone().unwrap_or_else(|| "dev".into()),
+        server: settings.server.clone(),
     }
 }
 
@@ -611,9 +626,20 @@ fn compile_phases(
     target.insert("name".into(), db.target_name.clone().into());
     target.insert("schema".into(), db.schema.clone().into());
     target.insert("database".into(), db.database.clone().into());
-    target.insert("type".into(), "duckdb".into());
+    target.insert("type".into(), db.engine.clone().into());
     target.insert("threads".into(), db.threads.into());
-    target.insert("path".into(), db.path.clone().into());
+    match &db.server {
+        None => {
+            target.insert("path".into(), db.path.clone().into());
+        }
+        Some(server) => {
+            // dbt-postgres's target: everything but the password.
+            target.insert("host".into(), server.host.clone().into());
+            target.insert("port".into(), server.port.into());
+            target.insert("user".into(), server.user.clone().into());
+            target.insert("dbname".into(), db.database.clone().into());
+        }
+    }
     target.insert(
         "profile_name".into(),
         input
@@ -645,7 +671,7 @@ fn compile_phases(
     let (jinja, jdiags) = Jinja::new(ctx, &macro_files);
     diags.extend(jdiags);
 
-    let render_env = render_env(&jinja, &macro_files, &vars);
+    let render_env = render_env(&jinja, &macro_files, &vars, &db.engine);
     let mut cache = if let Some(target_json) = target_json {
         let mut names: Vec<String> = jinja
             .macros()
@@ -1034,9 +1060,12 @@ fn compile_phases(
 }
 
 /// What cached renders are checked against: macro files, vars, environment.
-fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap) -> cache::RenderEnv<'a> {
+fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap, engine: &str) -> cache::RenderEnv<'a> {
     let mut macro_texts: HashMap<String, &'a str> = files.iter().map(|f| (f.path.clone(), f.text.as_str())).collect();
-    macro_texts.insert(modelc_template::BUILTINS_NAME.to_string(), modelc_template::BUILTINS);
+    macro_texts.insert(
+        modelc_template::BUILTINS_NAME.to_string(),
+        modelc_template::builtins(engine),
+    );
     cache::RenderEnv {
         macro_files: macro_texts
             .iter()

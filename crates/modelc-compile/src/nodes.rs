@@ -573,6 +573,42 @@ fn build_unit(
     );
 }
 
+/// A source's `schema:` or `database:` with its Jinja rendered, as dbt renders
+/// them: `target` and `var()` are there (`schema: "{{ target.schema }}"`, so the
+/// same source reads the target's schema on every engine).
+fn render_source_property(text: &str, db: &DbConfig, vars: &JsonMap) -> Result<String, String> {
+    if !text.contains("{{") && !text.contains("{%") {
+        return Ok(text.to_string());
+    }
+    let mut env = minijinja::Environment::new();
+    let vars = vars.clone();
+    env.add_function(
+        "var",
+        move |name: String, default: Option<minijinja::Value>| -> Result<minijinja::Value, minijinja::Error> {
+            match (vars.get(&name), default) {
+                (Some(v), _) => Ok(minijinja::Value::from(minijinja::value::Serde(v))),
+                (None, Some(d)) => Ok(d),
+                (None, None) => Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("var '{name}' is not set and has no default"),
+                )),
+            }
+        },
+    );
+    let target = serde_json::json!({
+        "schema": db.schema,
+        "database": db.database,
+        "name": db.target_name,
+        "type": db.engine,
+    });
+    env.render_str(
+        text,
+        minijinja::context! { target => minijinja::Value::from(minijinja::value::Serde(target)) },
+    )
+    .map(|s| s.trim().to_string())
+    .map_err(|e| e.to_string())
+}
+
 fn build_sources(
     input: &ProjectInput,
     trees: Trees,
@@ -611,6 +647,18 @@ fn build_sources(
                     .or_else(|| meta.get("external_location").and_then(Value::as_str).map(str::to_owned))
                     .map(|loc| loc.replace("{name}", &t.name).replace("{identifier}", &identifier));
                 let columns = t.columns.iter().map(|c| c.info.clone()).collect();
+                let mut rendered = |text: Option<&String>, default: &str| -> String {
+                    let text = text.map_or(default, String::as_str);
+                    render_source_property(text, db, &input.config.vars).unwrap_or_else(|e| {
+                        diags.push(
+                            Diagnostic::error("jinja", format!("in source '{}': '{text}': {e}", s.name))
+                                .at(&pf.path, s.line, 1),
+                        );
+                        text.to_string()
+                    })
+                };
+                let database = rendered(s.database.as_ref(), &db.database);
+                let schema = rendered(s.schema.as_ref(), &s.name);
                 let table = SourceTable {
                     unique_id: unique_id.clone(),
                     source_name: s.name.clone(),
@@ -625,11 +673,7 @@ fn build_sources(
                     meta,
                     tags: config.tags(),
                     loader: s.loader.clone(),
-                    relation: modelc_core::Relation::new(
-                        s.database.as_deref().unwrap_or(&db.database),
-                        s.schema.as_deref().unwrap_or(&s.name),
-                        &identifier,
-                    ),
+                    relation: modelc_core::Relation::new(&database, &schema, &identifier),
                     external_location,
                     config,
                 };

@@ -39,7 +39,7 @@ use crate::{analyze, project_context, render_env, render_node, resolve, target_d
 
 const STATE: &str = "compile_state.msgpack";
 const NODES: &str = "compile_nodes.msgpack";
-const FORMAT: &str = concat!("modelc-compile-state-2/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("modelc-compile-state-3/", env!("CARGO_PKG_VERSION"));
 /// Warnings a model's render and analysis produce, and the fast path reproduces.
 const REDONE: &[&str] = &["unknown-config", "sql-parse", "direct-reference"];
 
@@ -404,7 +404,7 @@ pub fn recompile(root: &Path, opts: &CompileOptions, invocation_id: &str) -> Res
     )?;
     let header = format!(
         "{{\"metadata\":{}",
-        artifacts::metadata_json(&state.project_name, invocation_id)
+        artifacts::metadata_json(&state.project_name, &state.db.engine, invocation_id)
     );
     let mut pieces: Vec<&Redone> = redone.iter().collect();
     pieces.sort_by_key(|r| r.old_range.0);
@@ -528,7 +528,7 @@ fn redo(
     let target: JsonMap = why(serde_json::from_str(&state.target), "an unreadable target")?;
     let ctx = project_context(&state.project_name, vars.clone(), target, false);
     let (jinja, _) = Jinja::new(ctx, &macro_files);
-    let env = render_env(&jinja, &macro_files, &vars);
+    let env = render_env(&jinja, &macro_files, &vars, &state.db.engine);
     let mut blobs = why(std::fs::File::open(nodes_path), "no compiled nodes")?;
     let mut node_of = |id: &str| {
         state

@@ -2,12 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The engines modelc runs on (a profile's `type:`); `duckdb`, embedded, is the default.
+pub const ENGINES: &[&str] = &["duckdb", "postgres"];
+
 /// Where and how to connect: resolved from `--db`, `profiles.yml` and the project file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbConfig {
-    /// The database file (absolute), or `:memory:`.
+    /// The engine (one of [`ENGINES`]): dbt's `target.type`.
+    pub engine: String,
+    /// The database file (absolute), or `:memory:` (DuckDB only).
     pub path: String,
-    /// The catalog name DuckDB gives the file ([`catalog_name`]), used in relation names.
+    /// The database relations are named in: the catalog name DuckDB gives the file
+    /// ([`catalog_name`]), or a server's database (`dbname`).
     pub database: String,
     /// The target schema (default `main`).
     pub schema: String,
@@ -19,6 +25,57 @@ pub struct DbConfig {
     pub settings: Vec<(String, String)>,
     /// dbt's `target.name`.
     pub target_name: String,
+    /// How to reach a database server (every engine but embedded DuckDB).
+    pub server: Option<ServerConfig>,
+}
+
+impl DbConfig {
+    /// Embedded DuckDB on `path` (absolute, or `:memory:`), schema `main`.
+    pub fn duckdb(path: &str) -> DbConfig {
+        DbConfig {
+            engine: "duckdb".into(),
+            path: path.to_string(),
+            database: catalog_name(path),
+            schema: "main".into(),
+            threads: 1,
+            extensions: Vec::new(),
+            settings: Vec::new(),
+            target_name: "dev".into(),
+            server: None,
+        }
+    }
+}
+
+/// A database server's address and credentials, with dbt-postgres's keys.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerConfig {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// User name.
+    pub user: String,
+    /// Password; never written to disk with the rest (the compile state keeps
+    /// the config).
+    #[serde(skip)]
+    pub password: Option<String>,
+    /// `sslmode` (`disable`, `prefer`, `require`, ...).
+    pub sslmode: Option<String>,
+    /// Seconds to wait for a connection.
+    pub connect_timeout: Option<u64>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("sslmode", &self.sslmode)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
 }
 
 /// The catalog name DuckDB gives an attached database file: the file name up to

@@ -1,20 +1,12 @@
 //! `catalog.json`: what the database holds for each node and source, in dbt's
-//! catalog format (v1), read from DuckDB's `information_schema` after a run.
+//! catalog format (v1), read from the database's catalog after a run.
 
 use std::collections::{BTreeMap, HashMap};
 
 use modelc_compile::Project;
 use serde_json::{json, Value};
 
-/// The query whose rows [`Catalog::from_rows`] takes: one row per column of every
-/// table and view, in the order of [`ColumnRow`]'s fields.
-pub const CATALOG_QUERY: &str = "select c.table_catalog, c.table_schema, c.table_name, t.table_type, \
-     c.column_name, c.ordinal_position, c.data_type \
-     from information_schema.columns c join information_schema.tables t \
-     on t.table_catalog = c.table_catalog and t.table_schema = c.table_schema and t.table_name = c.table_name \
-     order by 1, 2, 3, 6";
-
-/// One row of [`CATALOG_QUERY`].
+/// One row of the engine's catalog query (`Dialect::catalog_query` in modelc-exec).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnRow {
     /// Database (DuckDB catalog).
@@ -34,7 +26,7 @@ pub struct ColumnRow {
 }
 
 impl ColumnRow {
-    /// A row from the text cells of [`CATALOG_QUERY`]; `None` when a cell is missing.
+    /// A row from the text cells of the catalog query; `None` when a cell is missing.
     pub fn from_cells(cells: &[Option<String>]) -> Option<ColumnRow> {
         let cell = |i: usize| cells.get(i).cloned().flatten();
         Some(ColumnRow {

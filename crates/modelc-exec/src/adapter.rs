@@ -1,10 +1,14 @@
-//! The database boundary: an [`Adapter`] opens [`Connection`]s; DuckDB is the one
-//! implementation. Materializations are written against these traits, so another
-//! engine is one more implementation, not a fork of the runner.
+//! The database boundary: an [`Adapter`] opens [`Connection`]s, and each connection
+//! knows its engine's [`Dialect`]. Materializations are written against these
+//! traits; each engine implements them in its module under `engine/`.
 
 use std::fmt;
 
-use modelc_core::DbConfig;
+use modelc_core::Relation;
+
+use crate::engine::Dialect;
+use crate::materialize::RelKind;
+use crate::seed::SeedFile;
 
 /// A database error, with the engine's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,12 +22,6 @@ impl fmt::Display for DbError {
 
 impl std::error::Error for DbError {}
 
-impl From<duckdb::Error> for DbError {
-    fn from(e: duckdb::Error) -> Self {
-        DbError(e.to_string())
-    }
-}
-
 /// Result of a database call.
 pub type DbResult<T> = Result<T, DbError>;
 
@@ -33,10 +31,23 @@ pub trait Connection: Send {
     fn batch(&self, sql: &str) -> DbResult<()>;
     /// Runs one statement and returns the rows it changed.
     fn execute(&self, sql: &str) -> DbResult<usize>;
-    /// Runs a query and returns every value as text (NULL as `None`).
+    /// Runs a query and returns every value as text (NULL as `None`, booleans as
+    /// `true` and `false`).
     fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>>;
+    /// The name and type of each column a query returns, without running it.
+    fn describe(&self, sql: &str) -> DbResult<Vec<(String, String)>>;
+    /// Loads a seed's file into the table `rel` atomically, replacing `old` (what
+    /// exists there); returns the number of rows.
+    fn load_seed(&self, seed: &SeedFile, rel: &Relation, old: Option<RelKind>) -> DbResult<u64>;
+    /// The statements of this connection's engine.
+    fn dialect(&self) -> &'static dyn Dialect;
     /// A handle that cancels what this connection is running, from another thread.
     fn interrupt_handle(&self) -> std::sync::Arc<dyn Interrupt>;
+    /// Whether the connection is gone (the server closed it or went away), so
+    /// nothing more can run on it. An embedded database never is.
+    fn is_lost(&self) -> bool {
+        false
+    }
 }
 
 /// Cancels the statement a connection is running (from a signal handler's thread).
@@ -45,143 +56,13 @@ pub trait Interrupt: Send + Sync {
     fn interrupt(&self);
 }
 
-impl Interrupt for duckdb::InterruptHandle {
-    fn interrupt(&self) {
-        duckdb::InterruptHandle::interrupt(self);
-    }
-}
-
 /// Opens connections to one database.
 pub trait Adapter: Send + Sync {
     /// A new connection.
     fn connect(&self) -> DbResult<Box<dyn Connection>>;
-    /// The engine's name (`duckdb`).
-    fn kind(&self) -> &'static str;
-}
-
-/// Embedded DuckDB.
-pub struct DuckDb {
-    // `duckdb::Connection` is Send but not Sync; new connections are cloned from it.
-    root: std::sync::Mutex<duckdb::Connection>,
-    setup: String,
-}
-
-impl DuckDb {
-    /// Opens (or creates) the database file of `db`, loads its extensions and settings.
-    /// A file another process holds open fails at once, naming that process.
-    pub fn open(db: &DbConfig) -> DbResult<DuckDb> {
-        Self::open_waiting(db, std::time::Duration::ZERO, &mut |_| {})
-    }
-
-    /// As [`DuckDb::open`], but while another process holds the file, waits up to
-    /// `wait` for it, calling `on_wait` once with DuckDB's message (which names the
-    /// process holding it).
-    pub fn open_waiting(db: &DbConfig, wait: std::time::Duration, on_wait: &mut dyn FnMut(&str)) -> DbResult<DuckDb> {
-        let root = if db.path == ":memory:" {
-            duckdb::Connection::open_in_memory()?
-        } else {
-            if let Some(parent) = std::path::Path::new(&db.path).parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| DbError(format!("cannot create {}: {e}", parent.display())))?;
-            }
-            let started = std::time::Instant::now();
-            let mut told = false;
-            loop {
-                match duckdb::Connection::open(&db.path) {
-                    Ok(conn) => break conn,
-                    Err(e) => {
-                        let msg = e.to_string();
-                        if !msg.contains("lock") {
-                            return Err(DbError(format!("cannot open the database {}: {msg}", db.path)));
-                        }
-                        if started.elapsed() >= wait {
-                            let waited = if told {
-                                format!(" (waited {}s, --lock-timeout)", wait.as_secs())
-                            } else {
-                                String::new()
-                            };
-                            return Err(DbError(format!(
-                                "the database {} is in use by another process{waited}: {msg}",
-                                db.path
-                            )));
-                        }
-                        if !told {
-                            on_wait(&msg);
-                            told = true;
-                        }
-                        // DuckDB has no blocking lock: poll for the other process's exit.
-                        std::thread::sleep(std::time::Duration::from_millis(100));
-                    }
-                }
-            }
-        };
-        let mut setup = String::new();
-        for ext in &db.extensions {
-            setup.push_str(&format!("LOAD {};\n", modelc_core::quote_ident(ext)));
-        }
-        for (k, v) in &db.settings {
-            setup.push_str(&format!("SET {k} = '{}';\n", v.replace('\'', "''")));
-        }
-        if !setup.is_empty() {
-            root.execute_batch(&setup)?;
-        }
-        Ok(DuckDb {
-            root: std::sync::Mutex::new(root),
-            setup,
-        })
-    }
-}
-
-impl Adapter for DuckDb {
-    fn connect(&self) -> DbResult<Box<dyn Connection>> {
-        let conn = self
-            .root
-            .lock()
-            .map_err(|_| DbError("the database handle is poisoned".into()))?
-            .try_clone()?;
-        if !self.setup.is_empty() {
-            conn.execute_batch(&self.setup)?;
-        }
-        let interrupt = conn.interrupt_handle();
-        Ok(Box::new(DuckConn { conn, interrupt }))
-    }
-
-    fn kind(&self) -> &'static str {
-        "duckdb"
-    }
-}
-
-struct DuckConn {
-    conn: duckdb::Connection,
-    interrupt: std::sync::Arc<duckdb::InterruptHandle>,
-}
-
-impl Connection for DuckConn {
-    fn batch(&self, sql: &str) -> DbResult<()> {
-        Ok(self.conn.execute_batch(sql)?)
-    }
-
-    fn execute(&self, sql: &str) -> DbResult<usize> {
-        Ok(self.conn.execute(sql, [])?)
-    }
-
-    fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
-        let wrapped = format!("select columns(*)::varchar from (\n{sql}\n)");
-        let mut stmt = self.conn.prepare(&wrapped)?;
-        let mut rows = stmt.query([])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let n = row.as_ref().column_count();
-            let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                values.push(row.get::<_, Option<String>>(i)?);
-            }
-            out.push(values);
-        }
-        Ok(out)
-    }
-
-    fn interrupt_handle(&self) -> std::sync::Arc<dyn Interrupt> {
-        self.interrupt.clone()
-    }
+    /// The statements of the engine.
+    fn dialect(&self) -> &'static dyn Dialect;
+    /// Where the database is, for messages (`/path/lending.duckdb`,
+    /// `postgres://user@host:5432/db`).
+    fn describe_target(&self) -> String;
 }

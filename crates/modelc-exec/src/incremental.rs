@@ -4,7 +4,7 @@
 use modelc_core::{quote_ident, Node, Relation};
 
 use crate::adapter::{Connection, DbError, DbResult};
-use crate::materialize::{columns, in_transaction, replace_table, strip_semicolons, ExecSettings, Outcome, RelKind};
+use crate::materialize::{columns, in_transaction, replace_table, ExecSettings, Outcome, RelKind};
 
 /// Runs an incremental model.
 pub fn run_incremental(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
@@ -37,26 +37,20 @@ pub fn run_incremental(conn: &dyn Connection, node: &Node, settings: &ExecSettin
         }
     });
     let keys = node.config.unique_key();
+    let dialect = conn.dialect();
     let tmp = format!("__modelc_incr_{}", rel.identifier);
-    let tmp_rel = Relation::new("temp", "main", &tmp);
-    let qtmp = quote_ident(&tmp);
-
-    conn.batch(&format!(
-        "drop table if exists temp.main.{qtmp}; create temp table {qtmp} as (\n{}\n)",
-        strip_semicolons(sql)
-    ))?;
-    let result = apply(conn, node, rel, &tmp_rel, &qtmp, &strategy, &keys);
-    let _ = conn.batch(&format!("drop table if exists temp.main.{qtmp}"));
+    let tmp_rel = dialect.temp_relation(&tmp);
+    conn.batch(&dialect.create_temp_table(&tmp, sql))?;
+    let result = apply(conn, node, rel, &tmp_rel, &strategy, &keys);
+    let _ = conn.batch(&dialect.drop_temp_table(&tmp));
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 fn apply(
     conn: &dyn Connection,
     node: &Node,
     rel: &Relation,
     tmp_rel: &Relation,
-    qtmp: &str,
     strategy: &str,
     keys: &[String],
 ) -> DbResult<Outcome> {
@@ -104,7 +98,7 @@ fn apply(
         cols.extend(added.iter().map(|(c, _)| c.clone()));
     }
     let col_list = cols.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
-    let insert = format!("insert into {rel} ({col_list}) select {col_list} from {qtmp}");
+    let insert = format!("insert into {rel} ({col_list}) select {col_list} from {tmp_rel}");
     let mut steps: Vec<(String, bool)> = Vec::new();
     if !alter.is_empty() {
         steps.push((alter, false));
@@ -117,11 +111,11 @@ fn apply(
             }
             let cond = keys
                 .iter()
-                .map(|k| format!("{rel}.{q} = {qtmp}.{q}", q = quote_ident(k)))
+                .map(|k| format!("{rel}.{q} = s.{q}", q = quote_ident(k)))
                 .collect::<Vec<_>>()
                 .join(" and ");
             steps.push((
-                format!("delete from {rel} where exists (select 1 from {qtmp} where {cond})"),
+                format!("delete from {rel} where exists (select 1 from {tmp_rel} as s where {cond})"),
                 false,
             ));
         }

@@ -4,7 +4,7 @@
 //! transactional: the old version is dropped and the new one built in it), so a
 //! failed or killed run leaves the previous version in place.
 
-use modelc_core::{quote_ident, Node, Relation, ResourceType};
+use modelc_core::{Node, Relation, ResourceType};
 
 use crate::adapter::{Connection, DbError, DbResult};
 use crate::snapshot;
@@ -111,8 +111,7 @@ pub struct KnownRelations(std::collections::HashMap<String, RelKind>);
 impl KnownRelations {
     /// Reads every relation with one catalog query.
     pub fn load(conn: &dyn Connection) -> DbResult<KnownRelations> {
-        let rows =
-            conn.query("select table_catalog, table_schema, table_name, table_type from information_schema.tables")?;
+        let rows = conn.query(&conn.dialect().relations_query())?;
         Ok(KnownRelations(
             rows.into_iter()
                 .filter_map(|r| {
@@ -147,7 +146,7 @@ pub enum RelKind {
 
 impl RelKind {
     /// The kind of an `information_schema.tables.table_type` (`VIEW`, `BASE TABLE`, ...).
-    fn from_table_type(table_type: &str) -> RelKind {
+    pub(crate) fn from_table_type(table_type: &str) -> RelKind {
         if table_type == "VIEW" {
             RelKind::View
         } else {
@@ -163,12 +162,7 @@ pub fn literal(s: &str) -> String {
 
 /// What exists at `rel`, if anything.
 pub fn existing(conn: &dyn Connection, rel: &Relation) -> DbResult<Option<RelKind>> {
-    let rows = conn.query(&format!(
-        "select table_type from information_schema.tables where lower(table_catalog) = lower({}) and lower(table_schema) = lower({}) and lower(table_name) = lower({})",
-        literal(&rel.database),
-        literal(&rel.schema),
-        literal(&rel.identifier)
-    ))?;
+    let rows = conn.query(&conn.dialect().relation_query(rel))?;
     Ok(rows
         .first()
         .and_then(|r| r.first().cloned().flatten())
@@ -177,14 +171,12 @@ pub fn existing(conn: &dyn Connection, rel: &Relation) -> DbResult<Option<RelKin
 
 /// Column names and types of a relation, in order.
 pub fn columns(conn: &dyn Connection, rel: &Relation) -> DbResult<Vec<(String, String)>> {
-    let rows = conn.query(&format!(
-        "select column_name, data_type from information_schema.columns where lower(table_catalog) = lower({}) and lower(table_schema) = lower({}) and lower(table_name) = lower({}) order by ordinal_position",
-        literal(&rel.database),
-        literal(&rel.schema),
-        literal(&rel.identifier)
-    ))?;
-    Ok(rows
-        .into_iter()
+    Ok(pairs(conn.query(&conn.dialect().columns_query(rel))?))
+}
+
+/// The first two values of each row, as `(name, type)` pairs.
+pub(crate) fn pairs(rows: Vec<Vec<Option<String>>>) -> Vec<(String, String)> {
+    rows.into_iter()
         .map(|r| {
             let mut it = r.into_iter();
             (
@@ -192,7 +184,7 @@ pub fn columns(conn: &dyn Connection, rel: &Relation) -> DbResult<Vec<(String, S
                 it.next().flatten().unwrap_or_default(),
             )
         })
-        .collect())
+        .collect()
 }
 
 /// A query's result with its column names and types, values as JSON (numbers and
@@ -229,8 +221,8 @@ fn returns_rows(sql: &str) -> bool {
     )
 }
 
-/// Runs SQL for a template (`run_query`, `statement`): a query's columns from
-/// DuckDB's `describe`, and its values; a statement that returns no rows (DDL,
+/// Runs SQL for a template (`run_query`, `statement`): a query's columns as the
+/// engine describes them, and its values; a statement that returns no rows (DDL,
 /// DML) is executed and gives an empty table, as in dbt.
 pub fn query_table(conn: &dyn Connection, sql: &str) -> DbResult<QueryResult> {
     let sql = strip_semicolons(sql.trim());
@@ -241,17 +233,7 @@ pub fn query_table(conn: &dyn Connection, sql: &str) -> DbResult<QueryResult> {
             rows: Vec::new(),
         });
     }
-    let columns: Vec<(String, String)> = conn
-        .query(&format!("describe select * from (\n{sql}\n)"))?
-        .into_iter()
-        .map(|r| {
-            let mut it = r.into_iter();
-            (
-                it.next().flatten().unwrap_or_default(),
-                it.next().flatten().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let columns = conn.describe(sql)?;
     let typed = |v: Option<String>, ty: &str| -> serde_json::Value {
         let Some(v) = v else { return serde_json::Value::Null };
         let ty = ty.to_ascii_uppercase();
@@ -264,18 +246,22 @@ pub fn query_table(conn: &dyn Connection, sql: &str) -> DbResult<QueryResult> {
             "USMALLINT",
             "UINTEGER",
             "UBIGINT",
+            "INT2",
+            "INT4",
+            "INT8",
         ];
         if integer.contains(&ty.as_str()) {
             if let Ok(i) = v.parse::<i64>() {
                 return i.into();
             }
         }
-        if ["FLOAT", "DOUBLE", "REAL"].contains(&ty.as_str()) || ty.starts_with("DECIMAL") || ty == "HUGEINT" {
+        let float = ["FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8", "HUGEINT"];
+        if float.contains(&ty.as_str()) || ty.starts_with("DECIMAL") || ty.starts_with("NUMERIC") {
             if let Some(n) = v.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
                 return n.into();
             }
         }
-        if ty == "BOOLEAN" {
+        if ty == "BOOLEAN" || ty == "BOOL" {
             return (v == "true").into();
         }
         v.into()
@@ -286,13 +272,6 @@ pub fn query_table(conn: &dyn Connection, sql: &str) -> DbResult<QueryResult> {
         .map(|r| r.into_iter().zip(&columns).map(|(v, (_, ty))| typed(v, ty)).collect())
         .collect();
     Ok(QueryResult { columns, rows })
-}
-
-fn drop_sql(rel: &Relation, kind: RelKind) -> String {
-    match kind {
-        RelKind::Table => format!("drop table if exists {rel};\n"),
-        RelKind::View => format!("drop view if exists {rel};\n"),
-    }
 }
 
 /// The model SQL without trailing semicolons, so it can be wrapped.
@@ -332,7 +311,7 @@ pub fn in_transaction(conn: &dyn Connection, steps: &[(&str, bool)]) -> DbResult
 }
 
 /// Builds a table from a query atomically, replacing `old` (what exists at `rel`):
-/// drop and create in one transaction. DuckDB's DDL is transactional, so other
+/// drop and create in one transaction. The engines' DDL is transactional, so other
 /// connections see the old relation until the commit, and a failed or killed build
 /// leaves it in place.
 pub fn replace_table(
@@ -341,8 +320,9 @@ pub fn replace_table(
     select_sql: &str,
     old: Option<RelKind>,
 ) -> DbResult<Option<u64>> {
-    let drop = old.map(|kind| drop_sql(rel, kind)).unwrap_or_default();
-    let create = format!("create table {rel} as (\n{}\n)", strip_semicolons(select_sql));
+    let dialect = conn.dialect();
+    let drop = old.map(|kind| dialect.drop_relation(rel, kind)).unwrap_or_default();
+    let create = dialect.create_table_as(rel, select_sql);
     in_transaction(conn, &[(&drop, false), (&create, true)])
 }
 
@@ -450,15 +430,11 @@ fn relation(node: &Node) -> DbResult<&Relation> {
 
 fn view(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
     let rel = relation(node)?;
-    let mut steps = String::new();
-    if settings.existing(conn, rel)? == Some(RelKind::Table) {
-        steps.push_str(&drop_sql(rel, RelKind::Table));
-    }
-    let create = format!(
-        "create or replace view {rel} as (\n{}\n)",
-        strip_semicolons(compiled(node)?)
-    );
-    in_transaction(conn, &[(&steps, false), (&create, false)])?;
+    let steps = conn
+        .dialect()
+        .replace_view(rel, compiled(node)?, settings.existing(conn, rel)?);
+    let steps: Vec<(&str, bool)> = steps.iter().map(|s| (s.as_str(), false)).collect();
+    in_transaction(conn, &steps)?;
     Ok(Outcome::ok("CREATE VIEW", None))
 }
 
@@ -470,171 +446,9 @@ fn table(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResul
 
 fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
     let rel = relation(node)?;
-    let path = settings.root.join(&node.original_file_path);
-    let mut opts = vec![
-        "header = true".to_string(),
-        "auto_detect = true".to_string(),
-        // A row with a wrong number of fields is an error, as in dbt.
-        "strict_mode = true".to_string(),
-        "null_padding = false".to_string(),
-    ];
-    if let Some(serde_json::Value::Object(types)) = node.config.get("column_types") {
-        let entries: Vec<String> = types
-            .iter()
-            .map(|(k, v)| format!("{}: {}", literal(k), literal(v.as_str().unwrap_or_default())))
-            .collect();
-        opts.push(format!("types = {{{}}}", entries.join(", ")));
-    }
-    // dbt seeds are comma-separated unless `delimiter` says otherwise; letting the
-    // sniffer choose would turn a malformed file into a one-column table.
-    let delim = node.config.get_str("delimiter").unwrap_or_else(|| ",".into());
-    opts.push(format!("delim = {}", literal(&delim)));
-    // The header is the first line: left to itself, the sniffer takes a file whose
-    // rows disagree for one with leading junk and skips to its last line.
-    opts.push("skip = 0".to_string());
-    // Quotes as dbt's CSV reader (Python's) has them: left to itself, the sniffer
-    // reads a file with an unclosed quote as one without quoting, and loads the
-    // quote character into the data.
-    opts.push("quote = '\"'".to_string());
-    opts.push("escape = '\"'".to_string());
-    let file = literal(&path.to_string_lossy());
-    let select = format!("select * from read_csv({file}, {})", opts.join(", "));
-    let select = dbt_seed_types(conn, &select, node.config.get("column_types")).unwrap_or(select);
-    let rows = replace_table(conn, rel, &select, settings.existing(conn, rel)?).map_err(|e| {
-        let e = if e.0.contains("Error when sniffing file") {
-            locate_bad_row(conn, &path, &file, &delim).unwrap_or(e)
-        } else {
-            e
-        };
-        if e.0.contains("Invalid unicode") {
-            if let Some(at) = first_bad_utf8(&path) {
-                return DbError(format!(
-                    "cannot load {}:{at}; save the file as UTF-8",
-                    node.original_file_path
-                ));
-            }
-        }
-        DbError(format!("cannot load {}", csv_error(&node.original_file_path, &e.0)))
-    })?;
-    Ok(Outcome::ok(format!("INSERT {}", rows.unwrap_or(0)), rows))
-}
-
-/// The types dbt-duckdb gives a seed's columns, over what DuckDB's CSV sniffer
-/// found: dbt infers them with agate, whose integers are `integer` and other
-/// numbers `double` (where the sniffer says BIGINT or DECIMAL), and which has no
-/// time type (text). Columns in `column_types` keep the type asked for. `None`
-/// when nothing changes or the file cannot be described (loading it then reports
-/// why).
-fn dbt_seed_types(conn: &dyn Connection, select: &str, declared: Option<&serde_json::Value>) -> Option<String> {
-    let columns = conn.query(&format!("describe {select}")).ok()?;
-    let mut changed = false;
-    let list: Vec<String> = columns
-        .iter()
-        .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?)))
-        .map(|(name, ty)| {
-            let quoted = quote_ident(&name);
-            let is_declared = declared
-                .and_then(serde_json::Value::as_object)
-                .is_some_and(|d| d.keys().any(|k| k.eq_ignore_ascii_case(&name)));
-            let ty = ty.to_ascii_uppercase();
-            let target = match ty.as_str() {
-                _ if is_declared => None,
-                "TINYINT" | "SMALLINT" | "BIGINT" | "HUGEINT" | "UTINYINT" | "USMALLINT" | "UINTEGER" | "UBIGINT" => {
-                    Some("INTEGER")
-                }
-                "FLOAT" => Some("DOUBLE"),
-                "TIME" => Some("VARCHAR"),
-                t if t.starts_with("DECIMAL") => Some("DOUBLE"),
-                _ => None,
-            };
-            match target {
-                Some(t) => {
-                    changed = true;
-                    format!("cast({quoted} as {t}) as {quoted}")
-                }
-                None => quoted,
-            }
-        })
-        .collect();
-    changed.then(|| format!("select {} from ({select})", list.join(", ")))
-}
-
-/// When the sniffer finds no consistent dialect, the rows do not all have the
-/// header's number of fields: reading the file with that many text columns makes
-/// DuckDB name the first row that does not. `None` when that read succeeds.
-fn locate_bad_row(conn: &dyn Connection, path: &std::path::Path, file: &str, delim: &str) -> Option<DbError> {
-    use std::io::BufRead;
-    let mut header = String::new();
-    std::io::BufReader::new(std::fs::File::open(path).ok()?)
-        .read_line(&mut header)
-        .ok()?;
-    let n = count_fields(
-        header.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']),
-        delim,
-    );
-    let columns: Vec<String> = (1..=n).map(|i| format!("'c{i}': 'VARCHAR'")).collect();
-    conn.query(&format!(
-        "select count(*) from read_csv({file}, header = true, auto_detect = false, strict_mode = true, null_padding = false, delim = {}, quote = '\"', escape = '\"', columns = {{{}}})",
-        literal(delim),
-        columns.join(", ")
-    ))
-    .err()
-}
-
-/// `line:column: ...` of the first byte of a file that is not UTF-8 (DuckDB says
-/// the file is not UTF-8, and shows the wrong line).
-fn first_bad_utf8(path: &std::path::Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    let e = std::str::from_utf8(&bytes).err()?;
-    let valid = &bytes[..e.valid_up_to()];
-    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
-    let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
-    Some(format!("{line}:{column}: not valid UTF-8 (byte 0x{byte:02X})"))
-}
-
-/// The number of fields of a CSV line, honouring double quotes.
-fn count_fields(line: &str, delim: &str) -> usize {
-    if delim.is_empty() {
-        return 1;
-    }
-    let mut n = 1;
-    let mut quoted = false;
-    let mut rest = line;
-    while let Some(c) = rest.chars().next() {
-        if c == '"' {
-            quoted = !quoted;
-        } else if !quoted && rest.starts_with(delim) {
-            n += 1;
-            rest = &rest[delim.len()..];
-            continue;
-        }
-        rest = &rest[c.len_utf8()..];
-    }
-    n
-}
-
-/// A CSV reader error as `file:line: what` when DuckDB names the line (`CSV Error
-/// on Line: 3`), without its advice (which suggests skipping rows).
-fn csv_error(file: &str, msg: &str) -> String {
-    let Some(at) = msg.find("CSV Error on Line: ") else {
-        return format!("{file}: {msg}");
-    };
-    let rest = &msg[at + "CSV Error on Line: ".len()..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let body = rest[digits.len()..].split("Possible fixes").next().unwrap_or_default();
-    let mut parts: Vec<String> = Vec::new();
-    for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        match parts.last_mut() {
-            Some(last) if last.ends_with(':') => {
-                last.push(' ');
-                last.push_str(line);
-            }
-            _ => parts.push(line.to_string()),
-        }
-    }
-    format!("{file}:{digits}: {}", parts.join("; "))
+    let file = crate::seed::SeedFile::of(node, &settings.root);
+    let rows = conn.load_seed(&file, rel, settings.existing(conn, rel)?)?;
+    Ok(Outcome::ok(format!("INSERT {rows}"), Some(rows)))
 }
 
 #[cfg(test)]
@@ -660,26 +474,5 @@ mod tests {
         ] {
             assert!(!returns_rows(s), "{s}");
         }
-    }
-
-    #[test]
-    fn fields_are_counted_outside_quotes() {
-        assert_eq!(count_fields("a,b,c", ","), 3);
-        assert_eq!(count_fields(r#"id,"name, full",x"#, ","), 3);
-        assert_eq!(count_fields("a||b", "||"), 2);
-        assert_eq!(count_fields("", ","), 1);
-    }
-
-    #[test]
-    fn csv_errors_name_the_file_and_line_without_the_advice() {
-        let duckdb = "Invalid Input Error: CSV Error on Line: 3\nOriginal Line: \n4,5\nExpected Number of Columns: 3 Found: 2\nPossible fixes:\n* Enable ignore errors (ignore_errors=true) to skip this row\n\n  file = x.csv\n";
-        assert_eq!(
-            csv_error("seeds/x.csv", duckdb),
-            "seeds/x.csv:3: Original Line: 4,5; Expected Number of Columns: 3 Found: 2"
-        );
-        assert_eq!(
-            csv_error("seeds/x.csv", "IO Error: gone"),
-            "seeds/x.csv: IO Error: gone"
-        );
     }
 }

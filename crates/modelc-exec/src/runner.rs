@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use modelc_core::{quote_ident, Node, ResourceType};
+use modelc_core::{Node, ResourceType};
 use modelc_graph::{Dag, DagNode, Scheduler};
 
 use crate::adapter::{Adapter, Connection, DbResult};
@@ -53,6 +53,9 @@ pub struct RunRequest<'a> {
 
 /// The message of nodes a cancelled run did not start.
 pub const NOT_RUN_CANCELLED: &str = "not run: the run was cancelled";
+
+/// The message of nodes not started after the connection to the database was lost.
+pub const NOT_RUN_CONNECTION_LOST: &str = "not run: the connection to the database was lost";
 
 /// Nodes that execute: selected, and neither sources, analyses nor ephemeral models.
 fn executable(nodes: &BTreeMap<String, Node>, selected: &BTreeSet<String>) -> BTreeSet<String> {
@@ -101,7 +104,7 @@ fn create_schemas(adapter: &dyn Adapter, nodes: &BTreeMap<String, Node>, ids: &B
     let conn = adapter.connect()?;
     let sql: String = schemas
         .iter()
-        .map(|(d, s)| format!("create schema if not exists {}.{};\n", quote_ident(d), quote_ident(s)))
+        .map(|(d, s)| format!("{};\n", adapter.dialect().create_schema(d, s)))
         .collect();
     conn.batch(&sql)
 }
@@ -142,7 +145,17 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
     }
     let crashed: Mutex<Option<Box<dyn std::any::Any + Send>>> = Mutex::new(None);
     let has_crashed = || crashed.lock().map_or(true, |c| c.is_some());
-    let cancelled = || cancel.is_some_and(Cancel::is_cancelled) || has_crashed();
+    // A server that went away fails the nodes running on it; the others do not start.
+    let lost = std::sync::atomic::AtomicBool::new(false);
+    let is_lost = || lost.load(std::sync::atomic::Ordering::SeqCst);
+    let cancelled = || cancel.is_some_and(Cancel::is_cancelled) || has_crashed() || is_lost();
+    let not_run = || {
+        if is_lost() {
+            NOT_RUN_CONNECTION_LOST
+        } else {
+            NOT_RUN_CANCELLED
+        }
+    };
     std::thread::scope(|scope| {
         for (worker, conn) in conns.into_iter().enumerate() {
             let task_rx = Arc::clone(&task_rx);
@@ -151,6 +164,7 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
             let settings = &settings;
             let late = req.late;
             let crashed = &crashed;
+            let lost = &lost;
             scope.spawn(move || loop {
                 let next = task_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some((id, index)) = next else { break };
@@ -158,7 +172,7 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
                 let started = chrono::Utc::now();
                 let clock = Instant::now();
                 if cancelled() {
-                    let outcome = Outcome::skipped(NOT_RUN_CANCELLED);
+                    let outcome = Outcome::skipped(not_run());
                     let result = NodeResult::new(node, outcome, started, 0.0, worker);
                     if done_tx.send((id, index, result)).is_err() {
                         break;
@@ -179,6 +193,9 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
                 };
                 if outcome.status == Status::Error && cancel.is_some_and(Cancel::is_cancelled) {
                     outcome.message = format!("cancelled: {}", outcome.message);
+                }
+                if outcome.status == Status::Error && conn.is_lost() {
+                    lost.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
                 let result = NodeResult::new(node, outcome, started, clock.elapsed().as_secs_f64(), worker);
                 if done_tx.send((id, index, result)).is_err() {
@@ -244,7 +261,7 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
             .filter(|id| !done.contains(id.as_str()))
             .filter_map(|id| req.nodes.get(id))
             .map(|node| {
-                let outcome = Outcome::skipped(NOT_RUN_CANCELLED);
+                let outcome = Outcome::skipped(not_run());
                 NodeResult::new(node, outcome, chrono::Utc::now(), 0.0, 0)
             })
             .collect();

@@ -10,7 +10,7 @@
 use modelc_core::{quote_ident, Node, Relation};
 
 use crate::adapter::{Connection, DbError, DbResult};
-use crate::materialize::{columns, existing, in_transaction, literal, strip_semicolons, Outcome, Status};
+use crate::materialize::{columns, existing, in_transaction, literal, Outcome, Status};
 
 const META: &[&str] = &[
     "dbt_scd_id",
@@ -86,14 +86,11 @@ pub fn run_snapshot(conn: &dyn Connection, node: &Node) -> DbResult<Outcome> {
         .as_ref()
         .ok_or_else(|| DbError(format!("{} has no relation", node.unique_id)))?;
     let sql = node.compiled_code.as_deref().unwrap_or_default();
+    let dialect = conn.dialect();
     let tmp_name = format!("__modelc_snap_{}", rel.identifier);
-    let src = quote_ident(&tmp_name);
-    conn.batch(&format!(
-        "drop table if exists temp.main.{src}; create temp table {src} as (\n{}\n)",
-        strip_semicolons(sql)
-    ))?;
-    let result = apply(conn, &spec, rel, &Relation::new("temp", "main", &tmp_name), &src);
-    let _ = conn.batch(&format!("drop table if exists temp.main.{src}"));
+    conn.batch(&dialect.create_temp_table(&tmp_name, sql))?;
+    let result = apply(conn, &spec, rel, &dialect.temp_relation(&tmp_name));
+    let _ = conn.batch(&dialect.drop_temp_table(&tmp_name));
     result.map_err(|e| locate_missing_column(node, e))
 }
 
@@ -117,7 +114,9 @@ fn locate_missing_column(node: &Node, e: DbError) -> DbError {
     }
 }
 
-fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation, src: &str) -> DbResult<Outcome> {
+fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation) -> DbResult<Outcome> {
+    let src = src_rel;
+    let string = conn.dialect().string_type();
     let src_cols: Vec<String> = columns(conn, src_rel)?.into_iter().map(|(c, _)| c).collect();
     for k in spec.keys.iter().chain(spec.updated_at.iter()) {
         if !src_cols.iter().any(|c| c.eq_ignore_ascii_case(k)) {
@@ -127,7 +126,7 @@ fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation,
             )));
         }
     }
-    let now_rows = conn.query("select strftime(now()::timestamp, '%Y-%m-%d %H:%M:%S.%f')")?;
+    let now_rows = conn.query(conn.dialect().now_query())?;
     let now = format!(
         "timestamp {}",
         literal(
@@ -148,8 +147,8 @@ fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation,
         let parts: Vec<String> = spec
             .keys
             .iter()
-            .map(|k| format!("coalesce(cast({alias}.{} as varchar), '')", q(k)))
-            .chain(std::iter::once(format!("coalesce(cast({ts_expr} as varchar), '')")))
+            .map(|k| format!("coalesce(cast({alias}.{} as {string}), '')", q(k)))
+            .chain(std::iter::once(format!("coalesce(cast({ts_expr} as {string}), '')")))
             .collect();
         format!("md5({})", parts.join(" || '|' || "))
     };
@@ -208,7 +207,7 @@ fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation,
     }
     if new_record && !has_deleted_col {
         steps.push((
-            format!("alter table {rel} add column dbt_is_deleted varchar default 'False'"),
+            format!("alter table {rel} add column dbt_is_deleted {string} default 'False'"),
             false,
         ));
     }

@@ -24,11 +24,7 @@ pub fn run_test(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
         let Some(rel) = node.relation.as_ref() else {
             return Outcome::error("store_failures needs a relation");
         };
-        if let Err(e) = conn.batch(&format!(
-            "create schema if not exists {}.{}",
-            modelc_core::quote_ident(&rel.database),
-            modelc_core::quote_ident(&rel.schema)
-        )) {
+        if let Err(e) = conn.batch(&conn.dialect().create_schema(&rel.database, &rel.schema)) {
             return Outcome::error(describe_error(node, &e));
         }
         let replaced = settings

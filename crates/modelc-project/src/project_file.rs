@@ -111,6 +111,12 @@ pub struct DbSettings {
     pub settings: JsonMap,
     /// The target name (dbt's `target.name`), default `dev`.
     pub target_name: Option<String>,
+    /// The profile's `type:` (default `duckdb`), one of [`modelc_core::ENGINES`].
+    pub engine: Option<String>,
+    /// A server engine's connection (`host`, `port`, `user`, `password`, `dbname`).
+    pub server: Option<modelc_core::ServerConfig>,
+    /// A server engine's database (`dbname`, or dbt's alias `database`).
+    pub dbname: Option<String>,
     /// Where the settings came from, for messages.
     pub origin: String,
 }
@@ -343,6 +349,9 @@ fn db_settings(v: &Yaml, origin: &str) -> DbSettings {
         },
         settings: v.get("settings").map(yaml::to_json_map).unwrap_or_default(),
         target_name: None,
+        engine: None,
+        server: None,
+        dbname: None,
         origin: origin.to_string(),
     }
 }
@@ -489,20 +498,35 @@ pub(crate) fn read_profile_stamped(
             d.column = col + 1;
         }
     }
-    let kind = rendered.get("type").and_then(Json::as_str).unwrap_or("duckdb");
-    if kind != "duckdb" {
-        let (line, col) = lines.find_key("type", lines.find_key(&target_name, 1).0);
+    let kind = rendered
+        .get("type")
+        .and_then(Json::as_str)
+        .unwrap_or("duckdb")
+        .to_string();
+    let output_line = lines.find_key(&target_name, lines.find_key(profile, 1).0).0;
+    if !modelc_core::ENGINES.contains(&kind.as_str()) {
+        let (line, col) = lines.find_key("type", output_line);
         diags.push(
             Diagnostic::error(
                 "profile",
-                format!("modelc runs on DuckDB, but target '{target_name}' of profile '{profile}' has type '{kind}'"),
+                format!(
+                    "target '{target_name}' of profile '{profile}' has type '{kind}', an engine modelc does not have"
+                ),
             )
-            .at(shown, line, col),
+            .at(shown, line, col)
+            .with_help(format!("modelc runs on: {}", modelc_core::ENGINES.join(", "))),
         );
         return None;
     }
     let yaml_back: Yaml = serde_yaml::to_value(&rendered).unwrap_or(Yaml::Null);
-    let output_line = lines.find_key(&target_name, lines.find_key(profile, 1).0).0;
+    if kind != "duckdb" {
+        let settings = server_settings(&yaml_back, &kind, &shown, &lines, output_line, diags)?;
+        return Some(DbSettings {
+            origin: format!("{shown} ({profile}.{target_name})"),
+            target_name: Some(target_name),
+            ..settings
+        });
+    }
     // A profile's strings may be rendered numbers (`threads: "{{ env_var('T') }}"`).
     let shapes: Vec<(&str, Shape)> = DB_SHAPES.iter().copied().filter(|(k, _)| *k != "threads").collect();
     let wrong = yaml::check_shapes(
@@ -520,6 +544,116 @@ pub(crate) fn read_profile_stamped(
     let mut settings = db_settings(&yaml_back, &format!("{shown} ({profile}.{target_name})"));
     settings.target_name = Some(target_name);
     Some(settings)
+}
+
+/// What the keys of a server engine's profile output hold.
+const SERVER_SHAPES: &[(&str, Shape)] = &[
+    ("host", Shape::Scalar),
+    ("port", Shape::Integer),
+    ("user", Shape::Scalar),
+    ("password", Shape::Scalar),
+    ("pass", Shape::Scalar),
+    ("dbname", Shape::Scalar),
+    ("database", Shape::Scalar),
+    ("schema", Shape::Scalar),
+    ("sslmode", Shape::Scalar),
+    ("connect_timeout", Shape::Integer),
+];
+
+/// The settings of a server engine's profile output (dbt-postgres's keys): `host`,
+/// `user`, `dbname` and `schema` are required, as in dbt; `port` defaults to 5432.
+fn server_settings(
+    v: &Yaml,
+    kind: &str,
+    shown: &str,
+    lines: &Lines,
+    output_line: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<DbSettings> {
+    // Rendered strings may hold numbers (`port: "{{ env_var('PGPORT') }}"`).
+    let shapes: Vec<(&str, Shape)> = SERVER_SHAPES
+        .iter()
+        .copied()
+        .filter(|(k, _)| !matches!(*k, "port" | "connect_timeout"))
+        .collect();
+    let wrong = yaml::check_shapes(shown, lines, v, &shapes, "the profile's target", output_line);
+    if !wrong.is_empty() {
+        diags.extend(wrong);
+        return None;
+    }
+    let text = |key: &str| yaml::get_str(v, key).filter(|s| !s.is_empty());
+    let number = |key: &str, diags: &mut Vec<Diagnostic>| -> Result<Option<u64>, ()> {
+        let Some(value) = v.get(key) else { return Ok(None) };
+        let parsed = value
+            .as_u64()
+            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()));
+        match parsed {
+            Some(n) => Ok(Some(n)),
+            None => {
+                let (line, col) = lines.find_key(key, output_line);
+                diags.push(
+                    Diagnostic::error(
+                        "profile",
+                        format!("'{key}' must be a whole number, not {}", yaml::kind_of(value)),
+                    )
+                    .at(shown, line, col),
+                );
+                Err(())
+            }
+        }
+    };
+    let port = number("port", diags).ok()?;
+    let connect_timeout = number("connect_timeout", diags).ok()?;
+    let port = match port {
+        None => 5432,
+        Some(p) => match u16::try_from(p) {
+            Ok(p) if p > 0 => p,
+            _ => {
+                let (line, col) = lines.find_key("port", output_line);
+                diags.push(
+                    Diagnostic::error("profile", format!("port {p} is not a TCP port (1 to 65535)"))
+                        .at(shown, line, col),
+                );
+                return None;
+            }
+        },
+    };
+    let dbname = text("dbname").or_else(|| text("database"));
+    let missing: Vec<&str> = [
+        ("host", text("host").is_some()),
+        ("user", text("user").is_some()),
+        ("dbname", dbname.is_some()),
+        ("schema", text("schema").is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| !present)
+    .map(|(k, _)| k)
+    .collect();
+    if !missing.is_empty() {
+        let (line, col) = lines.find_key("type", output_line);
+        diags.push(
+            Diagnostic::error("profile", format!("a '{kind}' target needs {}", missing.join(", ")))
+                .at(shown, line, col)
+                .with_help("dbt-postgres's keys: host, port, user, password, dbname, schema, threads, sslmode"),
+        );
+        return None;
+    }
+    let threads = number("threads", diags).ok()?;
+    Some(DbSettings {
+        schema: text("schema"),
+        threads: threads.map(|t| t as usize),
+        engine: Some(kind.to_string()),
+        server: Some(modelc_core::ServerConfig {
+            host: text("host").unwrap_or_default(),
+            port,
+            user: text("user").unwrap_or_default(),
+            password: yaml::get_str(v, "password").or_else(|| yaml::get_str(v, "pass")),
+            sslmode: text("sslmode"),
+            connect_timeout,
+        }),
+        dbname,
+        ..DbSettings::default()
+    })
 }
 
 /// Renders `{{ env_var(...) }}` in every string of a profile output (or of a

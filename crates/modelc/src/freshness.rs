@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use modelc_core::SourceTable;
-use modelc_exec::{query_table, Adapter, Connection, DuckDb};
+use modelc_exec::{query_table, Connection};
 use serde_json::{json, Value};
 
 use crate::cli::FreshnessArgs;
@@ -132,7 +132,7 @@ pub fn cmd_source_freshness(args: &FreshnessArgs) -> Result<(), u8> {
         println!("Nothing to do: no selected source has a freshness criterion and a loaded_at_field.");
         return Ok(());
     }
-    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
+    let adapter = modelc_exec::open(&project.db).map_err(invalid)?;
     let conn = adapter.connect().map_err(invalid)?;
     let total = sources.len();
     let mut results = Vec::with_capacity(total);

@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 use modelc_compile::late::{DbColumn, External, QueryTable};
 use modelc_compile::Project;
 use modelc_core::{Node, Relation};
-use modelc_exec::{Adapter, Connection, DuckDb, LateRender};
+use modelc_exec::{Adapter, Connection, LateRender};
 
 /// Renders late nodes of `project` against the run's database.
 pub struct RunTimeRender<'a> {
     pub project: &'a Project,
-    pub adapter: &'a DuckDb,
+    pub adapter: &'a dyn Adapter,
 }
 
 impl LateRender for RunTimeRender<'_> {

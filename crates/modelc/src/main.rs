@@ -17,9 +17,9 @@ use std::time::Instant;
 use clap::Parser;
 use modelc_compile::{artifacts, compile, state, CacheStats, CompileOptions, Project};
 use modelc_core::{Diagnostics, JsonMap, ResourceType};
-use modelc_docs::catalog::{Catalog, ColumnRow, CATALOG_QUERY};
+use modelc_docs::catalog::{Catalog, ColumnRow};
 use modelc_docs::{ChartData, SiteInput};
-use modelc_exec::{Adapter, DuckDb, ExecSettings, RunRequest, Status};
+use modelc_exec::{Adapter, ExecSettings, RunRequest, Status};
 use modelc_graph::IndirectSelection;
 
 use cli::{Cli, Command, Common, DepsArgs, DocsArgs, DocsFormat, Indirect, LsArgs, LsOutput, RunArgs};
@@ -463,10 +463,11 @@ fn cmd_docs(args: &DocsArgs) -> Result<(), u8> {
 
 /// What the docs take from a built database: the catalog (also written to
 /// `target/catalog.json`) and the rows of the charts declared in meta. Nothing when
-/// the database file does not exist yet: docs never create it.
+/// an embedded database's file does not exist yet: docs never create it.
 fn read_database(project: &Project) -> Result<(Option<Catalog>, BTreeMap<String, ChartData>), u8> {
     let mut charts = BTreeMap::new();
-    if project.db.path == ":memory:" || !std::path::Path::new(&project.db.path).exists() {
+    let embedded = project.db.server.is_none();
+    if embedded && (project.db.path == ":memory:" || !std::path::Path::new(&project.db.path).exists()) {
         eprintln!(
             "No database at {}: the docs have no column types or charts. Run `modelc build` first.",
             project.db.path
@@ -474,9 +475,9 @@ fn read_database(project: &Project) -> Result<(Option<Catalog>, BTreeMap<String,
         return Ok((None, charts));
     }
     // A database in use by a running build is not a reason to fail the docs.
-    let read = DuckDb::open(&project.db).and_then(|adapter| {
+    let read = modelc_exec::open(&project.db).and_then(|adapter| {
         let conn = adapter.connect()?;
-        let rows = conn.query(CATALOG_QUERY)?;
+        let rows = conn.query(adapter.dialect().catalog_query())?;
         Ok((adapter, conn, rows))
     });
     let (_adapter, conn, rows) = match read {
@@ -545,20 +546,28 @@ fn cmd_debug(common: &Common) -> Result<(), u8> {
         project.sources.len(),
         project.macros.len()
     );
+    let adapter = modelc_exec::open(&project.db).map_err(invalid)?;
     println!(
-        "database: {} (catalog '{}', schema '{}', {} threads)",
-        project.db.path, project.db.database, project.db.schema, project.db.threads
+        "database: {} on {} (catalog '{}', schema '{}', {} threads)",
+        adapter.describe_target(),
+        project.db.engine,
+        project.db.database,
+        project.db.schema,
+        project.db.threads
     );
-    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
     let conn = adapter.connect().map_err(invalid)?;
-    let version = conn.query("select version()").map_err(invalid)?;
-    println!(
-        "connection: OK, DuckDB {}",
+    let version = conn.query(adapter.dialect().version_query()).map_err(invalid)?;
+    let version = version
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .unwrap_or_default();
+    // DuckDB's version() is the bare number.
+    let version = if version.starts_with('v') {
+        format!("DuckDB {version}")
+    } else {
         version
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .unwrap_or_default()
-    );
+    };
+    println!("connection: OK, {version}");
     Ok(())
 }
 
@@ -670,7 +679,7 @@ fn execute_selected(
     // The database first: while another build holds it, this one must not
     // overwrite that build's artifacts.
     let wait = std::time::Duration::from_secs(args.lock_timeout);
-    let adapter = DuckDb::open_waiting(&project.db, wait, &mut |msg| {
+    let adapter = modelc_exec::open_waiting(&project.db, wait, &mut |msg| {
         eprintln!(
             "The database {} is in use by another process; waiting up to {}s for it (--lock-timeout). {msg}",
             project.db.path,
@@ -679,7 +688,7 @@ fn execute_selected(
     })
     .map_err(invalid)?;
     write_artifacts(project)?;
-    run_hooks(&adapter, &project.root, &project.on_run_start, "on-run-start")?;
+    run_hooks(adapter.as_ref(), &project.root, &project.on_run_start, "on-run-start")?;
     let cancel = cancel_on_ctrl_c();
     let req = RunRequest {
         nodes: &project.nodes,
@@ -695,7 +704,7 @@ fn execute_selected(
         },
         late: Some(&late::RunTimeRender {
             project,
-            adapter: &adapter,
+            adapter: adapter.as_ref(),
         }),
         cancel: Some(&cancel),
     };
@@ -705,14 +714,14 @@ fn execute_selected(
         .filter(|id| project.nodes.get(*id).is_some_and(|n| !n.is_ephemeral()))
         .count();
     let progress = progress::Progress::new(total);
-    let results = modelc_exec::run(&adapter, &req, &progress).map_err(invalid)?;
+    let results = modelc_exec::run(adapter.as_ref(), &req, &progress).map_err(invalid)?;
     progress.finish();
     // A failing on-run-end hook fails the run, which is still reported; a
     // cancelled run skips the hooks.
     let end_hooks = if cancel.is_cancelled() {
         Ok(())
     } else {
-        run_hooks(&adapter, &project.root, &project.on_run_end, "on-run-end")
+        run_hooks(adapter.as_ref(), &project.root, &project.on_run_end, "on-run-end")
     };
     let elapsed = started.elapsed().as_secs_f64();
     let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures});
@@ -766,7 +775,7 @@ fn cancel_on_ctrl_c() -> std::sync::Arc<modelc_exec::Cancel> {
 
 /// Runs the project's `on-run-start` or `on-run-end` hooks. A hook that fails is a
 /// failure at run time (exit 1), named by the project file and line that hold it.
-fn run_hooks(adapter: &DuckDb, root: &std::path::Path, hooks: &[String], what: &str) -> Result<(), u8> {
+fn run_hooks(adapter: &dyn Adapter, root: &std::path::Path, hooks: &[String], what: &str) -> Result<(), u8> {
     if hooks.is_empty() {
         return Ok(());
     }

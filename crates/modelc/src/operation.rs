@@ -2,7 +2,7 @@
 //! `execute` true against the database, so its `run_query` and `statement` calls
 //! run (DDL and DML included), as `dbt run-operation`.
 
-use modelc_exec::{DuckDb, LateRender};
+use modelc_exec::LateRender;
 
 use crate::cli::RunOperationArgs;
 use crate::{compile_with_analysis, invalid, late, FAILED};
@@ -50,10 +50,10 @@ pub fn cmd_run_operation(args: &RunOperationArgs) -> Result<(), u8> {
         // It asked nothing of the database: compiling it ran it.
         return Ok(());
     }
-    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
+    let adapter = modelc_exec::open(&project.db).map_err(invalid)?;
     let late = late::RunTimeRender {
         project: &project,
-        adapter: &adapter,
+        adapter: adapter.as_ref(),
     };
     match late.render(node) {
         Ok(_) => Ok(()),

@@ -3,7 +3,7 @@
 //! first rows, as `dbt show` does. Nothing is built and no artifact is written.
 
 use modelc_core::{Node, ResourceType};
-use modelc_exec::{query_table, Adapter, DuckDb, LateRender, QueryResult};
+use modelc_exec::{query_table, LateRender, QueryResult};
 use serde_json::Value;
 
 use crate::cli::{ShowArgs, ShowOutput};
@@ -32,11 +32,11 @@ pub fn cmd_show(args: &ShowArgs) -> Result<(), u8> {
             select(&project, &args.common, &kinds)?.into_iter().collect()
         }
     };
-    let adapter = DuckDb::open(&project.db).map_err(invalid)?;
+    let adapter = modelc_exec::open(&project.db).map_err(invalid)?;
     let conn = adapter.connect().map_err(invalid)?;
     let late = late::RunTimeRender {
         project: &project,
-        adapter: &adapter,
+        adapter: adapter.as_ref(),
     };
     let mut failed = false;
     for node in ids.iter().filter_map(|id| project.nodes.get(id)) {

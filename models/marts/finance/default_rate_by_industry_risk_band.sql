@@ -2,8 +2,8 @@
 -- with a null rate where no loan was approved.
 with grid as (
     select industry, risk_band
-    from (select distinct industry from {{ ref('fact_loans') }})
-    cross join (select unnest(['A', 'B', 'C', 'D', 'E']) as risk_band)
+    from (select distinct industry from {{ ref('fact_loans') }}) industries
+    cross join (values ('A'), ('B'), ('C'), ('D'), ('E')) as bands(risk_band)
 ),
 
 loans as (

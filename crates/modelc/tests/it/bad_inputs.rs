@@ -533,9 +533,21 @@ fn cases() -> Vec<Case> {
         case("profile", "default_target_missing", "compile", 2)
             .write("profiles.yml", PROFILES.replace("target: dev", "target: prod"))
             .expect(&["profiles.yml:2:3", "no output named 'prod'"]),
-        case("profile", "not_duckdb", "compile", 2)
+        case("profile", "unknown_engine", "compile", 2)
+            .write("profiles.yml", PROFILES.replace("type: duckdb", "type: snowflake"))
+            .expect(&["profiles.yml:5:7", "has type 'snowflake', an engine modelc does not have", "duckdb, postgres"]),
+        case("profile", "postgres_without_host", "compile", 2)
             .write("profiles.yml", PROFILES.replace("type: duckdb", "type: postgres"))
-            .expect(&["profiles.yml:5:7", "has type 'postgres'"]),
+            .expect(&["profiles.yml:5:7", "a 'postgres' target needs host, user, dbname, schema"]),
+        case("profile", "postgres_port_not_a_number", "compile", 2)
+            .write(
+                "profiles.yml",
+                PROFILES.replace(
+                    "type: duckdb",
+                    "type: postgres\n      host: h\n      user: u\n      dbname: d\n      schema: s\n      port: fifty",
+                ),
+            )
+            .expect(&["profiles.yml:10:7", "'port' must be a whole number"]),
         case("profile", "syntax_error", "compile", 2)
             .write("profiles.yml", PROFILES.replace("    dev:", "\tdev:"))
             .expect(&["profiles.yml:4:", "invalid YAML"]),

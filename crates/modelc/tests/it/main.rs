@@ -9,6 +9,7 @@ mod browser;
 mod build;
 mod cli;
 mod deps;
+mod engines;
 mod freshness;
 mod incremental;
 mod interrupt;

@@ -134,15 +134,7 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
 
 /// Opens the database file `db` (keep the first value alive while using the connection).
 pub fn connect(db: &Path) -> (DuckDb, Box<dyn Connection>) {
-    let cfg = DbConfig {
-        path: db.to_string_lossy().into_owned(),
-        database: String::new(),
-        schema: "main".into(),
-        threads: 1,
-        extensions: vec![],
-        settings: vec![],
-        target_name: "dev".into(),
-    };
+    let cfg = DbConfig::duckdb(&db.to_string_lossy());
     let adapter = DuckDb::open(&cfg).expect("open db");
     let conn = adapter.connect().expect("connect");
     (adapter, conn)

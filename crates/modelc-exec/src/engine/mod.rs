@@ -1,0 +1,159 @@
+//! The engines: every SQL statement modelc writes itself comes from the target's
+//! [`Dialect`], and every engine is one module here ([`duckdb`], [`postgres`]) that
+//! opens its connections and overrides the statements it writes differently. The
+//! materializations, the runner and the compiler are the same on every engine.
+//!
+//! The trait's default methods are the statements as DuckDB, the default engine,
+//! writes them (standard SQL with `information_schema`), as dbt's `default__`
+//! macros are what an adapter overrides.
+
+pub mod duckdb;
+pub mod postgres;
+
+use modelc_core::{quote_ident, DbConfig, Relation};
+
+use crate::adapter::{Adapter, DbError, DbResult};
+use crate::materialize::{literal, strip_semicolons, RelKind};
+
+/// The statements an engine writes for modelc.
+pub trait Dialect: Sync {
+    /// The engine's name: dbt's `target.type`.
+    fn name(&self) -> &'static str;
+
+    /// Creates `schema` in `database` if it is not there.
+    fn create_schema(&self, database: &str, schema: &str) -> String {
+        format!(
+            "create schema if not exists {}.{}",
+            quote_ident(database),
+            quote_ident(schema)
+        )
+    }
+
+    /// Drops what exists at `rel`.
+    fn drop_relation(&self, rel: &Relation, kind: RelKind) -> String {
+        match kind {
+            RelKind::Table => format!("drop table if exists {rel}"),
+            RelKind::View => format!("drop view if exists {rel}"),
+        }
+    }
+
+    /// Creates the table `rel` from a query.
+    fn create_table_as(&self, rel: &Relation, select: &str) -> String {
+        format!("create table {rel} as (\n{}\n)", strip_semicolons(select))
+    }
+
+    /// The statements that make `rel` a view of `select` where `old` exists, run in
+    /// one transaction.
+    fn replace_view(&self, rel: &Relation, select: &str, old: Option<RelKind>) -> Vec<String> {
+        let mut steps = Vec::new();
+        if old == Some(RelKind::Table) {
+            steps.push(self.drop_relation(rel, RelKind::Table));
+        }
+        steps.push(format!(
+            "create or replace view {rel} as (\n{}\n)",
+            strip_semicolons(select)
+        ));
+        steps
+    }
+
+    /// The relation of a temporary table named `name` (visible to its connection only).
+    fn temp_relation(&self, name: &str) -> Relation {
+        Relation::new("temp", "main", name)
+    }
+
+    /// Creates the temporary table `name` from a query, replacing one left behind.
+    fn create_temp_table(&self, name: &str, select: &str) -> String {
+        format!(
+            "{}; create temp table {} as (\n{}\n)",
+            self.drop_temp_table(name),
+            quote_ident(name),
+            strip_semicolons(select)
+        )
+    }
+
+    /// Drops the temporary table `name`.
+    fn drop_temp_table(&self, name: &str) -> String {
+        format!("drop table if exists {}", self.temp_relation(name))
+    }
+
+    /// Every table and view: rows of database, schema, name, `information_schema`
+    /// table type (`VIEW`, `BASE TABLE`, ...).
+    fn relations_query(&self) -> String {
+        "select table_catalog, table_schema, table_name, table_type from information_schema.tables".into()
+    }
+
+    /// The `information_schema` table type of `rel`: no row when nothing is there.
+    fn relation_query(&self, rel: &Relation) -> String {
+        format!(
+            "select table_type from information_schema.tables where {}",
+            information_schema_match(rel)
+        )
+    }
+
+    /// The columns of `rel` in order: rows of name, type (as the engine writes it
+    /// in DDL).
+    fn columns_query(&self, rel: &Relation) -> String {
+        format!(
+            "select column_name, data_type from information_schema.columns where {} order by ordinal_position",
+            information_schema_match(rel)
+        )
+    }
+
+    /// One row, one value: the current time as `YYYY-MM-DD HH:MM:SS.ffffff`, for
+    /// snapshots.
+    fn now_query(&self) -> &'static str {
+        "select strftime(now()::timestamp, '%Y-%m-%d %H:%M:%S.%f')"
+    }
+
+    /// The text type in casts.
+    fn string_type(&self) -> &'static str {
+        "varchar"
+    }
+
+    /// Every column of every table and view, for `catalog.json`: rows of database,
+    /// schema, table, table type, column, position, type.
+    fn catalog_query(&self) -> &'static str {
+        "select c.table_catalog, c.table_schema, c.table_name, t.table_type, \
+         c.column_name, c.ordinal_position, c.data_type \
+         from information_schema.columns c join information_schema.tables t \
+         on t.table_catalog = c.table_catalog and t.table_schema = c.table_schema and t.table_name = c.table_name \
+         order by 1, 2, 3, 6"
+    }
+
+    /// One row, one value: the engine's version.
+    fn version_query(&self) -> &'static str {
+        "select version()"
+    }
+}
+
+/// The `information_schema` rows of `rel`, matched without regard to case.
+fn information_schema_match(rel: &Relation) -> String {
+    format!(
+        "lower(table_catalog) = lower({}) and lower(table_schema) = lower({}) and lower(table_name) = lower({})",
+        literal(&rel.database),
+        literal(&rel.schema),
+        literal(&rel.identifier)
+    )
+}
+
+/// Opens the database of `db` on its engine.
+pub fn open(db: &DbConfig) -> DbResult<Box<dyn Adapter>> {
+    open_waiting(db, std::time::Duration::ZERO, &mut |_| {})
+}
+
+/// As [`open`], but while another process holds an embedded database file, waits
+/// up to `wait` for it, calling `on_wait` once.
+pub fn open_waiting(
+    db: &DbConfig,
+    wait: std::time::Duration,
+    on_wait: &mut dyn FnMut(&str),
+) -> DbResult<Box<dyn Adapter>> {
+    match db.engine.as_str() {
+        "duckdb" => Ok(Box::new(duckdb::DuckDb::open_waiting(db, wait, on_wait)?)),
+        "postgres" => Ok(Box::new(postgres::Postgres::open(db)?)),
+        other => Err(DbError(format!(
+            "modelc has no engine '{other}' (it has {})",
+            modelc_core::ENGINES.join(", ")
+        ))),
+    }
+}

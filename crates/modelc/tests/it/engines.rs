@@ -1,0 +1,517 @@
+//! The engines: the same projects run on embedded DuckDB and on a real PostgreSQL
+//! must give the same answers. The server is started by `scripts/with-servers`
+//! (the README's test command, and CI), which exports its address as
+//! `MODELC_TEST_POSTGRES`; without it these tests fail, saying so.
+//!
+//! The conformance suite is data: each [`Case`] is a project and a list of steps
+//! (files to write, a command and its exit code, queries), run on every engine,
+//! its query results compared across engines (numbers to a tolerance) and, where
+//! a step pins them, against expected rows.
+
+use std::path::Path;
+
+use modelc_core::{DbConfig, ServerConfig};
+use modelc_exec::Adapter;
+
+use crate::lending::copy_dir;
+use crate::support::{run_modelc, Fixture};
+
+/// The PostgreSQL server of the engine suites.
+struct PgServer {
+    host: String,
+    port: u16,
+    user: String,
+    password: String,
+}
+
+impl PgServer {
+    /// The server named by `MODELC_TEST_POSTGRES` (`postgres://user:password@host:port`).
+    fn from_env() -> PgServer {
+        let url = std::env::var("MODELC_TEST_POSTGRES").unwrap_or_else(|_| {
+            panic!(
+                "MODELC_TEST_POSTGRES is not set: the engine suites need a PostgreSQL server. \
+                 Run the tests with `scripts/with-servers cargo test --release --workspace` (README), \
+                 which starts one and sets it."
+            )
+        });
+        let rest = url.strip_prefix("postgres://").expect("postgres:// URL");
+        let (auth, address) = rest.rsplit_once('@').expect("user:password@host:port");
+        let (user, password) = auth.split_once(':').expect("user:password");
+        let (host, port) = address.trim_end_matches('/').rsplit_once(':').expect("host:port");
+        PgServer {
+            host: host.into(),
+            port: port.parse().expect("port"),
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
+    fn config(&self, dbname: &str) -> DbConfig {
+        DbConfig {
+            engine: "postgres".into(),
+            database: dbname.into(),
+            schema: "public".into(),
+            server: Some(ServerConfig {
+                host: self.host.clone(),
+                port: self.port,
+                user: self.user.clone(),
+                password: Some(self.password.clone()),
+                sslmode: None,
+                connect_timeout: Some(10),
+            }),
+            ..DbConfig::duckdb(":memory:")
+        }
+    }
+
+    /// A new, empty database for one test.
+    fn fresh_database(&self, name: &str) -> String {
+        let adapter = modelc_exec::open(&self.config("postgres")).expect("connect to PostgreSQL");
+        let conn = adapter.connect().expect("connect");
+        conn.batch(&format!("drop database if exists {name} with (force)"))
+            .expect("drop database");
+        conn.batch(&format!("create database {name}")).expect("create database");
+        name.to_string()
+    }
+
+    /// `profiles.yml` with a `pg` target on database `dbname`, schema `schema`;
+    /// the password from an environment variable, as users keep it.
+    fn profiles_yml(&self, profile: &str, dbname: &str, schema: &str) -> String {
+        format!(
+            "{profile}:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: {}\n      port: {}\n      user: {}\n      password: \"{{{{ env_var('MODELC_TEST_PG_PASSWORD', '{}') }}}}\"\n      dbname: {dbname}\n      schema: {schema}\n      threads: 4\n",
+            self.host, self.port, self.user, self.password
+        )
+    }
+
+    fn query(&self, dbname: &str, sql: &str) -> Vec<Vec<String>> {
+        let adapter = modelc_exec::open(&self.config(dbname)).expect("connect to PostgreSQL");
+        rows(adapter.as_ref(), sql)
+    }
+}
+
+fn rows(adapter: &dyn Adapter, sql: &str) -> Vec<Vec<String>> {
+    adapter
+        .connect()
+        .expect("connect")
+        .query(sql)
+        .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"))
+        .into_iter()
+        .map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "∅".into())).collect())
+        .collect()
+}
+
+/// An engine a case runs on: how to point a project at it and query it.
+enum Engine<'a> {
+    DuckDb,
+    Postgres(&'a PgServer, String),
+}
+
+impl Engine<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::DuckDb => "duckdb",
+            Engine::Postgres(..) => "postgres",
+        }
+    }
+
+    /// The target schema.
+    fn schema(&self) -> &'static str {
+        match self {
+            Engine::DuckDb => "main",
+            Engine::Postgres(..) => "conformance",
+        }
+    }
+
+    fn setup(&self, fixture: &Fixture, project: &str) {
+        if let Engine::Postgres(pg, db) = self {
+            fixture.write("profiles.yml", &pg.profiles_yml(project, db, self.schema()));
+        }
+    }
+
+    fn query(&self, fixture: &Fixture, sql: &str) -> Vec<Vec<String>> {
+        let sql = sql.replace("{s}", self.schema());
+        match self {
+            Engine::DuckDb => crate::support::query(&fixture.path().join("conformance.duckdb"), &sql),
+            Engine::Postgres(pg, db) => pg.query(db, &sql),
+        }
+    }
+}
+
+/// One step of a case.
+enum Step {
+    /// Write (or overwrite) a file of the project.
+    Write(&'static str, &'static str),
+    /// Run modelc with these arguments; expect this exit code.
+    Run(&'static [&'static str], i32),
+    /// A query (`{s}` is the target schema), compared across engines; with rows
+    /// (`|`-separated values), also against them.
+    Query(&'static str, Option<&'static [&'static str]>),
+}
+
+struct Case {
+    name: &'static str,
+    steps: &'static [Step],
+}
+
+const PROJECT: &str = "name: conformance\nduckdb:\n  path: conformance.duckdb\n";
+
+use Step::{Query, Run, Write};
+
+const CASES: &[Case] = &[
+    Case {
+        name: "seeds_views_tables_ephemeral",
+        steps: &[
+            Write(
+                "seeds/people.csv",
+                "id,name,joined,score,active,note\n1,Ada,2024-01-02,1.5,true,\"a, b\"\n2,Bob,2024-02-03,2.25,false,\n3,Cy,2024-03-04,,true,\"\"\"q\"\"\"\n",
+            ),
+            Write(
+                "seeds/_seeds.yml",
+                "seeds:\n  - name: people\n    config:\n      column_types:\n        score: decimal(10,2)\n",
+            ),
+            Write("models/v_people.sql", "{{ config(materialized='view') }}\nselect id, upper(name) as name, score from {{ ref('people') }}\n"),
+            Write("models/e_active.sql", "{{ config(materialized='ephemeral') }}\nselect * from {{ ref('people') }} where active\n"),
+            Write("models/t_active.sql", "{{ config(materialized='table') }}\nselect id, name, joined, note from {{ ref('e_active') }}\n"),
+            Run(&["build"], 0),
+            Query(
+                "select id, name, joined, score, active, note from {s}.people order by id",
+                Some(&[
+                    "1|Ada|2024-01-02|1.50|true|a, b",
+                    "2|Bob|2024-02-03|2.25|false|∅",
+                    "3|Cy|2024-03-04|∅|true|\"q\"",
+                ]),
+            ),
+            Query("select * from {s}.v_people order by id", None),
+            Query("select id, name, joined, note from {s}.t_active order by id", Some(&["1|Ada|2024-01-02|a, b", "3|Cy|2024-03-04|\"q\""])),
+            // A view whose columns change, and a table that becomes a view.
+            Write("models/v_people.sql", "{{ config(materialized='view') }}\nselect name as person, id from {{ ref('people') }}\n"),
+            Write("models/t_active.sql", "{{ config(materialized='view') }}\nselect id from {{ ref('e_active') }}\n"),
+            Run(&["run"], 0),
+            Query("select person, id from {s}.v_people order by id", Some(&["Ada|1", "Bob|2", "Cy|3"])),
+            Query("select id from {s}.t_active order by id", Some(&["1", "3"])),
+        ],
+    },
+    Case {
+        name: "incremental_strategies_and_schema_change",
+        steps: &[
+            Write("seeds/events.csv", "id,kind,amount\n1,a,10\n2,b,20\n"),
+            Write(
+                "models/appended.sql",
+                "{{ config(materialized='incremental') }}\nselect id, kind, amount from {{ ref('events') }}\n{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}\n",
+            ),
+            Write(
+                "models/merged.sql",
+                "{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge') }}\nselect id, kind, amount from {{ ref('events') }}\n",
+            ),
+            Write(
+                "models/replaced.sql",
+                "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}\nselect id, kind, amount from {{ ref('events') }}\n",
+            ),
+            Write(
+                "models/synced.sql",
+                "{{ config(materialized='incremental', unique_key='id', on_schema_change='sync_all_columns') }}\nselect id, kind, amount from {{ ref('events') }}\n",
+            ),
+            Run(&["build"], 0),
+            Write("seeds/events.csv", "id,kind,amount\n1,a,11\n2,b,20\n3,c,30\n"),
+            Write(
+                "models/replaced.sql",
+                "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}\nselect id, kind, amount, amount * 2 as doubled from {{ ref('events') }}\n",
+            ),
+            Write(
+                "models/synced.sql",
+                "{{ config(materialized='incremental', unique_key='id', on_schema_change='sync_all_columns') }}\nselect id, amount, 'x' as tag from {{ ref('events') }}\n",
+            ),
+            Run(&["build"], 0),
+            Query("select id, kind, amount from {s}.appended order by id", Some(&["1|a|10", "2|b|20", "3|c|30"])),
+            Query("select id, kind, amount from {s}.merged order by id", Some(&["1|a|11", "2|b|20", "3|c|30"])),
+            Query("select id, kind, amount, doubled from {s}.replaced order by id", Some(&["1|a|11|22", "2|b|20|40", "3|c|30|60"])),
+            Query("select * from {s}.synced order by id", Some(&["1|11|x", "2|20|x", "3|30|x"])),
+            // on_schema_change: fail stops the model and leaves it as it was.
+            Write(
+                "models/merged.sql",
+                "{{ config(materialized='incremental', unique_key='id', on_schema_change='fail') }}\nselect id, kind from {{ ref('events') }}\n",
+            ),
+            Run(&["run", "-s", "merged"], 1),
+            Query("select id, kind, amount from {s}.merged order by id", Some(&["1|a|11", "2|b|20", "3|c|30"])),
+            Run(&["run", "-s", "merged", "--full-refresh"], 0),
+            Query("select * from {s}.merged order by id", Some(&["1|a", "2|b", "3|c"])),
+        ],
+    },
+    Case {
+        name: "snapshots_timestamp_check_and_hard_deletes",
+        steps: &[
+            Write("seeds/accounts.csv", "id,plan,updated_at\n1,free,2024-01-01 00:00:00\n2,pro,2024-01-01 00:00:00\n3,free,2024-01-01 00:00:00\n"),
+            Write(
+                "snapshots/by_time.sql",
+                "{% snapshot by_time %}\n{{ config(target_schema=target.schema ~ '_snap', unique_key='id', strategy='timestamp', updated_at='updated_at', hard_deletes='invalidate') }}\nselect * from {{ ref('accounts') }}\n{% endsnapshot %}\n",
+            ),
+            Write(
+                "snapshots/by_check.sql",
+                "{% snapshot by_check %}\n{{ config(target_schema=target.schema ~ '_snap', unique_key='id', strategy='check', check_cols=['plan'], hard_deletes='new_record') }}\nselect id, plan from {{ ref('accounts') }}\n{% endsnapshot %}\n",
+            ),
+            Run(&["build"], 0),
+            Write("seeds/accounts.csv", "id,plan,updated_at\n1,pro,2024-02-01 00:00:00\n2,pro,2024-01-01 00:00:00\n"),
+            Run(&["build"], 0),
+            Query(
+                // A deleted key is closed at the time of the run: shown as such.
+                "select id, plan, dbt_valid_from, case when dbt_valid_to < timestamp '2025-01-01' then cast(dbt_valid_to as varchar) \
+                 when dbt_valid_to is null then 'current' else 'run time' end, dbt_scd_id from {s}_snap.by_time order by id, dbt_valid_from",
+                Some(&[
+                    "1|free|2024-01-01 00:00:00|2024-02-01 00:00:00|8bd6037542377309505ab720e545f24e",
+                    "1|pro|2024-02-01 00:00:00|current|2e82cee106c704e5a20fc8fbc5618f48",
+                    "2|pro|2024-01-01 00:00:00|current|f8e4dcba7004839b9c5b44a77923cd0a",
+                    "3|free|2024-01-01 00:00:00|run time|36d97e6f161bf778b28647771ac013ae",
+                ]),
+            ),
+            Query(
+                "select id, plan, dbt_valid_to is null as current, dbt_is_deleted from {s}_snap.by_check order by id, dbt_valid_from, dbt_is_deleted",
+                Some(&[
+                    "1|free|false|False",
+                    "1|pro|true|False",
+                    "2|pro|true|False",
+                    "3|free|false|False",
+                    "3|free|true|True",
+                ]),
+            ),
+            // A second run on unchanged input changes nothing.
+            Run(&["snapshot"], 0),
+            Query("select count(*) from {s}_snap.by_check", Some(&["5"])),
+            Query("select count(*) from {s}_snap.by_time", Some(&["4"])),
+        ],
+    },
+    Case {
+        name: "tests_and_stored_failures",
+        steps: &[
+            Write("seeds/orders.csv", "id,customer_id,status\n1,1,open\n2,1,shipped\n3,9,lost\n3,2,open\n"),
+            Write("seeds/customers.csv", "id\n1\n2\n"),
+            Write(
+                "seeds/_seeds.yml",
+                "seeds:\n  - name: orders\n    columns:\n      - name: id\n        data_tests: [not_null, unique]\n      - name: status\n        data_tests:\n          - accepted_values:\n              arguments: {values: [open, shipped]}\n              config: {severity: warn}\n      - name: customer_id\n        data_tests:\n          - relationships:\n              arguments: {to: ref('customers'), field: id}\n              config: {store_failures: true}\n",
+            ),
+            Run(&["seed"], 0),
+            Run(&["test"], 1),
+            Query(
+                "select count(*) from {s}_dbt_test__audit.relationships_orders_customer_id__id__ref_customers_",
+                Some(&["1"]),
+            ),
+        ],
+    },
+];
+
+/// Values equal across engines: numbers to a relative tolerance (PostgreSQL
+/// averages are numeric, DuckDB's double), everything else as text.
+fn same_value(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+fn same_rows(a: &[Vec<String>], b: &[Vec<String>]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.len() == y.len() && x.iter().zip(y).all(|(u, v)| same_value(u, v)))
+}
+
+/// Runs a case on one engine; returns every query's rows.
+fn run_case(case: &Case, engine: &Engine<'_>) -> Vec<Vec<Vec<String>>> {
+    let fixture = Fixture::new(&[("project.yml", PROJECT)]);
+    engine.setup(&fixture, "conformance");
+    let mut results = Vec::new();
+    for (i, step) in case.steps.iter().enumerate() {
+        let at = format!("{} on {}, step {}", case.name, engine.name(), i + 1);
+        match step {
+            Write(path, text) => fixture.write(path, text),
+            Run(args, code) => {
+                let out = fixture.modelc(args);
+                assert_eq!(out.code, *code, "{at}: modelc {args:?}\n{}\n{}", out.stdout, out.stderr);
+            }
+            Query(sql, expected) => {
+                let rows = engine.query(&fixture, sql);
+                if let Some(expected) = expected {
+                    let want: Vec<Vec<String>> = expected
+                        .iter()
+                        .map(|r| r.split('|').map(str::to_string).collect())
+                        .collect();
+                    assert!(same_rows(&rows, &want), "{at}: {sql}\n got: {rows:?}\nwant: {want:?}");
+                }
+                results.push(rows);
+            }
+        }
+    }
+    results
+}
+
+#[test]
+fn conformance_suite_gives_the_same_answers_on_every_engine() {
+    let pg = PgServer::from_env();
+    for (n, case) in CASES.iter().enumerate() {
+        let duck = run_case(case, &Engine::DuckDb);
+        let db = pg.fresh_database(&format!("conformance_{n}"));
+        let postgres = run_case(case, &Engine::Postgres(&pg, db));
+        for (i, (d, p)) in duck.iter().zip(&postgres).enumerate() {
+            assert!(
+                same_rows(d, p),
+                "{}: query {} differs\nduckdb:   {d:?}\npostgres: {p:?}",
+                case.name,
+                i + 1
+            );
+        }
+    }
+}
+
+/// The example project, unchanged but for the profile, builds on PostgreSQL, every
+/// test passes, and its finance marts hold DuckDB's rows.
+#[test]
+fn lending_project_builds_on_postgres_with_duckdbs_answers() {
+    let pg = PgServer::from_env();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    std::fs::copy(repo.join("project.yml"), root.join("project.yml")).expect("project.yml");
+    for d in ["models", "macros", "snapshots", "tests", "seeds"] {
+        copy_dir(&repo.join(d), &root.join(d));
+    }
+    let out = run_modelc(root, &["build"]);
+    assert_eq!(out.code, 0, "duckdb: {}\n{}", out.stdout, out.stderr);
+
+    let db = pg.fresh_database("lending");
+    std::fs::write(root.join("profiles.yml"), pg.profiles_yml("lending", &db, "analytics")).expect("profiles");
+    let out = run_modelc(root, &["build"]);
+    assert_eq!(out.code, 0, "postgres: {}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("PASS="), "{}", out.stdout);
+
+    let debug = run_modelc(root, &["debug"]);
+    assert_eq!(debug.code, 0, "{}\n{}", debug.stdout, debug.stderr);
+    assert!(
+        debug.stdout.contains("on postgres") && debug.stdout.contains("connection: OK, PostgreSQL"),
+        "{}",
+        debug.stdout
+    );
+
+    // The docs' catalog comes from the server, with PostgreSQL's types.
+    let docs = run_modelc(root, &["docs"]);
+    assert_eq!(docs.code, 0, "{}\n{}", docs.stdout, docs.stderr);
+    let catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("target/catalog.json")).expect("catalog"))
+            .expect("json");
+    let mart = &catalog["nodes"]["model.lending.default_rate_by_risk_band"];
+    assert_eq!(mart["metadata"]["schema"], "analytics_finance", "{mart}");
+    assert_eq!(mart["columns"]["applications"]["type"], "bigint", "{mart}");
+    assert_eq!(mart["columns"]["default_rate"]["type"], "double precision", "{mart}");
+
+    let duck_db = root.join("target/lending.duckdb");
+    let marts = [
+        ("daily_loan_applications", "date_day"),
+        ("default_rate_by_industry_risk_band", "industry, risk_band"),
+        ("default_rate_by_risk_band", "risk_band"),
+        ("industry_approval_summary", "industry"),
+        ("mart_loan_metrics_by_risk", "risk_band"),
+        ("top_applicants_by_loan_volume", "volume_rank"),
+    ];
+    for (mart, order) in marts {
+        let duck = crate::support::query(&duck_db, &format!("select * from main_finance.{mart} order by {order}"));
+        let postgres = pg.query(&db, &format!("select * from analytics_finance.{mart} order by {order}"));
+        assert!(!duck.is_empty(), "{mart} is empty");
+        assert!(
+            same_rows(&duck, &postgres),
+            "{mart} differs\nduckdb:   {duck:?}\npostgres: {postgres:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_connections_are_clear_errors() {
+    let pg = PgServer::from_env();
+    let fixture = Fixture::new(&[("project.yml", "name: conn\n"), ("models/m.sql", "select 1 as x\n")]);
+    // A wrong password.
+    fixture.write(
+        "profiles.yml",
+        &pg.profiles_yml("conn", "postgres", "s")
+            .replace(&format!("'{}'", pg.password), "'not-the-password'"),
+    );
+    let out = fixture.modelc(&["run"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("password authentication failed"), "{}", out.stderr);
+    // Nobody listening on the port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    fixture.write(
+        "profiles.yml",
+        &pg.profiles_yml("conn", "postgres", "s")
+            .replace(&format!("port: {}", pg.port), &format!("port: {port}")),
+    );
+    let out = fixture.modelc(&["run"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "cannot connect to postgres://postgres@127.0.0.1:{port}/postgres"
+        )),
+        "{}",
+        out.stderr
+    );
+    // An engine modelc does not have.
+    fixture.write(
+        "profiles.yml",
+        "conn:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: x\n",
+    );
+    let out = fixture.modelc(&["compile"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("type 'snowflake', an engine modelc does not have")
+            && out.stderr.contains("duckdb, postgres"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A server that goes away mid-run: the running node fails with the server's
+/// message, nothing more starts, the exit code is 1, and the node's table was
+/// never made visible.
+#[test]
+fn a_server_that_goes_away_fails_the_running_node_and_starts_nothing_more() {
+    let pg = PgServer::from_env();
+    let db = pg.fresh_database("goes_away");
+    let fixture = Fixture::new(&[
+        ("project.yml", "name: away\n"),
+        (
+            "models/slow.sql",
+            "{{ config(materialized='table') }}\nselect 1 as x from (select pg_sleep(30)) s\n",
+        ),
+        ("models/after_slow.sql", "select x from {{ ref('slow') }}\n"),
+    ]);
+    fixture.write("profiles.yml", &pg.profiles_yml("away", &db, "s"));
+    let root = fixture.path().to_path_buf();
+    let run = std::thread::spawn(move || run_modelc(&root, &["run"]));
+    let sleeping = "select count(*) from pg_stat_activity where query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()";
+    let started = std::time::Instant::now();
+    while pg.query(&db, sleeping)[0][0] == "0" {
+        assert!(started.elapsed().as_secs() < 30, "the slow model never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    pg.query(
+        "postgres",
+        &format!(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = '{db}' and pid <> pg_backend_pid()"
+        ),
+    );
+    let out = run.join().expect("modelc ran");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("terminating connection due to administrator command"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("SKIP=1"), "{}", out.stdout);
+    assert!(started.elapsed().as_secs() < 25, "the run waited for the sleep");
+    let tables = pg.query(
+        &db,
+        "select count(*) from information_schema.tables where table_schema = 's'",
+    );
+    assert_eq!(tables, vec![vec!["0".to_string()]]);
+}
