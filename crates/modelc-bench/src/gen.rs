@@ -1,6 +1,7 @@
 //! Generates realistic layered projects: staging views over seeds, then models that
 //! each `ref` one to three earlier models with joins, CASE, aggregates and window
-//! functions, and YAML with tests.
+//! functions, and YAML with tests. The SQL is portable (DuckDB and PostgreSQL), so the
+//! same project measures both engines.
 
 use std::fmt::Write as _;
 use std::io;
@@ -126,7 +127,7 @@ pub fn generate(root: &Path, shape: Shape) -> io::Result<usize> {
         let (path, sql) = if m < staging {
             (
                 format!("models/staging/stg_{m}.sql"),
-                format!("select id, lower(category) as category, cast(amount as double) as amount, cast(ts as date) as ts\nfrom {{{{ ref('seed_{m}') }}}}\n"),
+                format!("select id, lower(category) as category, cast(amount as double precision) as amount, cast(ts as date) as ts\nfrom {{{{ ref('seed_{m}') }}}}\n"),
             )
         } else {
             let layer = m / 100;
@@ -144,7 +145,7 @@ pub fn generate(root: &Path, shape: Shape) -> io::Result<usize> {
                     "{{{{ config(materialized='{mat}') }}}}\nselect id, category,\n    avg(amount) over (partition by category order by ts, id rows between 3 preceding and current row) as amount,\n    ts\nfrom {{{{ ref('{a}') }}}}\n"
                 ),
                 2 => format!(
-                    "{{{{ config(materialized='{mat}') }}}}\nselect id, any_value(category) as category, sum(amount) as amount, max(ts) as ts\nfrom {{{{ ref('{a}') }}}}\ngroup by id\n"
+                    "{{{{ config(materialized='{mat}') }}}}\nselect id, min(category) as category, sum(amount) as amount, max(ts) as ts\nfrom {{{{ ref('{a}') }}}}\ngroup by id\n"
                 ),
                 _ => {
                     let b = parent(&mut rng);
