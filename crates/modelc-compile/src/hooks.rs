@@ -46,7 +46,7 @@ pub(crate) fn render_hooks(
                         "ref() and source() in hooks are not supported yet; name the relation instead".into(),
                     ));
                 }
-                Ok(resolve::substitute(&out.sql, node, &[], &[], nodes, sources))
+                Ok(resolve::substitute(&out.sql, node, (&[], &[]), nodes, sources, None))
             })
             .filter(|r| r.as_ref().map_or(true, |sql| !sql.trim().is_empty()))
             .collect()

@@ -216,6 +216,7 @@ pub(crate) fn render(
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
     db: Arc<dyn Database>,
+    empty: Option<resolve::Empty>,
 ) -> Result<(String, Option<String>), Diagnostic> {
     let render = |incremental: bool| {
         let mut ctx = crate::node_context(node, incremental);
@@ -239,7 +240,7 @@ pub(crate) fn render(
             "move the ref() out of the `if execute` block, or add `-- depends_on: {{ ref('...') }}` to the model",
         ));
     }
-    let sub = |sql: &str| resolve::substitute(sql, node, ref_ids, source_ids, nodes, sources);
+    let sub = |sql: &str| resolve::substitute(sql, node, (ref_ids, source_ids), nodes, sources, empty);
     let incremental = if out.uses_is_incremental && node.config.materialized() == "incremental" {
         Some(sub(&render(true)?.sql))
     } else {

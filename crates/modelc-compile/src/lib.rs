@@ -52,6 +52,8 @@ pub struct CompileOptions {
     /// Reuse and update the compile cache (`compile_cache.msgpack` in the target
     /// folder): renders and analyses whose inputs did not change are not redone.
     pub cache: bool,
+    /// `--empty`: every `ref` and `source` reads no rows (see [`resolve::Empty`]).
+    pub empty: bool,
     /// Parse and check every model's SQL, but do not compute column lineage (only
     /// the docs show it; [`Project::lineage`] is then empty).
     pub skip_lineage: bool,
@@ -91,6 +93,8 @@ pub struct Project {
     deps: HashMap<String, resolve::Deps>,
     /// dbt's `graph` for late renders, made at the first that needs it.
     graph: std::sync::OnceLock<std::sync::Arc<serde_json::Value>>,
+    /// `--empty`: late renders read no rows of `ref`s and `source`s either.
+    empty: Option<resolve::Empty>,
 }
 
 impl Project {
@@ -119,6 +123,7 @@ impl Project {
             &self.nodes,
             &self.sources,
             std::sync::Arc::new(db),
+            self.empty,
         )?;
         let inject = |sql: String| with_ephemeral_parents(sql, node, &self.nodes);
         Ok((inject(sql), incr.map(inject)))
@@ -913,6 +918,7 @@ fn compile_phases(
     };
 
     clock.lap("graph");
+    let empty = empty_refs(opts, &db);
     // Substitute placeholders (every node's relation is known now), then inline the
     // ephemeral ancestors of each node as CTEs: both in parallel, each rendered SQL
     // consumed as it is substituted.
@@ -924,7 +930,7 @@ fn compile_phases(
                 .get(&id)
                 .map(|(r, s)| (r.as_slice(), s.as_slice()))
                 .unwrap_or_default();
-            let sub = |sql: &str| resolve::substitute(sql, node, refs, srcs, &nodes, &sources);
+            let sub = |sql: &str| resolve::substitute(sql, node, (refs, srcs), &nodes, &sources, empty);
             let base = sub(&sql);
             let incr = incr.as_deref().map(sub);
             Some((id, base, incr))
@@ -1049,6 +1055,7 @@ fn compile_phases(
         jinja: std::sync::Arc::new(jinja),
         deps,
         graph: std::sync::OnceLock::new(),
+        empty,
     };
     if let Some(seed) = &mut seed {
         seed.macro_files = macro_files.iter().map(|f| f.path.clone()).collect();
@@ -1086,6 +1093,13 @@ fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap, engi
 /// the upstream SQL. What cannot be answered before the run is a warning: the runner
 /// renders the node again when it runs.
 #[allow(clippy::too_many_arguments)]
+/// How `--empty` renders `ref`s on the target's engine, when it is given.
+fn empty_refs(opts: &CompileOptions, db: &DbConfig) -> Option<resolve::Empty> {
+    opts.empty.then(|| resolve::Empty {
+        alias: modelc_core::engine(&db.engine).is_some_and(|e| e.subquery_alias),
+    })
+}
+
 fn render_late_nodes(
     jinja: &Jinja,
     (root, db): (&Path, &DbConfig),
@@ -1096,6 +1110,7 @@ fn render_late_nodes(
     opts: &CompileOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> BTreeSet<PathBuf> {
+    let empty = empty_refs(opts, db);
     let mut unrendered = BTreeSet::new();
     let late: BTreeSet<String> = nodes
         .values()
@@ -1159,7 +1174,15 @@ fn render_late_nodes(
             g,
             opts.database.clone(),
         );
-        let rendered = late::render(jinja, node, deps.get(&id), nodes, sources, std::sync::Arc::new(db));
+        let rendered = late::render(
+            jinja,
+            node,
+            deps.get(&id),
+            nodes,
+            sources,
+            std::sync::Arc::new(db),
+            empty,
+        );
         match rendered {
             Ok((sql, incr)) => {
                 let sql = with_ephemeral_parents(sql, node, nodes);

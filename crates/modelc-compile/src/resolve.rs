@@ -230,15 +230,37 @@ pub fn cte_name(name: &str) -> String {
     format!("__dbt__cte__{name}")
 }
 
+/// `--empty`: each `ref` and `source` reads no rows, as dbt's `render_limited`
+/// renders them, so the whole DAG's SQL and schemas are checked in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Empty {
+    /// The engine needs an alias on a subquery in `FROM` (dbt's `require_alias`).
+    pub alias: bool,
+}
+
+impl Empty {
+    /// `(select * from <relation> where false limit 0)`, aliased where the engine
+    /// needs it.
+    fn limited(self, rendered: String, identifier: &str) -> String {
+        let alias = if self.alias {
+            format!(" _dbt_limit_subq_{identifier}")
+        } else {
+            String::new()
+        };
+        format!("(select * from {rendered} where false limit 0){alias}")
+    }
+}
+
 /// Substitutes placeholders of a rendered node. `ref_ids`/`source_ids` are indexed
-/// like the node's refs/sources.
+/// like the node's refs/sources. With `empty`, whole `ref`s and `source`s of built
+/// relations read no rows (`this`, ephemeral models and parts stay as they are).
 pub fn substitute(
     sql: &str,
     node: &Node,
-    ref_ids: &[String],
-    source_ids: &[String],
+    (ref_ids, source_ids): (&[String], &[String]),
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
+    empty: Option<Empty>,
 ) -> String {
     let part_of = |rel: &Relation, part: Part| match part {
         Part::Whole => rel.to_string(),
@@ -255,16 +277,20 @@ pub fn substitute(
         Target::Ref(i) => {
             let n = nodes.get(ref_ids.get(i)?)?;
             match &n.relation {
-                Some(r) => Some(part_of(r, part)),
+                Some(r) => Some(match (empty, part) {
+                    (Some(e), Part::Whole) => e.limited(r.to_string(), &r.identifier),
+                    _ => part_of(r, part),
+                }),
                 None if part == Part::Identifier || part == Part::Whole => Some(cte_name(&n.name)),
                 None => Some(String::new()),
             }
         }
         Target::Source(i) => {
             let s = sources.get(source_ids.get(i)?)?;
-            Some(match part {
-                Part::Whole => s.render(),
-                p => part_of(&s.relation, p),
+            Some(match (empty, part) {
+                (Some(e), Part::Whole) => e.limited(s.render(), &s.relation.identifier),
+                (None, Part::Whole) => s.render(),
+                (_, p) => part_of(&s.relation, p),
             })
         }
     })

@@ -154,7 +154,7 @@ struct State {
 /// The options a compile's result depends on, and modelc's version.
 fn global_key(root: &Path, opts: &CompileOptions) -> Hash {
     let options = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
         serde_json::to_string(&opts.vars).unwrap_or_default(),
         opts.target,
         opts.profiles_dir,
@@ -162,7 +162,8 @@ fn global_key(root: &Path, opts: &CompileOptions) -> Hash {
         opts.threads,
         opts.target_path,
         opts.full_refresh,
-        opts.skip_lineage
+        opts.skip_lineage,
+        opts.empty
     );
     hash(&[
         FORMAT.as_bytes(),
@@ -581,7 +582,8 @@ fn redo(
         node.raw_code = c.text.clone();
         node.checksum = crate::nodes::checksum(&c.text);
         node.depends_on.macros = rendered.macros.iter().cloned().collect();
-        let sub = |sql: &str| resolve::substitute(sql, &node, &m.ref_ids, &m.source_ids, &parents, &state.sources);
+        let sub =
+            |sql: &str| resolve::substitute(sql, &node, (&m.ref_ids, &m.source_ids), &parents, &state.sources, None);
         let compiled = sub(&rendered.sql);
         let compiled_incremental = incremental.as_ref().map(|o| sub(&o.sql));
         node.compiled_code = Some(compiled);

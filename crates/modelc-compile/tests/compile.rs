@@ -255,3 +255,41 @@ fn unknown_config_keys_in_snapshots_are_located_at_their_line() {
         .expect("a warning for 'colour'");
     assert_eq!(warning, (Some("snapshots/a_snap.sql".into()), 5));
 }
+
+/// `--empty`: each `ref` and `source` of a built relation reads no rows, as dbt
+/// renders it on each engine (aliased on PostgreSQL, dbt's `require_alias`);
+/// `this`, ephemeral models and relation parts are left as they are.
+#[test]
+fn empty_refs_read_no_rows_as_dbt_renders_them() {
+    let files = [
+        ("seeds/raw.csv", "id\n1\n"),
+        ("models/_sources.yml", "sources:\n  - name: app\n    schema: app\n    tables: [{name: events}]\n"),
+        ("models/e.sql", "{{ config(materialized='ephemeral') }}\nselect * from {{ source('app', 'events') }}"),
+        (
+            "models/m.sql",
+            "select id, {{ ref('raw').identifier }} as t from {{ ref('raw') }} join {{ ref('e') }} using (id) -- {{ this }}",
+        ),
+    ];
+    let compiled = |profile: Option<&str>| {
+        let mut files: Vec<(&str, &str)> = files.to_vec();
+        files.push(("project.yml", "name: shop\nprofile: shop\n"));
+        if let Some(p) = profile {
+            files.push(("profiles.yml", p));
+        }
+        let dir = project(&files);
+        let opts = CompileOptions {
+            empty: true,
+            ..CompileOptions::default()
+        };
+        let out = compile(dir.path(), &opts);
+        let p = out.project.unwrap_or_else(|| panic!("{:?}", out.diagnostics));
+        p.nodes["model.shop.m"].compiled_code.clone().unwrap_or_default()
+    };
+    insta::assert_snapshot!("empty_duckdb", compiled(None));
+    insta::assert_snapshot!(
+        "empty_postgres",
+        compiled(Some(
+            "shop:\n  target: pg\n  outputs:\n    pg:\n      type: postgres\n      host: h\n      user: u\n      dbname: warehouse\n      schema: analytics\n"
+        ))
+    );
+}

@@ -2,8 +2,38 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The engines modelc runs on (a profile's `type:`); `duckdb`, embedded, is the default.
-pub const ENGINES: &[&str] = &["duckdb", "postgres"];
+/// What the compiler knows of an engine modelc runs on; the rest of an engine is
+/// its module in modelc-exec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Engine {
+    /// Its name: a profile's `type:`, dbt's `target.type`.
+    pub name: &'static str,
+    /// Whether a subquery in `FROM` needs an alias (dbt's `require_alias`): with
+    /// `--empty`, a `ref` renders as `(select ... limit 0) _dbt_limit_subq_<name>`.
+    pub subquery_alias: bool,
+}
+
+/// The engines modelc runs on; `duckdb`, embedded, is the default.
+pub const ENGINES: &[Engine] = &[
+    Engine {
+        name: "duckdb",
+        subquery_alias: false,
+    },
+    Engine {
+        name: "postgres",
+        subquery_alias: true,
+    },
+];
+
+/// The engine named `name`.
+pub fn engine(name: &str) -> Option<&'static Engine> {
+    ENGINES.iter().find(|e| e.name == name)
+}
+
+/// The names of the engines, for messages: `duckdb, postgres`.
+pub fn engine_names() -> String {
+    ENGINES.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+}
 
 /// Where and how to connect: resolved from `--db`, `profiles.yml` and the project file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -504,7 +504,7 @@ pub(crate) fn read_profile_stamped(
         .unwrap_or("duckdb")
         .to_string();
     let output_line = lines.find_key(&target_name, lines.find_key(profile, 1).0).0;
-    if !modelc_core::ENGINES.contains(&kind.as_str()) {
+    if modelc_core::engine(&kind).is_none() {
         let (line, col) = lines.find_key("type", output_line);
         diags.push(
             Diagnostic::error(
@@ -514,7 +514,7 @@ pub(crate) fn read_profile_stamped(
                 ),
             )
             .at(shown, line, col)
-            .with_help(format!("modelc runs on: {}", modelc_core::ENGINES.join(", "))),
+            .with_help(format!("modelc runs on: {}", modelc_core::engine_names())),
         );
         return None;
     }

@@ -156,6 +156,10 @@ pub struct RunArgs {
     /// Store the failing rows of every test in the audit schema.
     #[arg(long)]
     pub store_failures: bool,
+    /// Build every model with zero rows: each `ref` and `source` reads none, so the
+    /// whole DAG's SQL and schemas are checked in seconds (seeds load in full).
+    #[arg(long)]
+    pub empty: bool,
     /// Seconds to wait for the database when another process has it open (a
     /// running build); 0 fails at once, naming that process.
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]

@@ -100,6 +100,15 @@ fn load(common: &Common, full_refresh: bool) -> Result<Project, u8> {
     compile_full(common, &options(common, full_refresh)?).map(|c| c.project)
 }
 
+/// Compiles the project for a run, seed, snapshot, test or build, with its flags.
+fn load_for_run(args: &RunArgs) -> Result<Project, u8> {
+    let opts = CompileOptions {
+        empty: args.empty,
+        ..options(&args.common, args.full_refresh)?
+    };
+    compile_full(&args.common, &opts).map(|c| c.project)
+}
+
 /// A project compiled in full, with what the compile cache saved and kept.
 struct FullCompile {
     project: Project,
@@ -120,6 +129,7 @@ fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
         cache: !common.no_partial_parse,
         // Column lineage is for the docs; every other command only checks the SQL.
         skip_lineage: true,
+        empty: false,
         // Late renders answer from modelc's analysis at compile time; the run
         // renders them again against its database.
         database: None,
@@ -582,7 +592,7 @@ enum Verb {
 
 fn execute(args: &RunArgs, verb: Verb) -> Result<(), u8> {
     let started = Instant::now();
-    let project = load(&args.common, args.full_refresh)?;
+    let project = load_for_run(args)?;
     let selected = select(&project, &args.common, verb.resource_types())?;
     execute_selected(&project, args, verb, selected, started)
 }
@@ -626,7 +636,7 @@ fn cmd_retry(args: &RunArgs) -> Result<(), u8> {
             "retry re-runs what the last invocation left undone; it takes no --select or --exclude",
         ));
     }
-    let mut project = load(&args.common, args.full_refresh)?;
+    let mut project = load_for_run(args)?;
     let path = project.target_dir.join("run_results.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| invalid(format!("nothing to retry: cannot read {}: {e}", path.display())))?;
@@ -652,8 +662,10 @@ fn cmd_retry(args: &RunArgs) -> Result<(), u8> {
         return Ok(());
     }
     let mut args = args.clone();
+    let compiled_with = (args.full_refresh, args.empty);
     args.full_refresh |= previous["args"]["full_refresh"].as_bool().unwrap_or(false);
     args.store_failures |= previous["args"]["store_failures"].as_bool().unwrap_or(false);
+    args.empty |= previous["args"]["empty"].as_bool().unwrap_or(false);
     for key in ["select", "exclude"] {
         let values = previous["args"][key].as_array().into_iter().flatten();
         let values = values.filter_map(|v| v.as_str().map(str::to_string));
@@ -662,8 +674,8 @@ fn cmd_retry(args: &RunArgs) -> Result<(), u8> {
             _ => args.common.exclude = values.collect(),
         }
     }
-    if args.full_refresh {
-        project = load(&args.common, true)?;
+    if (args.full_refresh, args.empty) != compiled_with {
+        project = load_for_run(&args)?;
     }
     println!("Retrying {} node(s) of the last {which}.", redo.len());
     execute_selected(&project, &args, verb, redo, started)
@@ -724,7 +736,7 @@ fn execute_selected(
         run_hooks(adapter.as_ref(), &project.root, &project.on_run_end, "on-run-end")
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures});
+    let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures, "empty": args.empty});
     if let Err(e) = modelc_exec::write_run_results(
         &project.target_dir.join("run_results.json"),
         &results,

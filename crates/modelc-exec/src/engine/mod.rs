@@ -153,7 +153,7 @@ pub fn open_waiting(
         "postgres" => Ok(Box::new(postgres::Postgres::open(db)?)),
         other => Err(DbError(format!(
             "modelc has no engine '{other}' (it has {})",
-            modelc_core::ENGINES.join(", ")
+            modelc_core::engine_names()
         ))),
     }
 }

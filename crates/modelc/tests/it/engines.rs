@@ -279,6 +279,24 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "empty_builds_every_model_with_zero_rows",
+        steps: &[
+            Write("seeds/s.csv", "id,v\n1,a\n2,b\n"),
+            Write("models/a.sql", "{{ config(materialized='table') }}\nselect id, v from {{ ref('s') }}\n"),
+            Write("models/b.sql", "select id, upper(v) as v from {{ ref('a') }} where id > 0\n"),
+            Write(
+                "models/_models.yml",
+                "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [not_null, unique]\n",
+            ),
+            Run(&["build", "--empty"], 0),
+            Query("select count(*) from {s}.s", Some(&["2"])),
+            Query("select count(*) from {s}.a", Some(&["0"])),
+            Query("select count(*) from {s}.b", Some(&["0"])),
+            Run(&["build"], 0),
+            Query("select count(*) from {s}.b", Some(&["2"])),
+        ],
+    },
+    Case {
         name: "tests_and_stored_failures",
         steps: &[
             Write("seeds/orders.csv", "id,customer_id,status\n1,1,open\n2,1,shipped\n3,9,lost\n3,2,open\n"),
