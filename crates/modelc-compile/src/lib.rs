@@ -1285,6 +1285,7 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
             config,
             state: BTreeSet::new(),
             result: None,
+            source_status: None,
         }
     };
     let all: Vec<&Node> = nodes.values().collect();
@@ -1332,6 +1333,7 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
             config: BTreeMap::new(),
             state: BTreeSet::new(),
             result: None,
+            source_status: None,
         });
     }
     Dag::new(dag_nodes, edges)

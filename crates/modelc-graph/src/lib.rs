@@ -153,6 +153,9 @@ pub struct DagNode {
     /// Its status in the previous run's `run_results.json` (`--state`), for
     /// `result:` selection (`error`, `fail`, `success`, `skipped`, ...).
     pub result: Option<String>,
+    /// A source's freshness against the previous `sources.json` (`--state`), for
+    /// `source_status:` selection: `fresher` when loaded since.
+    pub source_status: Option<String>,
 }
 
 impl DagNode {
@@ -172,6 +175,7 @@ impl DagNode {
             config: BTreeMap::new(),
             state: BTreeSet::new(),
             result: None,
+            source_status: None,
         }
     }
 }

@@ -120,6 +120,7 @@ enum Method {
     Access,
     State,
     Result,
+    SourceStatus,
 }
 
 /// One parsed criterion, e.g. `2+tag:nightly+`.
@@ -261,8 +262,10 @@ fn parse_method(raw: &str, text: &str) -> Result<Method, SelectorError> {
         },
         "state" => Method::State,
         "result" => Method::Result,
-        "source_status" | "exposure" | "metric" | "version" | "semantic_model" | "saved_query" | "unit_test"
-        | "wildcard" => return Err(err(raw, format!("the '{name}' selection method is not supported yet"))),
+        "source_status" => Method::SourceStatus,
+        "exposure" | "metric" | "version" | "semantic_model" | "saved_query" | "unit_test" | "wildcard" => {
+            return Err(err(raw, format!("the '{name}' selection method is not supported yet")))
+        }
         _ => return Err(err(raw, format!("'{name}' is not a valid method name"))),
     };
     match args {
@@ -896,6 +899,7 @@ impl Dag {
             }),
             Method::State => Box::new(move |n: &DagNode| n.state.contains(value)),
             Method::Result => Box::new(move |n: &DagNode| n.result.as_deref() == Some(value)),
+            Method::SourceStatus => Box::new(move |n: &DagNode| n.source_status.as_deref() == Some(value)),
         };
         let mut set = NodeSet::new(self.len());
         for ix in self.graph.node_indices() {

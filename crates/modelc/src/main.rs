@@ -184,10 +184,10 @@ fn apply_state(project: &mut Project, common: &Common) -> Result<(), u8> {
             .select
             .iter()
             .chain(&common.exclude)
-            .any(|s| s.contains("state:") || s.contains("result:"));
+            .any(|s| s.contains("state:") || s.contains("result:") || s.contains("source_status:"));
         if uses {
             return Err(invalid(
-                "state: and result: selection compare with a previous run: give its artifacts with --state DIR",
+                "state:, result: and source_status: selection compare with a previous run: give its artifacts with --state DIR",
             ));
         }
         return Ok(());
@@ -204,6 +204,33 @@ fn apply_state(project: &mut Project, common: &Common) -> Result<(), u8> {
             node.state = marks;
         }
     }
+    let uses_source_status = common
+        .select
+        .iter()
+        .chain(&common.exclude)
+        .any(|s| s.contains("source_status:"));
+    if uses_source_status {
+        let previous = read("sources.json").map_err(|e| {
+            invalid(format!(
+                "--state: {e} (source_status: compares two runs of `modelc source freshness`)"
+            ))
+        })?;
+        let current_path = project.target_dir.join("sources.json");
+        let current: serde_json::Value = std::fs::read_to_string(&current_path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                invalid(format!(
+                    "source_status: needs this run's freshness: cannot read {}: {e} (run `modelc source freshness` first)",
+                    current_path.display()
+                ))
+            })?;
+        for id in fresher_sources(&current, &previous) {
+            if let Some(node) = project.dag.node_mut(&id) {
+                node.source_status = Some("fresher".into());
+            }
+        }
+    }
     if dir.join("run_results.json").exists() {
         let results = read("run_results.json").map_err(|e| invalid(format!("--state: {e}")))?;
         for r in results["results"].as_array().into_iter().flatten() {
@@ -216,6 +243,38 @@ fn apply_state(project: &mut Project, common: &Common) -> Result<(), u8> {
         }
     }
     Ok(())
+}
+
+/// The sources loaded since the previous `source freshness` (dbt's
+/// `source_status:fresher`): a later `max_loaded_at` than in `previous`, or none
+/// there; never one whose freshness check failed in either run.
+fn fresher_sources(current: &serde_json::Value, previous: &serde_json::Value) -> Vec<String> {
+    type Loaded = Option<chrono::DateTime<chrono::FixedOffset>>;
+    let loaded = |v: &serde_json::Value| -> BTreeMap<String, Loaded> {
+        v["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let id = r["unique_id"].as_str()?.to_string();
+                let at = r["max_loaded_at"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                Some((id, at))
+            })
+            .collect()
+    };
+    let (now, before) = (loaded(current), loaded(previous));
+    now.into_iter()
+        .filter_map(|(id, at)| {
+            let at = at?;
+            match before.get(&id) {
+                None => Some(id),
+                Some(Some(was)) if at > *was => Some(id),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Compiles in full, printing diagnostics.

@@ -492,8 +492,8 @@ fn unknown_method() {
 }
 
 #[test]
-fn source_status_not_supported() {
-    check("source_status_unsupported", &["source_status:fresher+"], &[], Eager);
+fn exposure_not_supported() {
+    check("exposure_unsupported", &["+exposure:weekly_dashboard"], &[], Eager);
 }
 
 #[test]

@@ -60,3 +60,44 @@ fn state_selection_compares_with_a_previous_manifest() {
     assert_eq!(without.code, 2, "{without:?}");
     assert!(without.stderr.contains("--state"), "{}", without.stderr);
 }
+
+/// `source_status:fresher` compares this run's `source freshness` with the
+/// state's: a source loaded since is selected (with `+`, what reads it), one
+/// unchanged is not, and without freshness results the selection says so.
+#[test]
+fn source_status_fresher_selects_sources_loaded_since_the_state() {
+    let sources = "version: 2\nsources:\n  - name: raw\n    schema: main\n    loaded_at_field: loaded_at\n    freshness:\n      warn_after: {count: 3650, period: day}\n    tables:\n      - name: a\n      - name: b\n";
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("models/sources.yml", sources),
+        ("models/from_a.sql", "select * from {{ source('raw', 'a') }}"),
+        ("models/from_b.sql", "select * from {{ source('raw', 'b') }}"),
+        ("seeds/a.csv", "id,loaded_at\n1,2026-01-01 00:00:00\n"),
+        ("seeds/b.csv", "id,loaded_at\n1,2026-01-01 00:00:00\n"),
+    ]);
+    assert_eq!(f.modelc(&["seed"]).code, 0);
+    let state = f.path().join("prod-artifacts");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    let state_arg = state.to_string_lossy().into_owned();
+    assert_eq!(f.modelc(&["compile"]).code, 0);
+    std::fs::copy(f.path().join("target/manifest.json"), state.join("manifest.json")).expect("copy");
+    let missing = f.modelc(&["ls", "-s", "source_status:fresher", "--state", &state_arg]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(missing.stderr.contains("sources.json"), "{}", missing.stderr);
+
+    assert_eq!(f.modelc(&["source", "freshness"]).code, 0);
+    std::fs::copy(f.path().join("target/sources.json"), state.join("sources.json")).expect("copy");
+    // Nothing was loaded since.
+    assert!(names(&f, &["-s", "source_status:fresher+", "--state", &state_arg]).is_empty());
+    // `a` gets a newer row.
+    f.write(
+        "seeds/a.csv",
+        "id,loaded_at\n1,2026-01-01 00:00:00\n2,2026-02-01 00:00:00\n",
+    );
+    assert_eq!(f.modelc(&["seed", "-s", "a"]).code, 0);
+    assert_eq!(f.modelc(&["source", "freshness"]).code, 0);
+    assert_eq!(
+        names(&f, &["-s", "source_status:fresher+", "--state", &state_arg]),
+        ["from_a", "raw.a"]
+    );
+}
