@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use modelc_core::{Diagnostic, Node, Relation, ResourceType, SourceTable};
-use modelc_sql::{parse, OutputColumn};
+use modelc_sql::{parse, MissingColumn, OutputColumn};
 use rayon::prelude::*;
 
 use crate::cache::{hash, AnalysisEntry, Cache, Cached, Recorder};
@@ -12,6 +12,32 @@ use crate::resolve::locate_word;
 
 /// Column lineage of every analyzed node, by unique id.
 pub type Lineage = BTreeMap<String, Vec<OutputColumn>>;
+
+/// The columns the analysis knows, by lowercase dotted relation key (with and
+/// without the database): seeds', sources' (declared: `incomplete`) and every
+/// analyzed model's output columns.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Columns {
+    pub(crate) catalog: HashMap<String, Vec<String>>,
+    pub(crate) incomplete: HashSet<String>,
+}
+
+impl Columns {
+    /// The output column names a model's analysis gives `catalog`: none when
+    /// they are unknown (a `*` over an unknown relation).
+    pub(crate) fn of(cols: &[OutputColumn]) -> Option<Vec<String>> {
+        let names: Vec<String> = cols.iter().filter(|c| c.name != "*").map(|c| c.name.clone()).collect();
+        (!names.is_empty()).then_some(names)
+    }
+
+    /// The relation keys the catalog has `rel` under.
+    pub(crate) fn keys(rel: &Relation) -> [String; 2] {
+        [
+            key(&[&rel.database, &rel.schema, &rel.identifier]),
+            key(&[&rel.schema, &rel.identifier]),
+        ]
+    }
+}
 
 fn key(parts: &[&str]) -> String {
     parts.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>().join(".")
@@ -56,11 +82,13 @@ pub fn analyze(
     nodes: &BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
     cache: &mut Cache,
-    with_lineage: bool,
+    (with_lineage, check): (bool, bool),
     diags: &mut Vec<Diagnostic>,
-) -> Lineage {
+) -> (Lineage, Columns) {
     let known = known_relations(nodes, sources);
     let mut catalog: HashMap<String, Vec<String>> = HashMap::new();
+    // A source's columns are the declared ones: it may have more.
+    let mut incomplete: HashSet<String> = HashSet::new();
     for n in nodes.values() {
         if let Some(r) = &n.relation {
             if !n.columns.is_empty() && n.resource_type == ResourceType::Seed {
@@ -74,8 +102,13 @@ pub fn analyze(
         let r = &s.relation;
         if !s.columns.is_empty() {
             let cols: Vec<String> = s.columns.iter().map(|c| c.name.clone()).collect();
-            catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), cols.clone());
-            catalog.insert(key(&[&r.schema, &r.identifier]), cols);
+            for k in [
+                key(&[&r.database, &r.schema, &r.identifier]),
+                key(&[&r.schema, &r.identifier]),
+            ] {
+                catalog.insert(k.clone(), cols.clone());
+                incomplete.insert(k);
+            }
         }
     }
 
@@ -98,14 +131,14 @@ pub fn analyze(
                         &(n.defined_at_line as u64).to_le_bytes(),
                         n.name.as_bytes(),
                         n.resource_type.as_str().as_bytes(),
-                        &[u8::from(with_lineage)],
+                        &[u8::from(with_lineage), u8::from(checks(n, check))],
                     ])
                 });
                 if let Some(e) = key.and_then(|k| cached.analysis(&n.unique_id, k, &known, &catalog)) {
                     return (n, e.warnings(), e.columns.clone(), Cached::Reused);
                 }
-                let recorder = Recorder::new(&is_known, &catalog, key.is_some());
-                let (warnings, cols) = analyze_node(n, sql, &recorder, with_lineage);
+                let recorder = Recorder::new(&is_known, &catalog, &incomplete, key.is_some());
+                let (warnings, cols) = analyze_node(n, sql, &recorder, (with_lineage, checks(n, check)));
                 let entry = key.map(|k| recorder.entry(k, &warnings, cols.clone()));
                 (n, warnings, cols, Cached::New(entry))
             })
@@ -114,17 +147,23 @@ pub fn analyze(
             cache.keep_analysis(&n.unique_id, entry);
             diags.extend(warnings);
             let Some(cols) = cols else { continue };
-            if let Some(r) = &n.relation {
-                let names: Vec<String> = cols.iter().filter(|c| c.name != "*").map(|c| c.name.clone()).collect();
-                if !names.is_empty() {
-                    catalog.insert(key(&[&r.database, &r.schema, &r.identifier]), names.clone());
-                    catalog.insert(key(&[&r.schema, &r.identifier]), names);
+            if let (Some(r), Some(names)) = (&n.relation, Columns::of(&cols)) {
+                for k in Columns::keys(r) {
+                    catalog.insert(k, names.clone());
                 }
             }
-            lineage.insert(n.unique_id.clone(), cols);
+            if with_lineage {
+                lineage.insert(n.unique_id.clone(), cols);
+            }
         }
     }
-    lineage
+    (lineage, Columns { catalog, incomplete })
+}
+
+/// Whether a node's column references are checked: a model's, unless its
+/// `static_analysis` config is `off`.
+pub(crate) fn checks(n: &Node, check: bool) -> bool {
+    check && n.resource_type == ResourceType::Model && n.config.get_str("static_analysis").as_deref() != Some("off")
 }
 
 /// Where line `line`, column `col` of a model's (or singular test's) compiled SQL
@@ -150,7 +189,7 @@ pub(crate) fn analyze_node(
     n: &Node,
     sql: &str,
     catalog: &Recorder<'_>,
-    with_lineage: bool,
+    (with_lineage, check): (bool, bool),
 ) -> (Vec<Diagnostic>, Option<Vec<OutputColumn>>) {
     let mut diags = Vec::new();
     let q = match parse(sql) {
@@ -181,6 +220,35 @@ pub(crate) fn analyze_node(
                 .with_help("modelc cannot order or document a dependency it does not know; declare it as a source or ref the model that builds it"),
         );
     }
-    let cols = with_lineage.then(|| q.lineage(catalog));
-    (diags, cols)
+    if !with_lineage && !check {
+        return (diags, None);
+    }
+    let (cols, missing) = q.analyze(catalog);
+    if check {
+        diags.extend(missing.iter().map(|m| unknown_column(n, sql, m)));
+    }
+    (diags, Some(cols))
+}
+
+/// An error for a column reference that names no column: located in the model's
+/// file, with the closest column name of the relations it reads.
+fn unknown_column(n: &Node, sql: &str, m: &MissingColumn) -> Diagnostic {
+    let (line, col) = source_position(n, sql, m.line, m.column_number)
+        .filter(|(_, c)| *c > 1 || m.column_number <= 1)
+        .unwrap_or_else(|| {
+            let (line, col) = locate_word(&n.raw_code, &m.column);
+            (line + n.defined_at_line.saturating_sub(1), col)
+        });
+    let mut d = Diagnostic::error(
+        "unknown-column",
+        format!(
+            "{} '{}' reads column '{}', which {} does not have",
+            n.resource_type, n.name, m.column, m.searched
+        ),
+    )
+    .at(&n.original_file_path, line, col);
+    if let Some(s) = modelc_core::did_you_mean(&m.column, m.candidates.iter().map(String::as_str)) {
+        d = d.with_help(format!("did you mean '{s}'?"));
+    }
+    d
 }

@@ -128,6 +128,8 @@ pub(crate) struct Recorder<'a> {
     record: bool,
     known: &'a (dyn Fn(&str) -> bool + Sync),
     catalog: &'a HashMap<String, Vec<String>>,
+    /// Catalog keys whose columns are only the declared ones (sources').
+    incomplete: &'a HashSet<String>,
     known_log: std::cell::RefCell<Vec<(String, bool)>>,
     lookup_log: std::cell::RefCell<Vec<Lookup>>,
 }
@@ -136,12 +138,14 @@ impl<'a> Recorder<'a> {
     pub fn new(
         known: &'a (dyn Fn(&str) -> bool + Sync),
         catalog: &'a HashMap<String, Vec<String>>,
+        incomplete: &'a HashSet<String>,
         record: bool,
     ) -> Self {
         Recorder {
             record,
             known,
             catalog,
+            incomplete,
             known_log: Default::default(),
             lookup_log: Default::default(),
         }
@@ -175,6 +179,16 @@ impl Catalog for Recorder<'_> {
             self.lookup_log.borrow_mut().push((relation.clone(), answer.clone()));
         }
         answer
+    }
+
+    /// As the catalog finds a relation (its longest dotted name it has), whether
+    /// that entry is a complete column list.
+    fn complete(&self, relation: &RelationName) -> bool {
+        let parts: Vec<String> = relation.parts.iter().map(|p| p.to_lowercase()).collect();
+        (0..parts.len())
+            .map(|start| parts[start..].join("."))
+            .find(|key| self.catalog.contains_key(key))
+            .is_none_or(|key| !self.incomplete.contains(&key))
     }
 }
 

@@ -173,6 +173,13 @@ const CHOICES: &[Choice] = &[
         ignore_case: false,
     },
     Choice {
+        key: "static_analysis",
+        resource: ResourceType::Model,
+        materialized: None,
+        values: &["on", "unsafe", "off"],
+        ignore_case: false,
+    },
+    Choice {
         key: "strategy",
         resource: ResourceType::Snapshot,
         materialized: None,
@@ -259,6 +266,7 @@ const KINDS: &[(&str, Kind)] = &[
     ("alias", Kind::Scalar),
     ("incremental_strategy", Kind::Scalar),
     ("on_schema_change", Kind::Scalar),
+    ("static_analysis", Kind::Scalar),
     ("strategy", Kind::Scalar),
     ("updated_at", Kind::Scalar),
     ("severity", Kind::Scalar),

@@ -54,6 +54,9 @@ pub struct CompileOptions {
     pub cache: bool,
     /// `--empty`: every `ref` and `source` reads no rows (see [`resolve::Empty`]).
     pub empty: bool,
+    /// `--static-analysis off`: do not check that every column a model reads
+    /// exists upstream (models can also opt out with `static_analysis: off`).
+    pub skip_static_analysis: bool,
     /// Parse and check every model's SQL, but do not compute column lineage (only
     /// the docs show it; [`Project::lineage`] is then empty).
     pub skip_lineage: bool,
@@ -995,7 +998,8 @@ fn compile_phases(
     clock.lap("substitute");
     // Lineage reads the columns of upstream models: analyzed wave by wave. Without
     // it, every node is analyzed in one parallel pass.
-    let waves = if opts.skip_lineage {
+    let check = !opts.skip_static_analysis;
+    let waves = if opts.skip_lineage && !check {
         vec![nodes.keys().cloned().collect()]
     } else {
         dag.waves(&nodes.keys().cloned().collect())
@@ -1011,7 +1015,17 @@ fn compile_phases(
         &mut diags,
     );
     let mut found = Vec::new();
-    let lineage = analyze::analyze(&waves, &nodes, &sources, &mut cache, !opts.skip_lineage, &mut found);
+    let (lineage, columns) = analyze::analyze(
+        &waves,
+        &nodes,
+        &sources,
+        &mut cache,
+        (!opts.skip_lineage, check),
+        &mut found,
+    );
+    if let Some(seed) = &mut seed {
+        seed.columns = columns;
+    }
     // The parse-phase SQL of a node rendered only when it runs is no SQL to check.
     found.retain(|d| !(d.code == "sql-parse" && d.file.as_ref().is_some_and(|f| unrendered.contains(f))));
     diags.extend(found);
@@ -1088,11 +1102,6 @@ fn render_env<'a>(jinja: &Jinja, files: &'a [MacroFile], vars: &'a JsonMap, engi
     }
 }
 
-/// Renders the late nodes (see [`late`]) in dependency order, for `modelc compile`:
-/// their upstream columns from the database given, else from modelc's analysis of
-/// the upstream SQL. What cannot be answered before the run is a warning: the runner
-/// renders the node again when it runs.
-#[allow(clippy::too_many_arguments)]
 /// How `--empty` renders `ref`s on the target's engine, when it is given.
 fn empty_refs(opts: &CompileOptions, db: &DbConfig) -> Option<resolve::Empty> {
     opts.empty.then(|| resolve::Empty {
@@ -1100,6 +1109,11 @@ fn empty_refs(opts: &CompileOptions, db: &DbConfig) -> Option<resolve::Empty> {
     })
 }
 
+/// Renders the late nodes (see [`late`]) in dependency order, for `modelc compile`:
+/// their upstream columns from the database given, else from modelc's analysis of
+/// the upstream SQL. What cannot be answered before the run is a warning: the runner
+/// renders the node again when it runs.
+#[allow(clippy::too_many_arguments)]
 fn render_late_nodes(
     jinja: &Jinja,
     (root, db): (&Path, &DbConfig),
@@ -1124,12 +1138,12 @@ fn render_late_nodes(
     for id in dag.topo_order(&late) {
         // The columns of every upstream relation, from their SQL as it stands now.
         let ancestors = dag.ancestors(&id, None);
-        let lineage = analyze::analyze(
+        let (lineage, _) = analyze::analyze(
             &dag.waves(&ancestors),
             nodes,
             sources,
             &mut cache::Cache::disabled(),
-            true,
+            (true, false),
             &mut Vec::new(),
         );
         let mut known = late::declared_columns(nodes, sources);

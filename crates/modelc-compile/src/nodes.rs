@@ -318,12 +318,10 @@ fn versioned_model(
     if !node.config.0.contains_key("alias") {
         node.config.set("alias", format!("{}_v{}", p.name, v.v));
     }
-    let latest = p.latest_version.clone().or_else(|| {
-        p.versions
-            .iter()
-            .map(|x| x.v.clone())
-            .max_by(|a, b| version_order(a, b))
-    });
+    let latest = p
+        .latest_version
+        .clone()
+        .or_else(|| p.versions.iter().map(|x| x.v.clone()).max_by(version_order));
     node.version = Some(v.v.clone());
     node.latest_version = latest;
     let label = format!("{}_v{}", p.name, v.v);

@@ -39,9 +39,9 @@ use crate::{analyze, project_context, render_env, render_node, resolve, target_d
 
 const STATE: &str = "compile_state.msgpack";
 const NODES: &str = "compile_nodes.msgpack";
-const FORMAT: &str = concat!("modelc-compile-state-3/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("modelc-compile-state-4/", env!("CARGO_PKG_VERSION"));
 /// Warnings a model's render and analysis produce, and the fast path reproduces.
-const REDONE: &[&str] = &["unknown-config", "sql-parse", "direct-reference"];
+const REDONE: &[&str] = &["unknown-config", "sql-parse", "direct-reference", "unknown-column"];
 
 /// What a full compile gathers for [`save`].
 #[derive(Debug, Default)]
@@ -61,6 +61,8 @@ pub struct Seed {
     pub(crate) shell_configs: HashMap<String, JsonMap>,
     /// Each node's resolved `ref` and `source` targets, in call order.
     pub(crate) deps: HashMap<String, resolve::Deps>,
+    /// The columns the analysis knew, to check a model compiled again.
+    pub(crate) columns: analyze::Columns,
 }
 
 impl Seed {
@@ -149,12 +151,16 @@ struct State {
     sources: BTreeMap<String, SourceTable>,
     diagnostics: Vec<Diagnostic>,
     compiled: usize,
+    /// The columns of every relation the analysis knew, by key, sorted, and the
+    /// keys whose lists are only declared ones (sources').
+    columns: Vec<(String, Vec<String>)>,
+    incomplete: Vec<String>,
 }
 
 /// The options a compile's result depends on, and modelc's version.
 fn global_key(root: &Path, opts: &CompileOptions) -> Hash {
     let options = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
         serde_json::to_string(&opts.vars).unwrap_or_default(),
         opts.target,
         opts.profiles_dir,
@@ -163,7 +169,8 @@ fn global_key(root: &Path, opts: &CompileOptions) -> Hash {
         opts.target_path,
         opts.full_refresh,
         opts.skip_lineage,
-        opts.empty
+        opts.empty,
+        opts.skip_static_analysis
     );
     hash(&[
         FORMAT.as_bytes(),
@@ -276,6 +283,12 @@ pub fn save(project: &Project, seed: Seed, layout: Layout, diagnostics: &Diagnos
             sources: project.sources.clone(),
             diagnostics: diagnostics.0.clone(),
             compiled: project.nodes.values().filter(|n| n.compiled_code.is_some()).count(),
+            columns: {
+                let mut columns: Vec<(String, Vec<String>)> = seed.columns.catalog.into_iter().collect();
+                columns.sort_unstable();
+                columns
+            },
+            incomplete: seed.columns.incomplete.into_iter().collect(),
         };
         write_state(dir, &state)
     })();
@@ -373,7 +386,7 @@ pub fn recompile(root: &Path, opts: &CompileOptions, invocation_id: &str) -> Res
     let redone = if changed.is_empty() {
         Vec::new()
     } else {
-        redo(&root, &state, &nodes_path, &changed)?
+        redo(&root, &state, &nodes_path, &changed, !opts.skip_static_analysis)?
     };
 
     // Warnings: last compile's, with those of the changed files made again.
@@ -509,6 +522,7 @@ fn redo(
     state: &State,
     nodes_path: &Path,
     changed: &[modelc_project::stamp::ChangedFile],
+    check: bool,
 ) -> Result<Vec<Redone>, Fallback> {
     let macro_files = state
         .macro_files
@@ -542,7 +556,8 @@ fn redo(
     // Sorted when saved: looked up by binary search, without building a set.
     let known: Vec<&str> = state.known.lines().collect();
     let is_known = |k: &str| known.binary_search(&k).is_ok();
-    let catalog = HashMap::new();
+    let catalog: HashMap<String, Vec<String>> = state.columns.iter().cloned().collect();
+    let incomplete: HashSet<String> = state.incomplete.iter().cloned().collect();
     let no_nodes = BTreeMap::new();
     let ctx = NodeCtx {
         root,
@@ -590,8 +605,21 @@ fn redo(
         node.compiled_incremental_code = compiled_incremental;
         let mut warnings = crate::config_warnings(&node, &rendered.config);
         if let Some(sql) = &node.compiled_code {
-            let recorder = Recorder::new(&is_known, &catalog, false);
-            warnings.extend(analyze::analyze_node(&node, sql, &recorder, false).0);
+            let recorder = Recorder::new(&is_known, &catalog, &incomplete, false);
+            let (found, cols) = analyze::analyze_node(&node, sql, &recorder, (false, analyze::checks(&node, check)));
+            if found.iter().any(Diagnostic::is_error) {
+                return Err("a model compiled again has errors".into());
+            }
+            // Models downstream were checked against this model's columns: when
+            // they change, only a full compile checks them again.
+            if let (Some(cols), Some(rel)) = (cols, &node.relation) {
+                let [k, _] = analyze::Columns::keys(rel);
+                let read = || state.models.iter().any(|d| d.ref_ids.contains(&node.unique_id));
+                if analyze::Columns::of(&cols).as_ref() != catalog.get(&k) && read() {
+                    return Err(format!("the columns of {} changed", node.unique_id));
+                }
+            }
+            warnings.extend(found);
         }
         let entry = node_json(&ctx, &node, &m.primary_key);
         let mut env_vars = rendered.env_vars;

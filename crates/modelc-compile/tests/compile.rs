@@ -293,3 +293,40 @@ fn empty_refs_read_no_rows_as_dbt_renders_them() {
         ))
     );
 }
+
+/// A column no upstream relation has is an error at compile time, located in the
+/// model's file with the closest column's name; where an upstream's columns are
+/// unknown (a source's declared ones, an opaque table) nothing is reported, and
+/// `static_analysis: off` skips a model.
+#[test]
+fn unknown_columns_are_compile_errors() {
+    let files = [
+        PROJECT,
+        ("seeds/orders.csv", "id,customer_id,amount,status\n1,1,10,open\n"),
+        ("seeds/customers.csv", "id,name\n1,ann\n"),
+        (
+            "models/sources.yml",
+            "sources:\n  - name: app\n    schema: app\n    tables:\n      - name: events\n        columns: [{name: event_id}]\n",
+        ),
+        ("models/misspelled.sql", "select id,\n    amout\nfrom {{ ref('orders') }}\n"),
+        (
+            "models/in_where.sql",
+            "select o.id, c.name\nfrom {{ ref('orders') }} o\njoin {{ ref('customers') }} c on c.id = o.customer_idd\nwhere o.statuss = 'open'\n",
+        ),
+        ("models/downstream.sql", "select id, total from {{ ref('fine') }}\n"),
+        ("models/fine.sql", "select id, amount * 2 as total_amount from {{ ref('orders') }}\n"),
+        ("models/undeclared_source_column.sql", "select event_id, user_id from {{ source('app', 'events') }}\n"),
+        (
+            "models/opted_out.sql",
+            "{{ config(static_analysis='off') }}\nselect nothing_here from {{ ref('orders') }}\n",
+        ),
+    ];
+    insta::assert_snapshot!("unknown_columns", check(&files));
+    // Off for the whole compile: no errors.
+    let dir = project(&files);
+    let opts = CompileOptions {
+        skip_static_analysis: true,
+        ..CompileOptions::default()
+    };
+    assert!(compile(dir.path(), &opts).project.is_some());
+}

@@ -148,3 +148,45 @@ fn the_example_project_patches_a_changed_model() {
     std::fs::write(&path, format!("-- reviewed\n{text}")).expect("write");
     assert!(recompile(root, &cached()), "a mart's body changed");
 }
+
+/// With the column checks on, a changed model is checked against the columns its
+/// upstreams had; a mistake, or a change of the model's own columns (which its
+/// downstreams were checked against), is left to a full compile.
+#[test]
+fn changed_models_are_checked_and_column_changes_compile_in_full() {
+    let dir = shop();
+    let root = dir.path();
+    recompile(root, &cached());
+    write(
+        root,
+        "models/customers.sql",
+        "select c.id, c.nam, 'eu' as region from {{ ref('stg_customers') }} c\n",
+    );
+    let why = modelc_compile::state::recompile(root, &cached(), "test").expect_err("not patched");
+    assert!(why.contains("errors"), "{why}");
+    let out = compile(root, &cached());
+    assert!(out.project.is_none());
+    let errors: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("models/customers.sql:1:") && e.contains("'nam'") && e.contains("did you mean 'name'")),
+        "{errors:?}"
+    );
+    write(
+        root,
+        "models/customers.sql",
+        "select c.*, 'eu' as region from {{ ref('stg_customers') }} c\n",
+    );
+    recompile(root, &cached());
+    // New columns of an upstream model: its downstreams need checking again.
+    write(
+        root,
+        "models/stg_customers.sql",
+        "select id, name, name as full_name from {{ ref('raw_customers') }}\n",
+    );
+    let why = modelc_compile::state::recompile(root, &cached(), "test").expect_err("not patched");
+    assert!(why.contains("columns of model.shop.stg_customers changed"), "{why}");
+    assert!(!recompile(root, &cached()), "a full compile");
+    assert!(recompile(root, &cached()), "then patches again");
+}

@@ -31,6 +31,7 @@ pub const KNOWN_CONFIG_KEYS: &[&str] = &[
     "group",
     "access",
     "sql_header",
+    "static_analysis",
     "on_configuration_change",
     "unique_key",
     "incremental_strategy",

@@ -13,6 +13,13 @@ pub trait Catalog {
     /// Called with the name as written in the SQL (`orders`, `main.orders`...),
     /// so implementations decide how to resolve partial names.
     fn columns(&self, relation: &RelationName) -> Option<Vec<String>>;
+
+    /// Whether the columns known for `relation` are all it has (a model's or a
+    /// seed's), rather than the ones someone declared (a source's YAML): a column
+    /// missing from an incomplete list may still be there.
+    fn complete(&self, _relation: &RelationName) -> bool {
+        true
+    }
 }
 
 /// A map from relation name to columns.

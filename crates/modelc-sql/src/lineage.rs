@@ -125,12 +125,37 @@ impl ParsedQuery {
     /// `*` through `catalog` and through CTE and subquery columns.
     /// Statements other than queries have no output columns.
     pub fn lineage(&self, catalog: &dyn Catalog) -> Vec<OutputColumn> {
-        let Statement::Query(query) = &self.statement else {
-            return Vec::new();
-        };
-        let mut analyzer = Analyzer::new(catalog);
-        analyzer.query(query, None).into_iter().map(Col::finish).collect()
+        self.analyze(catalog).0
     }
+
+    /// [`ParsedQuery::lineage`], and the column references that name no column
+    /// of the relations they could come from, every one of them with columns
+    /// the catalog knows in full ([`Catalog::complete`]): mistakes. Where a
+    /// relation's columns are unknown or only partly known, nothing is reported.
+    pub fn analyze(&self, catalog: &dyn Catalog) -> (Vec<OutputColumn>, Vec<MissingColumn>) {
+        let Statement::Query(query) = &self.statement else {
+            return (Vec::new(), Vec::new());
+        };
+        let missing = scope::Missing::default();
+        let mut analyzer = Analyzer::new(catalog, &missing);
+        let columns = analyzer.query(query, None).into_iter().map(Col::finish).collect();
+        (columns, missing.take())
+    }
+}
+
+/// A column reference that names no column of the relations in its scope.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MissingColumn {
+    /// The name as written.
+    pub column: String,
+    /// The relations searched, as the SQL names them (`orders`, `o (orders)`).
+    pub searched: String,
+    /// The columns those relations have.
+    pub candidates: Vec<String>,
+    /// 1-based line of the reference in the SQL (0 when unknown).
+    pub line: usize,
+    /// 1-based column of the reference in the SQL (0 when unknown).
+    pub column_number: usize,
 }
 
 mod expr;

@@ -691,3 +691,84 @@ fn long_operator_and_set_operation_chains_are_refused_not_overflowed() {
         .collect();
     assert!(parse(&format!("select case{case} end as c from orders")).is_ok());
 }
+
+/// Column references that name no column, in every clause, and the references
+/// that must not be reported: found ones, aliases, outer and lambda columns, and
+/// relations whose columns are unknown or only partly known.
+#[test]
+fn missing_columns_are_found_in_every_clause_and_only_there() {
+    /// Declared columns only: `raw.events` may have more.
+    struct Partial(HashMap<String, Vec<String>>);
+    impl Catalog for Partial {
+        fn columns(&self, relation: &RelationName) -> Option<Vec<String>> {
+            self.0.columns(relation)
+        }
+        fn complete(&self, relation: &RelationName) -> bool {
+            relation.table() != "events"
+        }
+    }
+    let catalog = Partial(catalog());
+    let cases: &[(&str, &[&str])] = &[
+        ("select id, amount from orders", &[]),
+        ("select id, amout from orders", &["amout@1:12 in orders"]),
+        ("select o.amout from orders o", &["amout@1:10 in o (orders)"]),
+        ("select id from orders where statuss = 'x'", &["statuss@1:29 in orders"]),
+        (
+            "select o.id from orders o join customers c on c.idd = o.customer_id",
+            &["idd@1:49 in c (customers)"],
+        ),
+        (
+            "select status, count(*) as n from orders group by statu",
+            &["statu@1:51 in orders"],
+        ),
+        (
+            "select status, count(*) as n from orders group by status having n > 1 and nn > 2",
+            &["nn@1:75 in orders"],
+        ),
+        // Select-list aliases are visible to WHERE, GROUP BY and HAVING (DuckDB).
+        (
+            "select amount * 2 as double_amount from orders where double_amount > 10",
+            &[],
+        ),
+        // Lateral aliases, CTEs, subqueries and correlated references.
+        ("select amount as a, a + 1 as b from orders", &[]),
+        (
+            "with x as (select id as order_id from orders) select order_id from x",
+            &[],
+        ),
+        (
+            "with x as (select id as order_id from orders) select id from x",
+            &["id@1:54 in x"],
+        ),
+        (
+            "select (select max(amount) from payments p where p.order_id = o.id) from orders o",
+            &[],
+        ),
+        (
+            "select * from orders o where exists (select 1 from payments p where p.order_idd = o.id)",
+            &["order_idd@1:71 in p (payments)"],
+        ),
+        // USING, lambdas, struct fields, unknown and partly known relations.
+        ("select id, name from orders join customers using (id)", &[]),
+        ("select list_transform([1, 2], x -> x + 1) as l from orders", &[]),
+        ("select mystery_col from mystery", &[]),
+        (
+            "select o.id, m.whatever from orders o join mystery m on m.k = o.id",
+            &[],
+        ),
+        ("select user_id, not_declared from raw.events", &[]),
+        ("select 1 as x where y = 1", &[]),
+    ];
+    let mut failures = Vec::new();
+    for (sql, want) in cases {
+        let (_, missing) = parse(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).analyze(&catalog);
+        let got: Vec<String> = missing
+            .iter()
+            .map(|m| format!("{}@{}:{} in {}", m.column, m.line, m.column_number, m.searched))
+            .collect();
+        if got != *want {
+            failures.push(format!("{sql}\n  want {want:?}\n  got  {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -419,7 +419,7 @@ fn expression_regions(text: &str) -> Vec<(usize, usize)> {
 
 /// Finds the list and dict literals in `text[start..end]` and the texts to insert
 /// around them.
-fn literal_inserts<'a>(text: &str, start: usize, end: usize, inserts: &mut Vec<(usize, &'a str)>) {
+fn literal_inserts(text: &str, start: usize, end: usize, inserts: &mut Vec<(usize, &str)>) {
     let bytes = text.as_bytes();
     // Open brackets: whether each is a literal.
     let mut stack: Vec<bool> = Vec::new();
@@ -455,11 +455,7 @@ fn literal_inserts<'a>(text: &str, start: usize, end: usize, inserts: &mut Vec<(
                 }
                 stack.push(literal);
             }
-            b']' | b'}' => {
-                if stack.pop() == Some(true) {
-                    inserts.push((i + 1, ")"));
-                }
-            }
+            b']' | b'}' if stack.pop() == Some(true) => inserts.push((i + 1, ")")),
             _ => {}
         }
         if !b.is_ascii_whitespace() {

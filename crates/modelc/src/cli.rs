@@ -129,6 +129,11 @@ pub struct Common {
     /// Ignore the compile cache (target/compile_cache.msgpack) and render and parse every node again.
     #[arg(long)]
     pub no_partial_parse: bool,
+    /// Check that every column a model reads exists upstream before anything
+    /// runs (`off`: do not; a model can opt out with `static_analysis: off`).
+    #[arg(long, value_name = "on|unsafe|off", default_value = "on", env = "DBT_STATIC_ANALYSIS",
+          value_parser = ["on", "unsafe", "off"])]
+    pub static_analysis: String,
 }
 
 /// dbt's indirect selection modes.

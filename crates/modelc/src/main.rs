@@ -130,6 +130,7 @@ fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
         // Column lineage is for the docs; every other command only checks the SQL.
         skip_lineage: true,
         empty: false,
+        skip_static_analysis: common.static_analysis == "off",
         // Late renders answer from modelc's analysis at compile time; the run
         // renders them again against its database.
         database: None,
@@ -381,7 +382,7 @@ fn cmd_compile(common: &Common) -> Result<(), u8> {
         return Ok(());
     }
     let ids = select(
-        &project,
+        project,
         common,
         &[
             ResourceType::Model,

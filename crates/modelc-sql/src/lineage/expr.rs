@@ -279,7 +279,9 @@ impl Visitor for Scan<'_, '_> {
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
         if self.depth == 0 && self.skip.is_none() {
             if std::mem::take(&mut self.skip_next_query) {
-                // EXISTS: only whether rows exist matters.
+                // EXISTS: only whether rows exist matters, but its column
+                // references are checked.
+                self.analyzer.query(query, Some(self.cx.scope));
             } else {
                 let cols = self.analyzer.query(query, Some(self.cx.scope));
                 let lin = subquery_lin(cols);

@@ -4,15 +4,16 @@
 use std::rc::Rc;
 
 use sqlparser::ast::{
-    ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, Ident, JoinConstraint, JoinOperator, NamedWindowDefinition,
-    ObjectName, ObjectNamePart, Query, RenameSelectItem, Select, SelectFlavor, SelectItem,
+    ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, Ident, JoinConstraint, JoinOperator,
+    NamedWindowDefinition, ObjectName, ObjectNamePart, Query, RenameSelectItem, Select, SelectFlavor, SelectItem,
     SelectItemQualifiedWildcardKind, SetExpr, SetQuantifier, TableAlias, TableFactor, TableWithJoins, Values,
     WildcardAdditionalOptions,
 };
 
 use super::expr::output_name;
 use super::scope::{
-    add_using, function_source, opaque, rename, using_lin, with_alias, Cx, Lookup, Scope, Source, SourceKind, Using,
+    add_using, function_source, opaque, rename, using_lin, with_alias, Cx, Lookup, Missing, Scope, Source, SourceKind,
+    Using,
 };
 use super::value::{combine, push_col, Col, Lin, Name, Unknown};
 use super::Transform;
@@ -32,13 +33,16 @@ pub(super) struct Analyzer<'c> {
     catalog: &'c dyn Catalog,
     /// CTEs in scope, innermost last.
     ctes: Vec<(String, Cte)>,
+    /// Column references found in no relation that could have them.
+    pub(super) missing: &'c Missing,
 }
 
 impl<'c> Analyzer<'c> {
-    pub(super) fn new(catalog: &'c dyn Catalog) -> Self {
+    pub(super) fn new(catalog: &'c dyn Catalog, missing: &'c Missing) -> Self {
         Analyzer {
             catalog,
             ctes: Vec::new(),
+            missing,
         }
     }
 }
@@ -119,6 +123,7 @@ impl Analyzer<'_> {
             scope: &scope,
             aliases: &[],
             windows: &[],
+            missing: self.missing,
         };
         let mut cols: Vec<Col> = Vec::new();
         for row in &values.rows {
@@ -158,6 +163,7 @@ impl Analyzer<'_> {
                 scope: &scope,
                 aliases: &out,
                 windows: &select.named_window,
+                missing: self.missing,
             };
             match item {
                 SelectItem::UnnamedExpr(e) => {
@@ -199,10 +205,44 @@ impl Analyzer<'_> {
                 }
             }
         }
+        self.check_clauses(select, &scope, &out);
         if let Some(exclude) = &select.exclude {
             out.retain(|c| c.is_star() || !excluded(exclude, &c.name));
         }
         out
+    }
+
+    /// Resolves the column references of the clauses that do not make output
+    /// columns (join conditions, `WHERE`, `GROUP BY`, `HAVING`, `QUALIFY`), only
+    /// to record those that name no column; select-list aliases are visible to
+    /// all but the joins, as in DuckDB.
+    fn check_clauses(&mut self, select: &Select, scope: &Scope<'_>, out: &[Col]) {
+        let cx = |aliases| Cx {
+            scope,
+            aliases,
+            windows: &select.named_window,
+            missing: self.missing,
+        };
+        for item in &select.from {
+            for join in &item.joins {
+                if let Some(JoinConstraint::On(e)) = join_constraint(&join.join_operator) {
+                    self.expr(e, cx(&[]));
+                }
+            }
+        }
+        let group_by = match &select.group_by {
+            GroupByExpr::Expressions(exprs, _) => exprs.as_slice(),
+            GroupByExpr::All(_) => &[],
+        };
+        let clauses = select
+            .selection
+            .iter()
+            .chain(group_by)
+            .chain(&select.having)
+            .chain(&select.qualify);
+        for e in clauses {
+            self.expr(e, cx(out));
+        }
     }
 
     /// Expands `*` or `qualifier.*` with its DuckDB modifiers.
@@ -285,6 +325,7 @@ impl Analyzer<'_> {
                 scope,
                 aliases: &[],
                 windows,
+                missing: self.missing,
             };
             for element in &replace.items {
                 let lin = self.expr(&element.expr, cx);
@@ -465,12 +506,14 @@ impl Analyzer<'_> {
             }
         }
         let columns = self.catalog.columns(&rel);
+        let complete = self.catalog.complete(&rel);
         let rel = Rc::new(rel);
         let kind = match columns {
             Some(columns) => SourceKind::Table {
                 rel: Rc::clone(&rel),
                 columns: columns.into_iter().map(Name::from).collect(),
                 renamed: Vec::new(),
+                complete,
             },
             None => SourceKind::Unknown(Unknown::Relation(Rc::clone(&rel))),
         };
@@ -520,6 +563,7 @@ impl Analyzer<'_> {
             scope: &scope,
             aliases: &[],
             windows: &[],
+            missing: self.missing,
         };
         self.expr(e, cx)
     }

@@ -20,6 +20,8 @@ pub(super) enum SourceKind {
         rel: Rc<RelationName>,
         columns: Vec<Name>,
         renamed: Vec<Name>,
+        /// The columns are all the relation has (see [`crate::Catalog::complete`]).
+        complete: bool,
     },
     /// A CTE, derived table, or table function with an alias column list.
     Derived(Rc<[Col]>),
@@ -56,11 +58,20 @@ impl Source {
 
     pub(super) fn lookup(&self, name: &str) -> Lookup {
         match &self.kind {
-            SourceKind::Table { rel, columns, renamed } => columns
+            SourceKind::Table {
+                rel,
+                columns,
+                renamed,
+                complete,
+            } => match columns
                 .iter()
                 .enumerate()
                 .find(|(i, c)| renamed.get(*i).unwrap_or(c).eq_ignore_ascii_case(name))
-                .map_or(Lookup::Missing, |(_, c)| Lookup::Found(Lin::direct(rel, c))),
+            {
+                Some((_, c)) => Lookup::Found(Lin::direct(rel, c)),
+                None if *complete => Lookup::Missing,
+                None => Lookup::Maybe(Lin::direct(rel, &Name::from(name))),
+            },
             SourceKind::Derived(cols) => {
                 if let Some(col) = cols.iter().find(|c| !c.is_star() && c.name.eq_ignore_ascii_case(name)) {
                     return Lookup::Found(col.lin.clone());
@@ -82,7 +93,9 @@ impl Source {
     /// Its columns for `*`, in order.
     pub(super) fn columns(&self) -> Vec<Col> {
         match &self.kind {
-            SourceKind::Table { rel, columns, renamed } => columns
+            SourceKind::Table {
+                rel, columns, renamed, ..
+            } => columns
                 .iter()
                 .enumerate()
                 .map(|(i, c)| Col::new(Rc::clone(renamed.get(i).unwrap_or(c)), Lin::direct(rel, c)))
@@ -97,6 +110,14 @@ impl Source {
             (_, SourceKind::Unknown(u)) => u.describe(),
             (Some(q), _) => q.to_string(),
             (None, _) => "a subquery".to_owned(),
+        }
+    }
+
+    /// [`Source::describe`], with the relation an alias stands for: `o (orders)`.
+    fn describe_with_relation(&self) -> String {
+        match (&self.qualifier, &self.kind) {
+            (Some(q), SourceKind::Table { rel, .. }) if q.parts != rel.parts => format!("{q} ({rel})"),
+            _ => self.describe(),
         }
     }
 }
@@ -126,6 +147,41 @@ pub(super) struct Cx<'s> {
     /// Select items before this one (DuckDB lateral column aliases).
     pub(super) aliases: &'s [Col],
     pub(super) windows: &'s [NamedWindowDefinition],
+    /// Where references to columns no relation in scope has are recorded.
+    pub(super) missing: &'s Missing,
+}
+
+/// Column references that resolve to nothing, though every relation they could
+/// come from has known columns: the query is wrong.
+#[derive(Debug, Default)]
+pub(super) struct Missing(std::cell::RefCell<Vec<crate::MissingColumn>>);
+
+impl Missing {
+    fn record(&self, ident: &Ident, searched: &[&Source]) {
+        let start = ident.span.start;
+        let candidates = searched
+            .iter()
+            .flat_map(|s| s.columns())
+            .filter(|c| !c.is_star())
+            .map(|c| c.name.to_string())
+            .collect();
+        let searched = searched.iter().map(|s| s.describe_with_relation()).collect::<Vec<_>>();
+        self.0.borrow_mut().push(crate::MissingColumn {
+            column: ident.value.clone(),
+            searched: searched.join(", "),
+            candidates,
+            line: start.line as usize,
+            column_number: start.column as usize,
+        });
+    }
+
+    /// Every reference recorded, once each, in the order of the SQL.
+    pub(super) fn take(&self) -> Vec<crate::MissingColumn> {
+        let mut all = std::mem::take(&mut *self.0.borrow_mut());
+        all.sort_by(|a, b| (a.line, a.column_number, &a.column).cmp(&(b.line, b.column_number, &b.column)));
+        all.dedup();
+        all
+    }
 }
 
 pub(super) fn function_source(name: &ObjectName, lin: Lin, alias: Option<&TableAlias>) -> Source {
@@ -168,10 +224,13 @@ pub(super) fn with_alias(kind: SourceKind, default: Option<Rc<RelationName>>, al
         kind
     } else {
         match kind {
-            SourceKind::Table { rel, columns, .. } => SourceKind::Table {
+            SourceKind::Table {
+                rel, columns, complete, ..
+            } => SourceKind::Table {
                 rel,
                 columns,
                 renamed: alias.columns.iter().map(|c| c.name.value.as_str().into()).collect(),
+                complete,
             },
             SourceKind::Derived(cols) => {
                 let mut cols = cols.to_vec();
@@ -293,6 +352,7 @@ pub(super) fn resolve(parts: &[Ident], cx: Cx<'_>) -> Lin {
                     let found = match source.lookup(column) {
                         Lookup::Found(l) | Lookup::Maybe(l) => l,
                         Lookup::Missing => {
+                            cx.missing.record(&parts[k], &[source]);
                             Lin::unresolved(format!("column {column} not found in {}", source.describe()))
                         }
                     };
@@ -303,14 +363,16 @@ pub(super) fn resolve(parts: &[Ident], cx: Cx<'_>) -> Lin {
             scope = sc.parent;
         }
     }
-    let (mut lin, field) = lin.unwrap_or_else(|| (unqualified(&first.value, cx), n > 1));
+    let (mut lin, field) = lin.unwrap_or_else(|| (unqualified(first, cx), n > 1));
     if field {
         lin.transform = lin.transform.max(Transform::Expression);
     }
     lin
 }
 
-pub(super) fn unqualified(name: &str, cx: Cx<'_>) -> Lin {
+pub(super) fn unqualified(ident: &Ident, cx: Cx<'_>) -> Lin {
+    let name = ident.value.as_str();
+    let mut searched: Vec<&Source> = Vec::new();
     let mut scope = Some(cx.scope);
     let mut innermost = true;
     while let Some(sc) = scope {
@@ -323,7 +385,7 @@ pub(super) fn unqualified(name: &str, cx: Cx<'_>) -> Lin {
             match source.lookup(name) {
                 Lookup::Found(l) => found.push((source, l)),
                 Lookup::Maybe(l) => maybe.push((source, l)),
-                Lookup::Missing => {}
+                Lookup::Missing => searched.push(source),
             }
         }
         if found.len() > 1 {
@@ -353,6 +415,11 @@ pub(super) fn unqualified(name: &str, cx: Cx<'_>) -> Lin {
         }
         innermost = false;
         scope = sc.parent;
+    }
+    // Only a query that reads relations can miss a column: with nothing in
+    // scope, the name may be one the parser took for a column (a keyword).
+    if !searched.is_empty() {
+        cx.missing.record(ident, &searched);
     }
     Lin::unresolved(format!("column {name} not found"))
 }

@@ -406,7 +406,18 @@ fn cases() -> Vec<Case> {
         case("sql", "syntax_error_in_new_view", "run", 1)
             .write("models/bad_sql.sql", "select id,\n  amount +\nfrom {{ ref('orders') }}\n")
             .expect(&["Failure in model bad_sql (models/bad_sql.sql)", "models/bad_sql.sql:3:1"]),
-        case("sql", "unknown_column", "run", 1)
+        // Caught by the column check before anything runs...
+        case("sql", "unknown_column", "run", 2)
+            .write(
+                "models/customer_totals.sql",
+                "{{ config(materialized='table') }}\nselect customer, sum(amount) as total\nfrom {{ ref('stg_orders') }}\nwhere no_col > 1 group by customer\n",
+            )
+            .expect(&["models/customer_totals.sql:4:7", "reads column 'no_col'", "nothing was run"]),
+        case("sql", "misspelled_column", "build", 2)
+            .write("models/stg_orders.sql", "select id, custmer, amount from {{ ref('orders') }}\n")
+            .expect(&["models/stg_orders.sql:1:12", "did you mean 'customer'?"]),
+        // ...and by DuckDB when the check is off.
+        case("sql", "unknown_column_unchecked", "run --static-analysis off", 1)
             .write(
                 "models/customer_totals.sql",
                 "{{ config(materialized='table') }}\nselect customer, sum(amount) as total\nfrom {{ ref('stg_orders') }}\nwhere no_col > 1 group by customer\n",

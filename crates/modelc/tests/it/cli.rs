@@ -161,7 +161,7 @@ fn bad_input_exits_2_and_leaves_the_database_as_it_was() {
 #[test]
 fn sql_errors_fail_the_model_keep_its_old_version_and_skip_only_descendants() {
     let f = built_fixture();
-    f.write("models/order_totals.sql", "{{ config(materialized='table') }}\nselect sum(amount) as total,\n  max(no_such_column) as x\nfrom {{ ref('stg_orders') }}");
+    f.write("models/order_totals.sql", "{{ config(materialized='table') }}\nselect sum(amount) as total,\n  max(no_such_function(amount)) as x\nfrom {{ ref('stg_orders') }}");
     f.write("models/downstream.sql", "select * from {{ ref('order_totals') }}");
     f.write(
         "models/sibling.sql",

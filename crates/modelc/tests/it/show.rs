@@ -59,7 +59,10 @@ fn show_errors_name_what_is_wrong() {
     assert_eq!(bad_ref.code, 2, "{bad_ref:?}");
     assert!(bad_ref.stderr.contains("refers to 'nope'"), "{}", bad_ref.stderr);
     // A query DuckDB rejects is a failure naming the node's file.
-    f.write("models/broken.sql", "select no_such_column from {{ ref('orders') }}");
+    f.write(
+        "models/broken.sql",
+        "select no_such_function(id) from {{ ref('orders') }}",
+    );
     let broken = f.modelc(&["show", "-s", "broken"]);
     assert_eq!(broken.code, 1, "{broken:?}");
     assert!(
@@ -69,5 +72,5 @@ fn show_errors_name_what_is_wrong() {
         "{}",
         broken.stderr
     );
-    assert!(broken.stderr.contains("no_such_column"), "{}", broken.stderr);
+    assert!(broken.stderr.contains("no_such_function"), "{}", broken.stderr);
 }
