@@ -147,6 +147,7 @@ impl Adapter for Postgres {
         Ok(Box::new(PgConn {
             client: Mutex::new(client),
             cancel,
+            lost: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -172,6 +173,8 @@ impl Interrupt for Cancel {
 struct PgConn {
     client: Mutex<postgres::Client>,
     cancel: Arc<Cancel>,
+    /// An error said the session is over (the server ended it or went away).
+    lost: std::sync::atomic::AtomicBool,
 }
 
 impl PgConn {
@@ -180,7 +183,19 @@ impl PgConn {
             .client
             .lock()
             .map_err(|_| DbError("the connection is poisoned".into()))?;
-        f(&mut client).map_err(|e| DbError(pg_message(&e, Some(sql))))
+        f(&mut client).map_err(|e| {
+            // Whether the server's FATAL message arrives before the socket closes
+            // is a race: either way, the session is over.
+            let fatal = e
+                .as_db_error()
+                .is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC"));
+            let message = pg_message(&e, Some(sql));
+            if e.is_closed() || fatal || client.is_closed() {
+                self.lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                return DbError(format!("the connection to PostgreSQL was lost: {message}"));
+            }
+            DbError(message)
+        })
     }
 }
 
@@ -293,7 +308,7 @@ impl Connection for PgConn {
     }
 
     fn is_lost(&self) -> bool {
-        self.client.lock().map_or(true, |c| c.is_closed())
+        self.lost.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
