@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use modelc_core::{Diagnostic, Node, Relation, ResourceType, SourceTable};
-use modelc_sql::{parse, MissingColumn, OutputColumn};
+use modelc_sql::{parse, MissingColumn, OutputColumn, SetMismatch};
 use rayon::prelude::*;
 
 use crate::cache::{hash, AnalysisEntry, Cache, Cached, Recorder};
@@ -223,22 +223,54 @@ pub(crate) fn analyze_node(
     if !with_lineage && !check {
         return (diags, None);
     }
-    let (cols, missing) = q.analyze(catalog);
+    let analysis = q.analyze(catalog);
     if check {
-        diags.extend(missing.iter().map(|m| unknown_column(n, sql, m)));
+        diags.extend(analysis.missing.iter().map(|m| unknown_column(n, sql, m)));
+        diags.extend(analysis.mismatched.iter().map(|m| set_mismatch(n, sql, m)));
     }
-    (diags, Some(cols))
+    (diags, Some(analysis.columns))
+}
+
+/// Where a position of a model's compiled SQL is in its file: the same line and
+/// column when the template rendered that line as written, else where `word`
+/// first appears in the file.
+fn located(n: &Node, sql: &str, (line, column): (usize, usize), word: &str) -> (usize, usize) {
+    source_position(n, sql, line, column)
+        .filter(|(_, c)| *c > 1 || column <= 1)
+        .unwrap_or_else(|| {
+            let (line, col) = locate_word(&n.raw_code, word);
+            (line + n.defined_at_line.saturating_sub(1), col)
+        })
+}
+
+/// An error for a `union` (or `except`, `intersect`) of queries with different
+/// numbers of columns, which DuckDB refuses.
+fn set_mismatch(n: &Node, sql: &str, m: &SetMismatch) -> Diagnostic {
+    let word = m.operator.split_whitespace().next().unwrap_or("union");
+    let (line, col) = located(n, sql, (m.line, m.column_number), word);
+    Diagnostic::error(
+        "set-mismatch",
+        format!(
+            "{} '{}': the {} has {} column{} on the left and {} on the right",
+            n.resource_type,
+            n.name,
+            m.operator,
+            m.left,
+            if m.left == 1 { "" } else { "s" },
+            m.right
+        ),
+    )
+    .at(&n.original_file_path, line, col)
+    .with_help(format!(
+        "both sides of a {} need the same number of columns (or use `{} by name`)",
+        m.operator, m.operator
+    ))
 }
 
 /// An error for a column reference that names no column: located in the model's
 /// file, with the closest column name of the relations it reads.
 fn unknown_column(n: &Node, sql: &str, m: &MissingColumn) -> Diagnostic {
-    let (line, col) = source_position(n, sql, m.line, m.column_number)
-        .filter(|(_, c)| *c > 1 || m.column_number <= 1)
-        .unwrap_or_else(|| {
-            let (line, col) = locate_word(&n.raw_code, &m.column);
-            (line + n.defined_at_line.saturating_sub(1), col)
-        });
+    let (line, col) = located(n, sql, (m.line, m.column_number), &m.column);
     let mut d = Diagnostic::error(
         "unknown-column",
         format!(

@@ -41,7 +41,13 @@ const STATE: &str = "compile_state.msgpack";
 const NODES: &str = "compile_nodes.msgpack";
 const FORMAT: &str = concat!("modelc-compile-state-4/", env!("CARGO_PKG_VERSION"));
 /// Warnings a model's render and analysis produce, and the fast path reproduces.
-const REDONE: &[&str] = &["unknown-config", "sql-parse", "direct-reference", "unknown-column"];
+const REDONE: &[&str] = &[
+    "unknown-config",
+    "sql-parse",
+    "direct-reference",
+    "unknown-column",
+    "set-mismatch",
+];
 
 /// What a full compile gathers for [`save`].
 #[derive(Debug, Default)]

@@ -295,7 +295,8 @@ fn empty_refs_read_no_rows_as_dbt_renders_them() {
 }
 
 /// A column no upstream relation has is an error at compile time, located in the
-/// model's file with the closest column's name; where an upstream's columns are
+/// model's file with the closest column's name, as is a union of queries with
+/// different numbers of columns; where an upstream's columns are
 /// unknown (a source's declared ones, an opaque table) nothing is reported, and
 /// `static_analysis: off` skips a model.
 #[test]
@@ -316,6 +317,14 @@ fn unknown_columns_are_compile_errors() {
         ("models/downstream.sql", "select id, total from {{ ref('fine') }}\n"),
         ("models/fine.sql", "select id, amount * 2 as total_amount from {{ ref('orders') }}\n"),
         ("models/undeclared_source_column.sql", "select event_id, user_id from {{ source('app', 'events') }}\n"),
+        (
+            "models/unioned.sql",
+            "select id, amount from {{ ref('orders') }}\nunion all\nselect id from {{ ref('customers') }}\n",
+        ),
+        (
+            "models/unioned_by_name.sql",
+            "select id, amount from {{ ref('orders') }}\nunion all by name\nselect id from {{ ref('customers') }}\n",
+        ),
         (
             "models/opted_out.sql",
             "{{ config(static_analysis='off') }}\nselect nothing_here from {{ ref('orders') }}\n",

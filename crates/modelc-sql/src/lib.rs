@@ -30,7 +30,7 @@ mod relations;
 mod tests;
 
 pub use catalog::Catalog;
-pub use lineage::{ColumnSource, MissingColumn, OutputColumn, Transform};
+pub use lineage::{Analysis, ColumnSource, MissingColumn, OutputColumn, SetMismatch, Transform};
 pub use name::RelationName;
 pub use parse::{parse, strip_trailing_semicolon, ParsedQuery, SqlError, MAX_CHAIN, MAX_SET_OPERATIONS};
 pub use relations::RelationRef;

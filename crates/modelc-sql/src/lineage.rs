@@ -125,22 +125,53 @@ impl ParsedQuery {
     /// `*` through `catalog` and through CTE and subquery columns.
     /// Statements other than queries have no output columns.
     pub fn lineage(&self, catalog: &dyn Catalog) -> Vec<OutputColumn> {
-        self.analyze(catalog).0
+        self.analyze(catalog).columns
     }
 
     /// [`ParsedQuery::lineage`], and the column references that name no column
     /// of the relations they could come from, every one of them with columns
     /// the catalog knows in full ([`Catalog::complete`]): mistakes. Where a
     /// relation's columns are unknown or only partly known, nothing is reported.
-    pub fn analyze(&self, catalog: &dyn Catalog) -> (Vec<OutputColumn>, Vec<MissingColumn>) {
+    pub fn analyze(&self, catalog: &dyn Catalog) -> Analysis {
         let Statement::Query(query) = &self.statement else {
-            return (Vec::new(), Vec::new());
+            return Analysis::default();
         };
         let missing = scope::Missing::default();
         let mut analyzer = Analyzer::new(catalog, &missing);
         let columns = analyzer.query(query, None).into_iter().map(Col::finish).collect();
-        (columns, missing.take())
+        Analysis {
+            columns,
+            missing: missing.take(),
+            mismatched: missing.take_mismatches(),
+        }
     }
+}
+
+/// What [`ParsedQuery::analyze`] finds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// The output columns with their lineage.
+    pub columns: Vec<OutputColumn>,
+    /// Column references that name no column.
+    pub missing: Vec<MissingColumn>,
+    /// `union`, `except` and `intersect` of queries with different numbers of
+    /// columns (both sides known; `by name` is exempt).
+    pub mismatched: Vec<SetMismatch>,
+}
+
+/// A set operation whose two sides have different numbers of columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetMismatch {
+    /// `union`, `union all`, `except`, ...
+    pub operator: String,
+    /// Columns of the left side.
+    pub left: usize,
+    /// Columns of the right side.
+    pub right: usize,
+    /// 1-based line of the right side in the SQL (0 when unknown).
+    pub line: usize,
+    /// 1-based column of the right side in the SQL (0 when unknown).
+    pub column_number: usize,
 }
 
 /// A column reference that names no column of the relations in its scope.

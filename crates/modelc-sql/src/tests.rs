@@ -761,7 +761,10 @@ fn missing_columns_are_found_in_every_clause_and_only_there() {
     ];
     let mut failures = Vec::new();
     for (sql, want) in cases {
-        let (_, missing) = parse(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).analyze(&catalog);
+        let missing = parse(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .analyze(&catalog)
+            .missing;
         let got: Vec<String> = missing
             .iter()
             .map(|m| format!("{}@{}:{} in {}", m.column, m.line, m.column_number, m.searched))
@@ -771,4 +774,40 @@ fn missing_columns_are_found_in_every_clause_and_only_there() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Set operations whose sides have different numbers of known columns.
+#[test]
+fn set_operations_with_different_column_counts_are_found() {
+    let catalog = catalog();
+    let cases: &[(&str, &[&str])] = &[
+        ("select id from orders union all select id from customers", &[]),
+        (
+            "select id, amount from orders union select id from customers",
+            &["union 2/1 @1:37"],
+        ),
+        (
+            "select id from orders except select id, name from customers",
+            &["except 1/2 @1:30"],
+        ),
+        (
+            "select id, amount from orders union all by name select id from customers",
+            &[],
+        ),
+        ("select * from mystery union all select id from orders", &[]),
+        (
+            "select 1 as a, 2 as b union all select 1 as a union all select 3 as a",
+            &["union all 2/1 @1:33", "union all 2/1 @1:57"],
+        ),
+    ];
+    for (sql, want) in cases {
+        let got: Vec<String> = parse(sql)
+            .unwrap()
+            .analyze(&catalog)
+            .mismatched
+            .iter()
+            .map(|m| format!("{} {}/{} @{}:{}", m.operator, m.left, m.right, m.line, m.column_number))
+            .collect();
+        assert_eq!(&got, want, "{sql}");
+    }
 }

@@ -10,6 +10,8 @@ use sqlparser::ast::{
     WildcardAdditionalOptions,
 };
 
+use sqlparser::ast::Spanned;
+
 use super::expr::output_name;
 use super::scope::{
     add_using, function_source, opaque, rename, using_lin, with_alias, Cx, Lookup, Missing, Scope, Source, SourceKind,
@@ -89,14 +91,25 @@ impl Analyzer<'_> {
                 left,
                 right,
                 set_quantifier,
-                ..
+                op,
             } => {
+                let right_at = right.span().start;
                 let left = self.set_expr(left, outer);
                 let right = self.set_expr(right, outer);
                 let by_name = matches!(
                     set_quantifier,
                     SetQuantifier::ByName | SetQuantifier::AllByName | SetQuantifier::DistinctByName
                 );
+                let known = |cols: &[Col]| !cols.iter().any(Col::is_star);
+                if !by_name && known(&left) && known(&right) && left.len() != right.len() {
+                    self.missing.mismatch(crate::SetMismatch {
+                        operator: format!("{op} {set_quantifier}").trim().to_lowercase(),
+                        left: left.len(),
+                        right: right.len(),
+                        line: right_at.line as usize,
+                        column_number: right_at.column as usize,
+                    });
+                }
                 combine(left, right, by_name)
             }
             SetExpr::Values(values) => self.values(values, outer),

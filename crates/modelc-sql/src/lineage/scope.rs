@@ -154,9 +154,24 @@ pub(super) struct Cx<'s> {
 /// Column references that resolve to nothing, though every relation they could
 /// come from has known columns: the query is wrong.
 #[derive(Debug, Default)]
-pub(super) struct Missing(std::cell::RefCell<Vec<crate::MissingColumn>>);
+pub(super) struct Missing(
+    std::cell::RefCell<Vec<crate::MissingColumn>>,
+    std::cell::RefCell<Vec<crate::SetMismatch>>,
+);
 
 impl Missing {
+    /// Records a set operation whose sides have different numbers of columns.
+    pub(super) fn mismatch(&self, m: crate::SetMismatch) {
+        self.1.borrow_mut().push(m);
+    }
+
+    /// Every set operation recorded, in the order of the SQL.
+    pub(super) fn take_mismatches(&self) -> Vec<crate::SetMismatch> {
+        let mut all = std::mem::take(&mut *self.1.borrow_mut());
+        all.sort_by_key(|m| (m.line, m.column_number));
+        all
+    }
+
     fn record(&self, ident: &Ident, searched: &[&Source]) {
         let start = ident.span.start;
         let candidates = searched
