@@ -10,6 +10,7 @@ pub mod artifacts;
 mod cache;
 pub mod compare;
 mod configs;
+mod contracts;
 mod hooks;
 pub mod late;
 mod manifest_node;
@@ -1023,6 +1024,9 @@ fn compile_phases(
         (!opts.skip_lineage, check),
         &mut found,
     );
+    if check {
+        found.extend(contracts::check(&nodes, &yaml_sites, &columns));
+    }
     if let Some(seed) = &mut seed {
         seed.columns = columns;
     }

@@ -38,6 +38,8 @@ pub struct YamlSite {
     pub line: usize,
     /// The line and column of each config key.
     pub keys: Vec<(String, usize, usize)>,
+    /// The 1-based line of each declared column's entry.
+    pub columns: Vec<(String, usize)>,
 }
 
 impl Shell {
@@ -56,6 +58,7 @@ impl Shell {
             file: file.to_string(),
             line: p.line,
             keys: p.config_lines.clone(),
+            columns: p.columns.iter().map(|c| (c.info.name.clone(), c.line)).collect(),
         });
         self
     }
@@ -900,6 +903,7 @@ fn generic_test(project: &str, trees: Trees, entry: TestEntry, target: TestTarge
         file: target.file.clone(),
         line: entry.line,
         keys: entry.config_lines.clone(),
+        columns: Vec::new(),
     });
     node.test = Some(TestInfo {
         name: Some(short_test),

@@ -616,6 +616,9 @@ fn redo(
             if found.iter().any(Diagnostic::is_error) {
                 return Err("a model compiled again has errors".into());
             }
+            if check && crate::contracts::enforced(&node) {
+                return Err(format!("{} has an enforced contract", node.unique_id));
+            }
             // Models downstream were checked against this model's columns: when
             // they change, only a full compile checks them again.
             if let (Some(cols), Some(rel)) = (cols, &node.relation) {

@@ -339,3 +339,20 @@ fn unknown_columns_are_compile_errors() {
     };
     assert!(compile(dir.path(), &opts).project.is_some());
 }
+
+/// An enforced contract is checked against the model's SQL at compile time: every
+/// declared column has a data_type, and the SQL returns exactly those columns.
+#[test]
+fn enforced_contracts_are_checked_before_anything_runs() {
+    let files = [
+        PROJECT,
+        ("seeds/customers.csv", "id,name,region\n1,ann,eu\n"),
+        ("models/dim_customers.sql", "select id, name, region\nfrom {{ ref('customers') }}\n"),
+        ("models/kept.sql", "select id, name from {{ ref('customers') }}\n"),
+        (
+            "models/_models.yml",
+            "models:\n  - name: dim_customers\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: id\n        data_type: integer\n      - name: name\n      - name: email\n        data_type: varchar\n  - name: kept\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: id\n        data_type: integer\n      - name: name\n        data_type: varchar\n",
+        ),
+    ];
+    insta::assert_snapshot!("contracts", check(&files));
+}
