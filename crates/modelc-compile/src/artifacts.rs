@@ -217,7 +217,15 @@ pub fn write_manifest<W: Write + Send>(project: &Project, invocation_id: &str, w
             (m.unique_id.clone(), v.to_string())
         }),
     )?;
-    for key in ["docs", "exposures", "metrics", "groups", "selectors", "disabled"] {
+    w.write_all(b",\"exposures\":")?;
+    write_object(
+        &mut w,
+        project
+            .exposures
+            .values()
+            .map(|e| (e.unique_id.clone(), e.manifest_json().to_string())),
+    )?;
+    for key in ["docs", "metrics", "groups", "selectors", "disabled"] {
         write!(w, ",\"{key}\":{{}}")?;
     }
     let mut ids: Vec<&str> = project.dag.nodes().map(|n| n.unique_id.as_str()).collect();

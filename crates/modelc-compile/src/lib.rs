@@ -11,6 +11,7 @@ mod cache;
 pub mod compare;
 mod configs;
 mod contracts;
+pub mod exposures;
 mod hooks;
 pub mod late;
 mod manifest_node;
@@ -99,6 +100,8 @@ pub struct Project {
     graph: std::sync::OnceLock<std::sync::Arc<serde_json::Value>>,
     /// `--empty`: late renders read no rows of `ref`s and `source`s either.
     empty: Option<resolve::Empty>,
+    /// Exposures, by unique id.
+    pub exposures: BTreeMap<String, exposures::Exposure>,
 }
 
 impl Project {
@@ -717,6 +720,12 @@ fn compile_phases(
     ] {
         *files = Vec::new();
     }
+    let exposure_files: Vec<(String, Vec<modelc_project::ExposurePatch>)> = input
+        .properties
+        .iter_mut()
+        .filter(|f| !f.exposures.is_empty())
+        .map(|f| (f.path.clone(), std::mem::take(&mut f.exposures)))
+        .collect();
     input.properties = Vec::new();
 
     // Render every node in parallel (or take last compile's render, when its inputs
@@ -909,7 +918,11 @@ fn compile_phases(
     }
 
     clock.lap("resolve");
-    let dag = match build_dag(&nodes, &sources) {
+    let exposures = exposures::build(&input.config.name, &exposure_files, &nodes, &sources, &mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return finish(None, diags);
+    }
+    let dag = match build_dag(&nodes, &sources, &exposures) {
         Ok(d) => d,
         Err(DagError::Cycle { path }) => {
             diags.push(cycle_diagnostic(&path, &nodes));
@@ -1074,6 +1087,7 @@ fn compile_phases(
         deps,
         graph: std::sync::OnceLock::new(),
         empty,
+        exposures,
     };
     if let Some(seed) = &mut seed {
         seed.macro_files = macro_files.iter().map(|f| f.path.clone()).collect();
@@ -1273,7 +1287,11 @@ fn resource_kind(rt: ResourceType) -> ResourceKind {
     }
 }
 
-fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTable>) -> Result<Dag, DagError> {
+fn build_dag(
+    nodes: &BTreeMap<String, Node>,
+    sources: &BTreeMap<String, SourceTable>,
+    exposures: &BTreeMap<String, exposures::Exposure>,
+) -> Result<Dag, DagError> {
     // The graph's copies of the nodes are made in parallel; the graph itself in order.
     let dag_node = |n: &Node| {
         let config: BTreeMap<String, String> = n
@@ -1353,6 +1371,11 @@ fn build_dag(nodes: &BTreeMap<String, Node>, sources: &BTreeMap<String, SourceTa
             result: None,
             source_status: None,
         });
+    }
+    for e in exposures.values() {
+        let (node, from) = e.dag_node();
+        dag_nodes.push(node);
+        edges.extend(from);
     }
     Dag::new(dag_nodes, edges)
 }

@@ -23,7 +23,7 @@ pub struct LineageNode {
     pub id: String,
     /// Display name (`source.table` for sources).
     pub name: String,
-    /// `model`, `seed`, `snapshot`, `test`, `source`.
+    /// `model`, `seed`, `snapshot`, `test`, `source`, `exposure`.
     pub resource_type: String,
     /// Materialization, for models.
     pub materialized: Option<String>,
@@ -71,7 +71,8 @@ fn layer(rt: ResourceType, path: &str) -> String {
     }
 }
 
-/// Builds the graph of the nodes in `ids` (all nodes and sources when `None`).
+/// Builds the graph of the nodes in `ids` (all nodes, sources and exposures when
+/// `None`).
 pub fn lineage_graph(project: &Project, ids: Option<&BTreeSet<String>>) -> LineageGraph {
     let keep = |id: &str| ids.is_none_or(|s| s.contains(id));
     // Relation text (lowercase) -> unique id, to name column sources by node.
@@ -143,6 +144,18 @@ pub fn lineage_graph(project: &Project, ids: Option<&BTreeSet<String>>) -> Linea
             columns: Vec::new(),
         });
     }
+    for e in project.exposures.values().filter(|e| keep(&e.unique_id)) {
+        nodes.push(LineageNode {
+            id: e.unique_id.clone(),
+            name: e.name.clone(),
+            resource_type: "exposure".into(),
+            materialized: None,
+            layer: "exposure".into(),
+            relation: None,
+            path: e.original_file_path.clone(),
+            columns: Vec::new(),
+        });
+    }
     nodes.sort_by(|a, b| a.id.cmp(&b.id));
     let present: BTreeSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
     let mut edges: Vec<(String, String)> = project
@@ -176,6 +189,7 @@ impl LineageGraph {
                 "seed" => "#e0e0e0",
                 "snapshot" => "#f9e0c7",
                 "test" => "#f5d0d0",
+                "exposure" => "#efe0f7",
                 _ => "#d0e2f5",
             };
             let _ = writeln!(
@@ -199,6 +213,7 @@ impl LineageGraph {
             let (open, close) = match n.resource_type.as_str() {
                 "source" | "seed" => ("[(", ")]"),
                 "test" => ("{{", "}}"),
+                "exposure" => ("([", "])"),
                 _ => ("[", "]"),
             };
             let _ = writeln!(
@@ -212,7 +227,7 @@ impl LineageGraph {
         for (a, b) in &self.edges {
             let _ = writeln!(out, "  {} --> {}", short(a), short(b));
         }
-        out.push_str("  classDef source fill:#d9f2d9\n  classDef seed fill:#e0e0e0\n  classDef model fill:#d0e2f5\n  classDef snapshot fill:#f9e0c7\n  classDef test fill:#f5d0d0\n");
+        out.push_str("  classDef source fill:#d9f2d9\n  classDef seed fill:#e0e0e0\n  classDef model fill:#d0e2f5\n  classDef snapshot fill:#f9e0c7\n  classDef test fill:#f5d0d0\n  classDef exposure fill:#efe0f7\n");
         out
     }
 }

@@ -40,21 +40,24 @@ pub enum ResourceKind {
     Source,
     /// An analysis (compiled, never executed).
     Analysis,
+    /// An exposure (a dashboard or application using models); never executed.
+    Exposure,
 }
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         ResourceKind::Model,
         ResourceKind::Seed,
         ResourceKind::Snapshot,
         ResourceKind::Test,
         ResourceKind::Source,
         ResourceKind::Analysis,
+        ResourceKind::Exposure,
     ];
 
     /// dbt's name of the kind: `"model"`, `"seed"`, `"snapshot"`, `"test"`,
-    /// `"source"` or `"analysis"`.
+    /// `"source"`, `"analysis"` or `"exposure"`.
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Model => "model",
@@ -63,6 +66,7 @@ impl ResourceKind {
             ResourceKind::Test => "test",
             ResourceKind::Source => "source",
             ResourceKind::Analysis => "analysis",
+            ResourceKind::Exposure => "exposure",
         }
     }
 }

@@ -121,6 +121,7 @@ enum Method {
     State,
     Result,
     SourceStatus,
+    Exposure,
 }
 
 /// One parsed criterion, e.g. `2+tag:nightly+`.
@@ -263,7 +264,8 @@ fn parse_method(raw: &str, text: &str) -> Result<Method, SelectorError> {
         "state" => Method::State,
         "result" => Method::Result,
         "source_status" => Method::SourceStatus,
-        "exposure" | "metric" | "version" | "semantic_model" | "saved_query" | "unit_test" | "wildcard" => {
+        "exposure" => Method::Exposure,
+        "metric" | "version" | "semantic_model" | "saved_query" | "unit_test" | "wildcard" => {
             return Err(err(raw, format!("the '{name}' selection method is not supported yet")))
         }
         _ => return Err(err(raw, format!("'{name}' is not a valid method name"))),
@@ -891,6 +893,9 @@ impl Dag {
                     && matches!(&n.test_kind, Some(TestKind::Generic { name }) if glob.is_match(name))
             }),
             Method::Package => Box::new(move |n: &DagNode| glob.is_match(&n.package)),
+            Method::Exposure => {
+                Box::new(move |n: &DagNode| n.resource_type == ResourceKind::Exposure && glob.is_match(&n.name))
+            }
             Method::Group => {
                 Box::new(move |n: &DagNode| !is_source(n) && n.config.get("group").is_some_and(|g| g == value))
             }

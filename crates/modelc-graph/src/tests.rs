@@ -234,7 +234,7 @@ fn resource_kind_round_trip() {
     for kind in ResourceKind::ALL {
         assert_eq!(kind.as_str().parse::<ResourceKind>(), Ok(kind));
     }
-    assert!("exposure".parse::<ResourceKind>().is_err());
+    assert!("metric".parse::<ResourceKind>().is_err());
     for mode in ["eager", "cautious", "buildable", "empty"] {
         assert_eq!(mode.parse::<IndirectSelection>().map(|m| m.as_str()), Ok(mode));
     }

@@ -137,7 +137,58 @@ pub struct PropertyFile {
     pub analyses: Vec<NodePatch>,
     /// `sources:`.
     pub sources: Vec<SourcePatch>,
+    /// `exposures:`.
+    pub exposures: Vec<ExposurePatch>,
 }
+
+/// An `exposures:` entry: a dashboard, notebook, application... that uses models.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExposurePatch {
+    /// Name.
+    pub name: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// `type:` (`dashboard`, `notebook`, `analysis`, `ml`, `application`).
+    pub kind: String,
+    /// `depends_on:` as written (`ref('orders')`, `source('raw', 'x')`), with the
+    /// line of each.
+    pub depends_on: Vec<(String, usize)>,
+    /// The entry as JSON (owner, url, maturity, label, description, meta, tags...).
+    pub properties: JsonMap,
+    /// `config:` with the legacy top-level `meta` and `tags`.
+    pub config: JsonMap,
+}
+
+const EXPOSURE_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "owner",
+    "depends_on",
+    "description",
+    "url",
+    "maturity",
+    "label",
+    "meta",
+    "tags",
+    "config",
+];
+
+const EXPOSURE_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("type", Shape::Scalar),
+    ("owner", Shape::Mapping),
+    ("depends_on", Shape::List),
+    ("description", Shape::Scalar),
+    ("url", Shape::Scalar),
+    ("maturity", Shape::Scalar),
+    ("label", Shape::Scalar),
+    ("meta", Shape::Mapping),
+    ("tags", Shape::ScalarOrList),
+    ("config", Shape::Mapping),
+];
+
+/// The types dbt allows an exposure.
+const EXPOSURE_TYPES: &[&str] = &["dashboard", "notebook", "analysis", "ml", "application"];
 
 const FILE_KEYS: &[&str] = &[
     "version",
@@ -423,7 +474,50 @@ pub fn parse_property_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) 
             out.sources.push(s);
         }
     }
+    let mut from = ctx.lines.find_key("exposures", 1).0;
+    for entry in entries(&mut ctx, &doc, "exposures") {
+        if let Some(e) = exposure_patch(&mut ctx, entry, from) {
+            from = e.line + 1;
+            out.exposures.push(e);
+        }
+    }
     out
+}
+
+fn exposure_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<ExposurePatch> {
+    let (name, line) = entry_name(ctx, entry, "exposures", from)?;
+    let what = format!("exposure '{name}'");
+    ctx.check_keys(entry, EXPOSURE_KEYS, &what, line);
+    ctx.check_shapes(entry, EXPOSURE_SHAPES, &what, line);
+    let kind = yaml::get_str(entry, "type").unwrap_or_default();
+    if !EXPOSURE_TYPES.contains(&kind.as_str()) {
+        let (at, _) = ctx.lines.find_key("type", line);
+        ctx.error(
+            format!(
+                "{what} has type '{kind}'; an exposure's type is one of {}",
+                EXPOSURE_TYPES.join(", ")
+            ),
+            if kind.is_empty() { line } else { at },
+        );
+    }
+    let mut depends_on = Vec::new();
+    if let Some(Yaml::Sequence(items)) = entry.get("depends_on") {
+        let mut at = ctx.lines.find_key("depends_on", line).0;
+        for item in items {
+            let Some(text) = item.as_str() else { continue };
+            at = ctx.lines.find_text(text, at);
+            depends_on.push((text.to_string(), at));
+        }
+    }
+    let config = entry_config(ctx, entry, line, &[]);
+    Some(ExposurePatch {
+        kind,
+        depends_on,
+        properties: yaml::to_json_map(entry),
+        config,
+        name,
+        line,
+    })
 }
 
 fn entries<'y>(ctx: &mut Ctx<'_>, doc: &'y Yaml, key: &str) -> Vec<&'y Yaml> {

@@ -397,6 +397,17 @@ impl<'a> Lines<'a> {
         self.lines.get(line.checked_sub(1)?).copied()
     }
 
+    /// The 1-based line holding `text`, at or after `from_line` (else `from_line`).
+    pub fn find_text(&self, text: &str, from_line: usize) -> usize {
+        let start = from_line.saturating_sub(1);
+        self.lines
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| l.contains(text))
+            .map_or(from_line.max(1), |(i, _)| i + 1)
+    }
+
     /// The line of the list entry whose `name:` is `name`, at or after `from_line`.
     pub fn find_named_entry(&self, name: &str, from_line: usize) -> usize {
         let start = from_line.saturating_sub(1);

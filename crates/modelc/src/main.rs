@@ -414,10 +414,15 @@ fn cmd_ls(args: &LsArgs) -> Result<(), u8> {
         ResourceType::Source,
     ];
     let mut types: Vec<ResourceType> = Vec::new();
+    // Exposures are graph nodes, not nodes that compile.
+    let mut exposures = args.resource_types.is_empty();
     for t in &args.resource_types {
-        types.push(t.parse().map_err(invalid)?);
+        match t.as_str() {
+            "exposure" => exposures = true,
+            t => types.push(t.parse().map_err(invalid)?),
+        }
     }
-    if types.is_empty() {
+    if args.resource_types.is_empty() {
         types = all.to_vec();
     }
     let ids = selection(&project, &args.common)?;
@@ -441,6 +446,13 @@ fn cmd_ls(args: &LsArgs) -> Result<(), u8> {
                     s.original_file_path.clone(),
                 ]);
             }
+        } else if let Some(e) = project.exposures.get(id).filter(|_| exposures) {
+            rows.push([
+                "exposure".into(),
+                e.kind.clone(),
+                e.name.clone(),
+                e.original_file_path.clone(),
+            ]);
         }
     }
     let widths: Vec<usize> = (0..3)

@@ -492,8 +492,8 @@ fn unknown_method() {
 }
 
 #[test]
-fn exposure_not_supported() {
-    check("exposure_unsupported", &["+exposure:weekly_dashboard"], &[], Eager);
+fn metric_not_supported() {
+    check("metric_unsupported", &["+metric:revenue"], &[], Eager);
 }
 
 #[test]
@@ -518,7 +518,7 @@ fn depth_overflow() {
 
 #[test]
 fn error_in_exclude() {
-    check("error_in_exclude", &["stg_loans"], &["exposure:weekly_report"], Eager);
+    check("error_in_exclude", &["stg_loans"], &["metric:weekly_report"], Eager);
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod build;
 mod cli;
 mod deps;
 mod engines;
+mod exposures;
 mod freshness;
 mod incremental;
 mod interrupt;
