@@ -1,7 +1,7 @@
 //! SQL analysis of compiled nodes: parse, warn about parser gaps and tables named
 //! directly, and compute column-level lineage, in parallel within each topological wave.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use modelc_core::{Diagnostic, Node, Relation, ResourceType, SourceTable};
 use modelc_sql::{parse, MissingColumn, OutputColumn, SetMismatch};
@@ -83,8 +83,15 @@ pub fn analyze(
     sources: &BTreeMap<String, SourceTable>,
     cache: &mut Cache,
     (with_lineage, check): (bool, bool),
+    unrendered: &BTreeSet<std::path::PathBuf>,
     diags: &mut Vec<Diagnostic>,
 ) -> (Lineage, Columns) {
+    // A node rendered only when it runs has no final SQL yet: it is not checked,
+    // and its columns (like a snapshot's, which gains dbt's columns) are not all
+    // known to the models that read it.
+    let unsure = |n: &Node| {
+        n.resource_type == ResourceType::Snapshot || unrendered.contains(std::path::Path::new(&n.original_file_path))
+    };
     let known = known_relations(nodes, sources);
     let mut catalog: HashMap<String, Vec<String>> = HashMap::new();
     // A source's columns are the declared ones: it may have more.
@@ -131,14 +138,14 @@ pub fn analyze(
                         &(n.defined_at_line as u64).to_le_bytes(),
                         n.name.as_bytes(),
                         n.resource_type.as_str().as_bytes(),
-                        &[u8::from(with_lineage), u8::from(checks(n, check))],
+                        &[u8::from(with_lineage), u8::from(checks(n, check) && !unsure(n))],
                     ])
                 });
                 if let Some(e) = key.and_then(|k| cached.analysis(&n.unique_id, k, &known, &catalog)) {
                     return (n, e.warnings(), e.columns.clone(), Cached::Reused);
                 }
                 let recorder = Recorder::new(&is_known, &catalog, &incomplete, key.is_some());
-                let (warnings, cols) = analyze_node(n, sql, &recorder, (with_lineage, checks(n, check)));
+                let (warnings, cols) = analyze_node(n, sql, &recorder, (with_lineage, checks(n, check) && !unsure(n)));
                 let entry = key.map(|k| recorder.entry(k, &warnings, cols.clone()));
                 (n, warnings, cols, Cached::New(entry))
             })
@@ -149,6 +156,9 @@ pub fn analyze(
             let Some(cols) = cols else { continue };
             if let (Some(r), Some(names)) = (&n.relation, Columns::of(&cols)) {
                 for k in Columns::keys(r) {
+                    if unsure(n) {
+                        incomplete.insert(k.clone());
+                    }
                     catalog.insert(k, names.clone());
                 }
             }

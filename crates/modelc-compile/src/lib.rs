@@ -1035,6 +1035,7 @@ fn compile_phases(
         &sources,
         &mut cache,
         (!opts.skip_lineage, check),
+        &unrendered,
         &mut found,
     );
     if check {
@@ -1043,7 +1044,8 @@ fn compile_phases(
     if let Some(seed) = &mut seed {
         seed.columns = columns;
     }
-    // The parse-phase SQL of a node rendered only when it runs is no SQL to check.
+    // The parse-phase SQL of a node rendered only when it runs is no SQL to check
+    // (the analysis does not check its columns either).
     found.retain(|d| !(d.code == "sql-parse" && d.file.as_ref().is_some_and(|f| unrendered.contains(f))));
     diags.extend(found);
     clock.lap("analyze");
@@ -1162,6 +1164,7 @@ fn render_late_nodes(
             sources,
             &mut cache::Cache::disabled(),
             (true, false),
+            &BTreeSet::new(),
             &mut Vec::new(),
         );
         let mut known = late::declared_columns(nodes, sources);

@@ -317,6 +317,12 @@ fn unknown_columns_are_compile_errors() {
         ("models/downstream.sql", "select id, total from {{ ref('fine') }}\n"),
         ("models/fine.sql", "select id, amount * 2 as total_amount from {{ ref('orders') }}\n"),
         ("models/undeclared_source_column.sql", "select event_id, user_id from {{ source('app', 'events') }}\n"),
+        // A snapshot's table has dbt's columns too.
+        (
+            "snapshots/snap.sql",
+            "{% snapshot snap %}\n{{ config(unique_key='id', strategy='check', check_cols='all', target_schema='snapshots') }}\nselect id, name from {{ ref('customers') }}\n{% endsnapshot %}\n",
+        ),
+        ("models/from_snapshot.sql", "select id, name, dbt_valid_to from {{ ref('snap') }}\n"),
         (
             "models/unioned.sql",
             "select id, amount from {{ ref('orders') }}\nunion all\nselect id from {{ ref('customers') }}\n",
