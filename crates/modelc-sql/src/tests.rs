@@ -758,6 +758,22 @@ fn missing_columns_are_found_in_every_clause_and_only_there() {
         ),
         ("select user_id, not_declared from raw.events", &[]),
         ("select 1 as x where y = 1", &[]),
+        // ORDER BY sees the FROM items, the aliases and positions; a set
+        // operation's sees its output columns.
+        ("select amount * 2 as a from orders order by a, status, 1", &[]),
+        ("select id from orders order by amout", &["amout@1:32 in orders"]),
+        (
+            "select id from orders union all select id from payments order by id",
+            &[],
+        ),
+        (
+            "select id from orders union all select id from payments order by amount",
+            &["amount@1:66 in the columns of the set operation"],
+        ),
+        (
+            "select * from mystery union all select id from orders order by anything",
+            &[],
+        ),
     ];
     let mut failures = Vec::new();
     for (sql, want) in cases {

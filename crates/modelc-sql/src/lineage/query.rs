@@ -5,9 +5,9 @@ use std::rc::Rc;
 
 use sqlparser::ast::{
     ExcludeSelectItem, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, Ident, JoinConstraint, JoinOperator,
-    NamedWindowDefinition, ObjectName, ObjectNamePart, Query, RenameSelectItem, Select, SelectFlavor, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, SetQuantifier, TableAlias, TableFactor, TableWithJoins, Values,
-    WildcardAdditionalOptions,
+    NamedWindowDefinition, ObjectName, ObjectNamePart, OrderByExpr, OrderByKind, Query, RenameSelectItem, Select,
+    SelectFlavor, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetQuantifier, TableAlias, TableFactor,
+    TableWithJoins, Values, WildcardAdditionalOptions,
 };
 
 use sqlparser::ast::Spanned;
@@ -78,14 +78,37 @@ impl Analyzer<'_> {
                 }
             }
         }
-        let cols = self.set_expr(&query.body, outer);
+        let order: &[OrderByExpr] = match query.order_by.as_ref().map(|o| &o.kind) {
+            Some(OrderByKind::Expressions(exprs)) => exprs,
+            _ => &[],
+        };
+        let cols = match &*query.body {
+            // ORDER BY of a SELECT sees its FROM items and its aliases.
+            SetExpr::Select(select) => self.select(select, outer, order),
+            // ORDER BY of a set operation names its output columns.
+            body => {
+                let cols = self.set_expr(body, outer);
+                if !cols.iter().any(Col::is_star) {
+                    for o in order {
+                        if let Expr::Identifier(ident) = &o.expr {
+                            if !cols.iter().any(|c| c.name.eq_ignore_ascii_case(&ident.value)) {
+                                let names = cols.iter().map(|c| c.name.to_string()).collect();
+                                self.missing
+                                    .push(ident, "the columns of the set operation".into(), names);
+                            }
+                        }
+                    }
+                }
+                cols
+            }
+        };
         self.ctes.truncate(mark);
         cols
     }
 
     pub(super) fn set_expr(&mut self, body: &SetExpr, outer: Option<&Scope<'_>>) -> Vec<Col> {
         match body {
-            SetExpr::Select(select) => self.select(select, outer),
+            SetExpr::Select(select) => self.select(select, outer, &[]),
             SetExpr::Query(query) => self.query(query, outer),
             SetExpr::SetOperation {
                 left,
@@ -151,7 +174,7 @@ impl Analyzer<'_> {
         cols
     }
 
-    pub(super) fn select(&mut self, select: &Select, outer: Option<&Scope<'_>>) -> Vec<Col> {
+    pub(super) fn select(&mut self, select: &Select, outer: Option<&Scope<'_>>, order: &[OrderByExpr]) -> Vec<Col> {
         let mut sources = Vec::new();
         let mut using = Vec::new();
         for item in &select.from {
@@ -218,7 +241,7 @@ impl Analyzer<'_> {
                 }
             }
         }
-        self.check_clauses(select, &scope, &out);
+        self.check_clauses(select, &scope, &out, order);
         if let Some(exclude) = &select.exclude {
             out.retain(|c| c.is_star() || !excluded(exclude, &c.name));
         }
@@ -226,10 +249,10 @@ impl Analyzer<'_> {
     }
 
     /// Resolves the column references of the clauses that do not make output
-    /// columns (join conditions, `WHERE`, `GROUP BY`, `HAVING`, `QUALIFY`), only
-    /// to record those that name no column; select-list aliases are visible to
-    /// all but the joins, as in DuckDB.
-    fn check_clauses(&mut self, select: &Select, scope: &Scope<'_>, out: &[Col]) {
+    /// columns (join conditions, `WHERE`, `GROUP BY`, `HAVING`, `QUALIFY`, the
+    /// query's `ORDER BY`), only to record those that name no column; select-list
+    /// aliases are visible to all but the joins, as in DuckDB.
+    fn check_clauses(&mut self, select: &Select, scope: &Scope<'_>, out: &[Col], order: &[OrderByExpr]) {
         let cx = |aliases| Cx {
             scope,
             aliases,
@@ -252,7 +275,8 @@ impl Analyzer<'_> {
             .iter()
             .chain(group_by)
             .chain(&select.having)
-            .chain(&select.qualify);
+            .chain(&select.qualify)
+            .chain(order.iter().map(|o| &o.expr));
         for e in clauses {
             self.expr(e, cx(out));
         }

@@ -173,7 +173,6 @@ impl Missing {
     }
 
     fn record(&self, ident: &Ident, searched: &[&Source]) {
-        let start = ident.span.start;
         let candidates = searched
             .iter()
             .flat_map(|s| s.columns())
@@ -181,9 +180,15 @@ impl Missing {
             .map(|c| c.name.to_string())
             .collect();
         let searched = searched.iter().map(|s| s.describe_with_relation()).collect::<Vec<_>>();
+        self.push(ident, searched.join(", "), candidates);
+    }
+
+    /// Records `ident`, looked for in `searched`, which has `candidates`.
+    pub(super) fn push(&self, ident: &Ident, searched: String, candidates: Vec<String>) {
+        let start = ident.span.start;
         self.0.borrow_mut().push(crate::MissingColumn {
             column: ident.value.clone(),
-            searched: searched.join(", "),
+            searched,
             candidates,
             line: start.line as usize,
             column_number: start.column as usize,
