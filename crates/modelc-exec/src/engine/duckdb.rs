@@ -24,11 +24,7 @@ impl Interrupt for duckdb::InterruptHandle {
 /// DuckDB's statements: the defaults.
 pub struct DuckDbDialect;
 
-impl Dialect for DuckDbDialect {
-    fn name(&self) -> &'static str {
-        "duckdb"
-    }
-}
+impl Dialect for DuckDbDialect {}
 
 /// Embedded DuckDB.
 pub struct DuckDb {

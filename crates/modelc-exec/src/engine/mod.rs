@@ -17,9 +17,6 @@ use crate::materialize::{literal, strip_semicolons, RelKind};
 
 /// The statements an engine writes for modelc.
 pub trait Dialect: Sync {
-    /// The engine's name: dbt's `target.type`.
-    fn name(&self) -> &'static str;
-
     /// Creates `schema` in `database` if it is not there.
     fn create_schema(&self, database: &str, schema: &str) -> String {
         format!(

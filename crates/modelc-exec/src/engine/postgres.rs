@@ -24,10 +24,6 @@ use crate::seed::SeedFile;
 pub struct PostgresDialect;
 
 impl Dialect for PostgresDialect {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
     /// A schema name cannot be qualified by its database on PostgreSQL.
     fn create_schema(&self, _database: &str, schema: &str) -> String {
         format!("create schema if not exists {}", quote_ident(schema))
