@@ -47,9 +47,9 @@ pub fn cmd_show(args: &ShowArgs) -> Result<(), u8> {
         };
         let shown = compiled_sql(node, &late).and_then(|sql| {
             let limited = if args.limit < 0 {
-                format!("select * from (\n{sql}\n)")
+                format!("select * from (\n{sql}\n) as modelc_show")
             } else {
-                format!("select * from (\n{sql}\n) limit {}", args.limit)
+                format!("select * from (\n{sql}\n) as modelc_show limit {}", args.limit)
             };
             query_table(conn.as_ref(), &limited).map_err(|e| e.to_string())
         });

@@ -289,6 +289,9 @@ const CASES: &[Case] = &[
                 "models:\n  - name: a\n    columns:\n      - name: id\n        data_tests: [not_null, unique]\n",
             ),
             Run(&["build", "--empty"], 0),
+            // A preview runs the model's SQL on the engine (PostgreSQL needs the
+            // subquery aliased).
+            Run(&["show", "-s", "b", "--limit", "1"], 0),
             Query("select count(*) from {s}.s", Some(&["2"])),
             Query("select count(*) from {s}.a", Some(&["0"])),
             Query("select count(*) from {s}.b", Some(&["0"])),
