@@ -10,15 +10,24 @@
     end
 {%- endmacro %}
 
-{#- Level monthly payment of an amortized loan: P * r / (1 - (1 + r)^-n), r = annual rate / 12. -#}
+{#- Level monthly payment of an amortized loan: P * r / (1 - (1 + r)^-n), r = annual rate / 12.
+    Computed in floating point and returned as a numeric, so every engine gives the same
+    cents (Spark's decimal division would keep only 7 digits of r). -#}
 {% macro monthly_payment(principal, annual_rate, months) -%}
-    case
-        when {{ annual_rate }} = 0 then {{ principal }} / {{ months }}
-        else {{ principal }} * ({{ annual_rate }} / 12) / (1 - pow(1 + {{ annual_rate }} / 12, -{{ months }}))
-    end
+    {%- set rate = 'cast(' ~ annual_rate ~ ' as ' ~ adapter.dispatch('double_type')() ~ ') / 12' -%}
+    cast(
+        case
+            when {{ annual_rate }} = 0 then cast({{ principal }} as {{ adapter.dispatch('double_type')() }}) / {{ months }}
+            else {{ principal }} * ({{ rate }}) / (1 - pow(1 + {{ rate }}, -{{ months }}))
+        end
+    as {{ dbt.type_numeric() }})
 {%- endmacro %}
 
 {#- A safe ratio: null when the denominator is zero. -#}
 {% macro ratio(numerator, denominator) -%}
-    cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0)
+    cast({{ numerator }} as {{ adapter.dispatch('double_type')() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}
+
+{#- The 8-byte float type: `double` on DuckDB and Spark, PostgreSQL's is `double precision`. -#}
+{% macro default__double_type() %}double{% endmacro %}
+{% macro postgres__double_type() %}double precision{% endmacro %}
