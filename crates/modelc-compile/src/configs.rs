@@ -162,7 +162,7 @@ const CHOICES: &[Choice] = &[
         key: "incremental_strategy",
         resource: ResourceType::Model,
         materialized: Some("incremental"),
-        values: &["append", "merge", "delete+insert"],
+        values: &["append", "merge", "delete+insert", "insert_overwrite"],
         ignore_case: false,
     },
     Choice {
@@ -171,6 +171,13 @@ const CHOICES: &[Choice] = &[
         materialized: Some("incremental"),
         values: &["ignore", "fail", "append_new_columns", "sync_all_columns"],
         ignore_case: false,
+    },
+    Choice {
+        key: "file_format",
+        resource: ResourceType::Model,
+        materialized: None,
+        values: modelc_core::FILE_FORMATS,
+        ignore_case: true,
     },
     Choice {
         key: "static_analysis",

@@ -239,8 +239,8 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
     };
     let engine = settings.engine.clone().unwrap_or_else(|| "duckdb".into());
     let (path, database) = match &settings.dbname {
-        // A server's database: no file.
-        Some(dbname) if engine != "duckdb" => (String::new(), dbname.clone()),
+        // A server's database: no file (none at all on Spark: two-part names).
+        dbname if engine != "duckdb" => (String::new(), dbname.clone().unwrap_or_default()),
         _ => {
             let path = path.to_string_lossy().into_owned();
             let database = modelc_core::catalog_name(&path);

@@ -215,7 +215,7 @@ fn config_values_are_checked_where_they_are_set() {
         ("models/c.sql", "{{ config(materialized=var('mat')) }}\nselect 1 as id"),
         (
             "models/d.sql",
-            "{{ config(\n    materialized='incremental',\n    incremental_strategy='insert_overwrite',\n    on_schema_change='sync'\n) }}\nselect 1 as id"
+            "{{ config(\n    materialized='incremental',\n    incremental_strategy='microbatch',\n    on_schema_change='sync'\n) }}\nselect 1 as id"
         ),
         (
             "models/e.sql",

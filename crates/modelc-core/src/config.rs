@@ -75,6 +75,7 @@ pub const KNOWN_CONFIG_KEYS: &[&str] = &[
     "external_location",
     "plugin",
     "partition_by",
+    "file_format",
     "overwrite",
     "column_name",
 ];

@@ -23,14 +23,22 @@ pub const ENGINES: &[Engine] = &[
         name: "postgres",
         subquery_alias: true,
     },
+    Engine {
+        name: "spark",
+        subquery_alias: true,
+    },
 ];
+
+/// The table formats a Spark target writes (`file_format`): plain files, or a
+/// table format with `MERGE INTO`.
+pub const FILE_FORMATS: &[&str] = &["parquet", "orc", "delta", "iceberg", "hudi"];
 
 /// The engine named `name`.
 pub fn engine(name: &str) -> Option<&'static Engine> {
     ENGINES.iter().find(|e| e.name == name)
 }
 
-/// The names of the engines, for messages: `duckdb, postgres`.
+/// The names of the engines, for messages: `duckdb, postgres, spark`.
 pub fn engine_names() -> String {
     ENGINES.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
 }
@@ -93,6 +101,10 @@ pub struct ServerConfig {
     pub sslmode: Option<String>,
     /// Seconds to wait for a connection.
     pub connect_timeout: Option<u64>,
+    /// Spark: the format tables are written in (`parquet` unless the profile or a
+    /// model's `file_format` says otherwise).
+    #[serde(default)]
+    pub file_format: Option<String>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -104,6 +116,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("sslmode", &self.sslmode)
             .field("connect_timeout", &self.connect_timeout)
+            .field("file_format", &self.file_format)
             .finish()
     }
 }

@@ -13,7 +13,7 @@ mod suggest;
 mod version;
 
 pub use config::{merge_config, normalize_key, unknown_config_keys, NodeConfig, KNOWN_CONFIG_KEYS};
-pub use db::{catalog_name, engine, engine_names, DbConfig, Engine, ServerConfig, ENGINES};
+pub use db::{catalog_name, engine, engine_names, DbConfig, Engine, ServerConfig, ENGINES, FILE_FORMATS};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use node::{ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo};
 pub use pyjson::{py_float, python_json};

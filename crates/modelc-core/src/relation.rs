@@ -34,8 +34,12 @@ impl Relation {
         }
     }
 
-    /// `"schema"."identifier"`, without the database.
+    /// `"schema"."identifier"`, without the database (`"identifier"` alone when
+    /// there is no schema: a session's temporary view on Spark).
     pub fn schema_qualified(&self) -> String {
+        if self.schema.is_empty() {
+            return quote_ident(&self.identifier);
+        }
         format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.identifier))
     }
 }
@@ -63,5 +67,6 @@ mod tests {
         let r = Relation::new("dev", "main_finance", "default_rate");
         assert_eq!(r.to_string(), r#""dev"."main_finance"."default_rate""#);
         assert_eq!(Relation::new("", "s", "a\"b").to_string(), r#""s"."a""b""#);
+        assert_eq!(Relation::new("", "", "tmp").to_string(), r#""tmp""#);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use modelc_compile::Project;
 use serde_json::{json, Value};
 
-/// One row of the engine's catalog query (`Dialect::catalog_query` in modelc-exec).
+/// One row of the engine's catalog (`Connection::catalog` in modelc-exec).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnRow {
     /// Database (DuckDB catalog).

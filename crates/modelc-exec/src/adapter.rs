@@ -29,20 +29,51 @@ pub type DbResult<T> = Result<T, DbError>;
 pub trait Connection: Send {
     /// Runs one or more statements.
     fn batch(&self, sql: &str) -> DbResult<()>;
-    /// Runs one statement and returns the rows it changed.
-    fn execute(&self, sql: &str) -> DbResult<usize>;
+    /// Runs one statement and returns the rows it changed, where the engine says.
+    fn execute(&self, sql: &str) -> DbResult<Option<u64>>;
     /// Runs a query and returns every value as text (NULL as `None`, booleans as
     /// `true` and `false`).
     fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>>;
     /// The name and type of each column a query returns, without running it.
     fn describe(&self, sql: &str) -> DbResult<Vec<(String, String)>>;
     /// Loads a seed's file into the table `rel` atomically, replacing `old` (what
-    /// exists there); returns the number of rows.
-    fn load_seed(&self, seed: &SeedFile, rel: &Relation, old: Option<RelKind>) -> DbResult<u64>;
+    /// exists there); returns the number of rows, where the engine counts them.
+    fn load_seed(&self, seed: &SeedFile, rel: &Relation, old: Option<RelKind>) -> DbResult<Option<u64>>;
     /// The statements of this connection's engine.
     fn dialect(&self) -> &'static dyn Dialect;
     /// A handle that cancels what this connection is running, from another thread.
     fn interrupt_handle(&self) -> std::sync::Arc<dyn Interrupt>;
+    /// Every table and view of the database.
+    fn relations(&self) -> DbResult<Vec<(Relation, RelKind)>> {
+        let rows = self.query(&self.dialect().relations_query())?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let cell = |i: usize| r.get(i).cloned().flatten();
+                let kind = RelKind::from_table_type(&cell(3)?);
+                Some((Relation::new(&cell(0)?, &cell(1)?, &cell(2)?), kind))
+            })
+            .collect())
+    }
+    /// What exists at `rel`, if anything.
+    fn relation_kind(&self, rel: &Relation) -> DbResult<Option<RelKind>> {
+        let rows = self.query(&self.dialect().relation_query(rel))?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .map(|t| RelKind::from_table_type(&t)))
+    }
+    /// The columns of `rel` in order: name and type, as the engine writes them in DDL.
+    fn columns(&self, rel: &Relation) -> DbResult<Vec<(String, String)>> {
+        Ok(crate::materialize::pairs(
+            self.query(&self.dialect().columns_query(rel))?,
+        ))
+    }
+    /// Every column of every table and view, for `catalog.json`: rows of database,
+    /// schema, table, table type, column, position, type.
+    fn catalog(&self) -> DbResult<Vec<Vec<Option<String>>>> {
+        self.query(self.dialect().catalog_query())
+    }
     /// Whether the connection is gone (the server closed it or went away), so
     /// nothing more can run on it. An embedded database never is.
     fn is_lost(&self) -> bool {

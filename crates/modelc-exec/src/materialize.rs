@@ -109,16 +109,12 @@ impl ExecSettings {
 pub struct KnownRelations(std::collections::HashMap<String, RelKind>);
 
 impl KnownRelations {
-    /// Reads every relation with one catalog query.
+    /// Reads every relation (one catalog query on most engines).
     pub fn load(conn: &dyn Connection) -> DbResult<KnownRelations> {
-        let rows = conn.query(&conn.dialect().relations_query())?;
         Ok(KnownRelations(
-            rows.into_iter()
-                .filter_map(|r| {
-                    let cell = |i: usize| r.get(i).cloned().flatten();
-                    let kind = RelKind::from_table_type(&cell(3)?);
-                    Some((Self::key(&cell(0)?, &cell(1)?, &cell(2)?), kind))
-                })
+            conn.relations()?
+                .into_iter()
+                .map(|(rel, kind)| (Self::key(&rel.database, &rel.schema, &rel.identifier), kind))
                 .collect(),
         ))
     }
@@ -162,16 +158,12 @@ pub fn literal(s: &str) -> String {
 
 /// What exists at `rel`, if anything.
 pub fn existing(conn: &dyn Connection, rel: &Relation) -> DbResult<Option<RelKind>> {
-    let rows = conn.query(&conn.dialect().relation_query(rel))?;
-    Ok(rows
-        .first()
-        .and_then(|r| r.first().cloned().flatten())
-        .map(|t| RelKind::from_table_type(&t)))
+    conn.relation_kind(rel)
 }
 
 /// Column names and types of a relation, in order.
 pub fn columns(conn: &dyn Connection, rel: &Relation) -> DbResult<Vec<(String, String)>> {
-    Ok(pairs(conn.query(&conn.dialect().columns_query(rel))?))
+    conn.columns(rel)
 }
 
 /// The first two values of each row, as `(name, type)` pairs.
@@ -284,13 +276,18 @@ pub fn strip_semicolons(sql: &str) -> &str {
 }
 
 /// Runs `steps` in one transaction; rolls back on error. Returns the value of the
-/// step marked as the row count, if any.
+/// step marked as the row count, if any. On an engine without transactions the
+/// steps run one by one: callers give such an engine only steps that are each
+/// safe to stop after (see [`replace_table`]).
 pub fn in_transaction(conn: &dyn Connection, steps: &[(&str, bool)]) -> DbResult<Option<u64>> {
-    conn.batch("begin transaction")?;
+    let transactional = conn.dialect().transactions();
+    if transactional {
+        conn.batch("begin transaction")?;
+    }
     let mut rows = None;
     for (sql, counts) in steps.iter().filter(|(sql, _)| !sql.trim().is_empty()) {
         let result = if *counts {
-            conn.execute(sql).map(|n| Some(n as u64))
+            conn.execute(sql)
         } else {
             conn.batch(sql).map(|_| None)
         };
@@ -298,32 +295,118 @@ pub fn in_transaction(conn: &dyn Connection, steps: &[(&str, bool)]) -> DbResult
             Ok(Some(n)) => rows = Some(n),
             Ok(None) => {}
             Err(e) => {
-                let _ = conn.batch("rollback");
+                if transactional {
+                    let _ = conn.batch("rollback");
+                }
                 return Err(e);
             }
         }
     }
-    if let Err(e) = conn.batch("commit") {
-        let _ = conn.batch("rollback");
-        return Err(e);
+    if transactional {
+        if let Err(e) = conn.batch("commit") {
+            let _ = conn.batch("rollback");
+            return Err(e);
+        }
     }
     Ok(rows)
 }
 
-/// Builds a table from a query atomically, replacing `old` (what exists at `rel`):
-/// drop and create in one transaction. The engines' DDL is transactional, so other
-/// connections see the old relation until the commit, and a failed or killed build
-/// leaves it in place.
+/// How a node's table is laid out where the engine has a say (Spark's
+/// `file_format` and `partition_by`); other engines ignore it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableOptions {
+    /// The table format (`parquet`, `delta`, ...): the node's `file_format`, else
+    /// the target's.
+    pub file_format: Option<String>,
+    /// The partition columns.
+    pub partition_by: Vec<String>,
+}
+
+impl TableOptions {
+    /// The options a node's config asks for.
+    pub fn of(node: &Node) -> TableOptions {
+        TableOptions {
+            file_format: node.config.get_str("file_format").map(|f| f.to_ascii_lowercase()),
+            partition_by: node.config.get_list("partition_by"),
+        }
+    }
+}
+
+/// Builds a table from a query atomically, replacing `old` (what exists at `rel`).
+/// Where DDL is transactional (DuckDB, PostgreSQL), drop and create run in one
+/// transaction: other connections see the old relation until the commit, and a
+/// failed or killed build leaves it in place. Elsewhere (Spark) the new table is
+/// built beside the old one and swapped in by renaming ([`swap_in`]).
 pub fn replace_table(
     conn: &dyn Connection,
     rel: &Relation,
     select_sql: &str,
     old: Option<RelKind>,
+    options: &TableOptions,
 ) -> DbResult<Option<u64>> {
     let dialect = conn.dialect();
+    if !dialect.transactions() {
+        return swap_in(
+            conn,
+            rel,
+            old,
+            &dialect.create_table_as(&staging(rel), select_sql, options),
+            options,
+        );
+    }
     let drop = old.map(|kind| dialect.drop_relation(rel, kind)).unwrap_or_default();
-    let create = dialect.create_table_as(rel, select_sql);
+    let create = dialect.create_table_as(rel, select_sql, options);
     in_transaction(conn, &[(&drop, false), (&create, true)])
+}
+
+/// Where [`swap_in`] builds the new version of `rel`.
+fn staging(rel: &Relation) -> Relation {
+    rel.with_identifier(&format!("{}__modelc_new", rel.identifier))
+}
+
+/// On an engine without transactional DDL: runs `build` (which creates the table
+/// [`staging`]`(rel)`), then renames `old` away, the new table to `rel`, and drops
+/// the old one. A failed build leaves the old relation untouched; between the two
+/// renames (two catalog operations) `rel` does not exist, and a run killed there
+/// leaves the old version as `<name>__modelc_old`, where the next build finds and
+/// replaces it.
+pub fn swap_in(
+    conn: &dyn Connection,
+    rel: &Relation,
+    old: Option<RelKind>,
+    build: &str,
+    options: &TableOptions,
+) -> DbResult<Option<u64>> {
+    let d = conn.dialect();
+    let new = staging(rel);
+    let backup = rel.with_identifier(&format!("{}__modelc_old", rel.identifier));
+    for leftover in [&new, &backup] {
+        if let Some(kind) = conn.relation_kind(leftover)? {
+            conn.batch(&d.drop_relation(leftover, kind))?;
+        }
+    }
+    let rows = conn.execute(build)?;
+    let renamed = |conn: &dyn Connection| match d.after_rename(rel, options) {
+        Some(sql) => conn.batch(&sql),
+        None => Ok(()),
+    };
+    let Some(kind) = old else {
+        conn.batch(&d.rename_relation(&new, rel, RelKind::Table))?;
+        renamed(conn)?;
+        return Ok(rows);
+    };
+    if let Err(e) = conn.batch(&d.rename_relation(rel, &backup, kind)) {
+        let _ = conn.batch(&d.drop_relation(&new, RelKind::Table));
+        return Err(e);
+    }
+    if let Err(e) = conn.batch(&d.rename_relation(&new, rel, RelKind::Table)) {
+        // Put the old version back where it was.
+        let _ = conn.batch(&d.rename_relation(&backup, rel, kind));
+        return Err(e);
+    }
+    renamed(conn)?;
+    conn.batch(&d.drop_relation(&backup, kind))?;
+    Ok(rows)
 }
 
 /// Executes one node: its pre-hooks, its materialization, then its post-hooks, on
@@ -440,15 +523,32 @@ fn view(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult
 
 fn table(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
     let rel = relation(node)?;
-    let rows = replace_table(conn, rel, compiled(node)?, settings.existing(conn, rel)?)?;
-    Ok(Outcome::ok(format!("CREATE TABLE ({} rows)", rows.unwrap_or(0)), rows))
+    let rows = replace_table(
+        conn,
+        rel,
+        compiled(node)?,
+        settings.existing(conn, rel)?,
+        &TableOptions::of(node),
+    )?;
+    Ok(Outcome::ok(with_rows("CREATE TABLE", rows), rows))
+}
+
+/// `CREATE TABLE (42 rows)`, or `CREATE TABLE` where the engine does not count.
+pub(crate) fn with_rows(what: &str, rows: Option<u64>) -> String {
+    match rows {
+        Some(n) => format!("{what} ({n} rows)"),
+        None => what.to_string(),
+    }
 }
 
 fn seed(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
     let rel = relation(node)?;
     let file = crate::seed::SeedFile::of(node, &settings.root);
     let rows = conn.load_seed(&file, rel, settings.existing(conn, rel)?)?;
-    Ok(Outcome::ok(format!("INSERT {rows}"), Some(rows)))
+    Ok(Outcome::ok(
+        rows.map_or_else(|| "INSERT".to_string(), |n| format!("INSERT {n}")),
+        rows,
+    ))
 }
 
 #[cfg(test)]

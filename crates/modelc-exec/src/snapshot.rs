@@ -6,11 +6,17 @@
 //! without one (new keys and the ones just closed); then handle keys missing from the
 //! source per `hard_deletes`. A second run on unchanged input changes nothing, and
 //! there is never more than one current row per key.
+//!
+//! On an engine without transactions (Spark, whose plain tables have no `UPDATE`),
+//! the same three steps are one query, whose result is swapped in for the old
+//! snapshot ([`crate::materialize::swap_in`]).
 
 use modelc_core::{quote_ident, Node, Relation};
 
 use crate::adapter::{Connection, DbError, DbResult};
-use crate::materialize::{columns, existing, in_transaction, literal, Outcome, Status};
+use crate::materialize::{
+    columns, existing, in_transaction, literal, replace_table, with_rows, Outcome, RelKind, Status, TableOptions,
+};
 
 const META: &[&str] = &[
     "dbt_scd_id",
@@ -181,30 +187,33 @@ fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation)
 
     if existing(conn, rel)?.is_none() {
         let deleted = if new_record { ", 'False' as dbt_is_deleted" } else { "" };
-        let create = format!(
-            "create table {rel} as select {s_data_list}, {} as dbt_scd_id, {t} as dbt_updated_at, {t} as dbt_valid_from, {} as dbt_valid_to{deleted} from {src} s",
+        let select = format!(
+            "select {s_data_list}, {} as dbt_scd_id, {t} as dbt_updated_at, {t} as dbt_valid_from, {} as dbt_valid_to{deleted} from {src} s",
             scd_id("s", &ts("s")),
             valid_to_current(&ts("s")),
             t = ts("s"),
         );
-        let rows = in_transaction(conn, &[(&create, true)])?;
+        let rows = replace_table(conn, rel, &select, None, &TableOptions::default())?;
         return Ok(Outcome {
             status: Status::Success,
-            message: format!("SNAPSHOT created ({} rows)", rows.unwrap_or(0)),
+            message: with_rows("SNAPSHOT created", rows),
             rows_affected: rows,
             failures: None,
         });
     }
 
-    let target_cols: Vec<String> = columns(conn, rel)?.into_iter().map(|(c, _)| c).collect();
+    let target_types = columns(conn, rel)?;
+    let target_cols: Vec<String> = target_types.iter().map(|(c, _)| c.clone()).collect();
     let has_deleted_col = target_cols.iter().any(|c| c == "dbt_is_deleted");
-    let mut steps: Vec<(String, bool)> = Vec::new();
     // New source columns are added to the snapshot, as dbt does.
-    for (c, t) in columns(conn, src_rel)? {
-        if !target_cols.iter().any(|tc| tc.eq_ignore_ascii_case(&c)) {
-            steps.push((format!("alter table {rel} add column {} {t}", q(&c)), false));
-        }
-    }
+    let added: Vec<(String, String)> = columns(conn, src_rel)?
+        .into_iter()
+        .filter(|(c, _)| !target_cols.iter().any(|tc| tc.eq_ignore_ascii_case(c)))
+        .collect();
+    let mut steps: Vec<(String, bool)> = added
+        .iter()
+        .map(|(c, t)| (conn.dialect().add_column(rel, c, t), false))
+        .collect();
     if new_record && !has_deleted_col {
         steps.push((
             format!("alter table {rel} add column dbt_is_deleted {string} default 'False'"),
@@ -248,6 +257,102 @@ fn apply(conn: &dyn Connection, spec: &Spec, rel: &Relation, src_rel: &Relation)
     } else {
         ""
     };
+    if !conn.dialect().transactions() {
+        // No UPDATE on the engine's tables: the snapshot's next version is built as
+        // one query (the same three steps as the statements below) and swapped in.
+        let mut all: Vec<(String, String)> = target_types.clone();
+        all.extend(added.iter().cloned());
+        if new_record && !has_deleted_col {
+            all.push(("dbt_is_deleted".into(), string.to_string()));
+        }
+        let null = |c: &str, t: &str| format!("cast(null as {t}) as {}", q(c));
+        let in_target = |c: &str| target_cols.iter().any(|tc| tc.eq_ignore_ascii_case(c));
+        let in_source = |c: &str| src_cols.iter().any(|sc| sc.eq_ignore_ascii_case(c));
+        let close_at = if spec.strategy == "timestamp" {
+            ts("s")
+        } else {
+            now.clone()
+        };
+        let gone_now = matches!(spec.hard_deletes.as_str(), "invalidate" | "new_record");
+        // 1. Every row of the snapshot, current versions that changed closed (and,
+        // with hard_deletes, those whose key left the source).
+        let kept: Vec<String> = all
+            .iter()
+            .map(|(c, t)| match c.as_str() {
+                "dbt_valid_to" => {
+                    let mut case =
+                        format!("case when s.__modelc_hit is not null and (({changed}){revived}) then {close_at}");
+                    if gone_now {
+                        case.push_str(&format!(
+                            " when s.__modelc_hit is null and {}{} then {now}",
+                            is_current("t"),
+                            deleted_flag("t")
+                        ));
+                    }
+                    format!("{case} else t.dbt_valid_to end as dbt_valid_to")
+                }
+                "dbt_is_deleted" if !in_target(c) => "'False' as dbt_is_deleted".into(),
+                _ if in_target(c) => format!("t.{}", q(c)),
+                _ => null(c, t),
+            })
+            .collect();
+        let closed = format!(
+            "select {} from {rel} t left join (select *, true as __modelc_hit from {src}) s on {} and {}",
+            kept.join(", "),
+            key_match("t", "s"),
+            is_current("t")
+        );
+        // 2. A current version for every key of the source without one.
+        let fresh: Vec<String> = all
+            .iter()
+            .map(|(c, t)| match c.as_str() {
+                "dbt_scd_id" => format!("{} as dbt_scd_id", scd_id("s", &ts("s"))),
+                "dbt_updated_at" | "dbt_valid_from" => format!("{} as {c}", ts("s")),
+                "dbt_valid_to" => format!("{} as dbt_valid_to", valid_to_current(&ts("s"))),
+                "dbt_is_deleted" => "'False' as dbt_is_deleted".into(),
+                _ if in_source(c) => format!("s.{}", q(c)),
+                _ => null(c, t),
+            })
+            .collect();
+        let mut parts = vec![
+            "select * from closed".to_string(),
+            format!(
+                "select {} from {src} s where not exists (select 1 from closed t where {} and {})",
+                fresh.join(", "),
+                key_match("t", "s"),
+                is_current("t")
+            ),
+        ];
+        // 3. With hard_deletes: new_record, a deleted version for every key gone.
+        if new_record {
+            let marker: Vec<String> = all
+                .iter()
+                .map(|(c, t)| match c.as_str() {
+                    "dbt_scd_id" => format!("{} as dbt_scd_id", scd_id("t", &now)),
+                    "dbt_updated_at" | "dbt_valid_from" => format!("{now} as {c}"),
+                    "dbt_valid_to" => format!("{} as dbt_valid_to", valid_to_current(&now)),
+                    "dbt_is_deleted" => "'True' as dbt_is_deleted".into(),
+                    _ if in_target(c) => format!("t.{}", q(c)),
+                    _ => null(c, t),
+                })
+                .collect();
+            parts.push(format!(
+                "select {} from {rel} t where {} and not exists (select 1 from {src} s where {}){}",
+                marker.join(", "),
+                is_current("t"),
+                key_match("t", "s"),
+                deleted_flag("t")
+            ));
+        }
+        let select = format!("with closed as ({closed})\n{}", parts.join("\nunion all\n"));
+        let rows = replace_table(conn, rel, &select, Some(RelKind::Table), &TableOptions::default())?;
+        return Ok(Outcome {
+            status: Status::Success,
+            message: with_rows("SNAPSHOT", rows),
+            rows_affected: rows,
+            failures: None,
+        });
+    }
     // 1. Close current versions that changed (or were deleted and came back).
     steps.push((
         format!(

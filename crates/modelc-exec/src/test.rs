@@ -3,7 +3,9 @@
 use modelc_core::Node;
 
 use crate::adapter::Connection;
-use crate::materialize::{describe_error, replace_table, strip_semicolons, ExecSettings, Outcome, Status};
+use crate::materialize::{
+    describe_error, replace_table, strip_semicolons, ExecSettings, Outcome, Status, TableOptions,
+};
 
 /// Runs a test node.
 pub fn run_test(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> Outcome {
@@ -27,9 +29,15 @@ pub fn run_test(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
         if let Err(e) = conn.batch(&conn.dialect().create_schema(&rel.database, &rel.schema)) {
             return Outcome::error(describe_error(node, &e));
         }
-        let replaced = settings
-            .existing(conn, rel)
-            .and_then(|old| replace_table(conn, rel, &format!("{}{limit}", strip_semicolons(sql)), old));
+        let replaced = settings.existing(conn, rel).and_then(|old| {
+            replace_table(
+                conn,
+                rel,
+                &format!("{}{limit}", strip_semicolons(sql)),
+                old,
+                &TableOptions::default(),
+            )
+        });
         if let Err(e) = replaced {
             return Outcome::error(describe_error(node, &e));
         }

@@ -558,10 +558,15 @@ const SERVER_SHAPES: &[(&str, Shape)] = &[
     ("schema", Shape::Scalar),
     ("sslmode", Shape::Scalar),
     ("connect_timeout", Shape::Integer),
+    ("method", Shape::Scalar),
+    ("file_format", Shape::Scalar),
 ];
 
-/// The settings of a server engine's profile output (dbt-postgres's keys): `host`,
-/// `user`, `dbname` and `schema` are required, as in dbt; `port` defaults to 5432.
+/// The settings of a server engine's profile output. PostgreSQL (dbt-postgres's
+/// keys): `host`, `user`, `dbname` and `schema` are required, as in dbt; `port`
+/// defaults to 5432. Spark (dbt-spark's keys, `method: connect`): `host` and
+/// `schema` are required; `port` defaults to 15002 (Spark Connect's), `file_format`
+/// to `parquet`.
 fn server_settings(
     v: &Yaml,
     kind: &str,
@@ -604,7 +609,9 @@ fn server_settings(
     };
     let port = number("port", diags).ok()?;
     let connect_timeout = number("connect_timeout", diags).ok()?;
+    let spark = kind == "spark";
     let port = match port {
+        None if spark => 15002,
         None => 5432,
         Some(p) => match u16::try_from(p) {
             Ok(p) if p > 0 => p,
@@ -621,8 +628,8 @@ fn server_settings(
     let dbname = text("dbname").or_else(|| text("database"));
     let missing: Vec<&str> = [
         ("host", text("host").is_some()),
-        ("user", text("user").is_some()),
-        ("dbname", dbname.is_some()),
+        ("user", spark || text("user").is_some()),
+        ("dbname", spark || dbname.is_some()),
         ("schema", text("schema").is_some()),
     ]
     .into_iter()
@@ -631,12 +638,49 @@ fn server_settings(
     .collect();
     if !missing.is_empty() {
         let (line, col) = lines.find_key("type", output_line);
+        let keys = if spark {
+            "dbt-spark's keys: method (connect), host, port, schema, threads, file_format"
+        } else {
+            "dbt-postgres's keys: host, port, user, password, dbname, schema, threads, sslmode"
+        };
         diags.push(
             Diagnostic::error("profile", format!("a '{kind}' target needs {}", missing.join(", ")))
                 .at(shown, line, col)
-                .with_help("dbt-postgres's keys: host, port, user, password, dbname, schema, threads, sslmode"),
+                .with_help(keys),
         );
         return None;
+    }
+    let mut wrong_value = |key: &str, value: &str, message: String, help: &str| {
+        let (line, col) = lines.find_key(key, output_line);
+        diags.push(
+            Diagnostic::error("profile", format!("{key} '{value}': {message}"))
+                .at(shown, line, col)
+                .with_help(help.to_string()),
+        );
+    };
+    let file_format = text("file_format").map(|f| f.to_ascii_lowercase());
+    if spark {
+        if let Some(method) = text("method").filter(|m| m != "connect") {
+            wrong_value(
+                "method",
+                &method,
+                "modelc reaches Spark through Spark Connect only".into(),
+                "use method: connect, and start the server with sbin/start-connect-server.sh",
+            );
+            return None;
+        }
+        if let Some(f) = file_format
+            .as_deref()
+            .filter(|f| !modelc_core::FILE_FORMATS.contains(f))
+        {
+            wrong_value(
+                "file_format",
+                f,
+                "not a table format modelc writes".into(),
+                &format!("one of: {}", modelc_core::FILE_FORMATS.join(", ")),
+            );
+            return None;
+        }
     }
     let threads = number("threads", diags).ok()?;
     Some(DbSettings {
@@ -650,6 +694,7 @@ fn server_settings(
             password: yaml::get_str(v, "password").or_else(|| yaml::get_str(v, "pass")),
             sslmode: text("sslmode"),
             connect_timeout,
+            file_format,
         }),
         dbname,
         ..DbSettings::default()

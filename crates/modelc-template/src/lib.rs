@@ -31,7 +31,10 @@ pub const BUILTINS_NAME: &str = "<modelc builtins>";
 
 /// Each engine's own versions of the cross-database macros whose SQL differs from
 /// DuckDB's (`crossdb.sql`): dbt's `<engine>__<name>` implementations.
-const ENGINE_MACROS: &[(&str, &str)] = &[("postgres", include_str!("engines/postgres.sql"))];
+const ENGINE_MACROS: &[(&str, &str)] = &[
+    ("postgres", include_str!("engines/postgres.sql")),
+    ("spark", include_str!("engines/spark.sql")),
+];
 
 /// The built-in macros on `engine` (dbt's `target.type`): [`BUILTINS`], with the
 /// engine's versions of the cross-database macros in place of DuckDB's.

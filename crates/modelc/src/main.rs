@@ -559,7 +559,7 @@ fn read_database(project: &Project) -> Result<(Option<Catalog>, BTreeMap<String,
     // A database in use by a running build is not a reason to fail the docs.
     let read = modelc_exec::open(&project.db).and_then(|adapter| {
         let conn = adapter.connect()?;
-        let rows = conn.query(adapter.dialect().catalog_query())?;
+        let rows = conn.catalog()?;
         Ok((adapter, conn, rows))
     });
     let (_adapter, conn, rows) = match read {

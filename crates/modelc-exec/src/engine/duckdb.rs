@@ -6,7 +6,7 @@ use modelc_core::{DbConfig, Relation};
 
 use crate::adapter::{Adapter, Connection, DbError, DbResult, Interrupt};
 use crate::engine::Dialect;
-use crate::materialize::{replace_table, RelKind};
+use crate::materialize::{replace_table, RelKind, TableOptions};
 use crate::seed::SeedFile;
 
 impl From<duckdb::Error> for DbError {
@@ -124,7 +124,8 @@ impl Adapter for DuckDb {
     }
 }
 
-struct DuckConn {
+/// A connection to embedded DuckDB.
+pub(crate) struct DuckConn {
     conn: duckdb::Connection,
     interrupt: std::sync::Arc<duckdb::InterruptHandle>,
 }
@@ -134,8 +135,8 @@ impl Connection for DuckConn {
         Ok(self.conn.execute_batch(sql)?)
     }
 
-    fn execute(&self, sql: &str) -> DbResult<usize> {
-        Ok(self.conn.execute(sql, [])?)
+    fn execute(&self, sql: &str) -> DbResult<Option<u64>> {
+        Ok(Some(self.conn.execute(sql, [])? as u64))
     }
 
     fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
@@ -162,11 +163,9 @@ impl Connection for DuckConn {
         Ok(crate::materialize::pairs(rows))
     }
 
-    fn load_seed(&self, seed: &SeedFile, rel: &Relation, old: Option<RelKind>) -> DbResult<u64> {
+    fn load_seed(&self, seed: &SeedFile, rel: &Relation, old: Option<RelKind>) -> DbResult<Option<u64>> {
         let select = seed.read_query(self, false);
-        replace_table(self, rel, &select, old)
-            .map(Option::unwrap_or_default)
-            .map_err(|e| seed.explain(self, e))
+        replace_table(self, rel, &select, old, &TableOptions::default()).map_err(|e| seed.explain(self, e))
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
@@ -181,5 +180,30 @@ impl Connection for DuckConn {
 /// A connection to a new in-memory database: the CSV reader of engines whose
 /// server cannot read the client's files.
 pub fn in_memory() -> DbResult<Box<dyn Connection>> {
-    DuckDb::open(&DbConfig::duckdb(":memory:"))?.connect()
+    Ok(Box::new(in_memory_conn()?))
+}
+
+/// As [`in_memory`], with DuckDB's own methods.
+pub(crate) fn in_memory_conn() -> DbResult<DuckConn> {
+    let conn = duckdb::Connection::open_in_memory()?;
+    let interrupt = conn.interrupt_handle();
+    Ok(DuckConn { conn, interrupt })
+}
+
+impl DuckConn {
+    /// The rows of `sql` as an Arrow IPC stream (schema, then every batch).
+    pub(crate) fn arrow_ipc(&self, sql: &str) -> DbResult<Vec<u8>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let stream = stmt.stream_arrow([])?;
+        let schema = stream.get_schema();
+        let mut out = Vec::new();
+        let ipc = |e: duckdb::arrow::error::ArrowError| DbError(format!("cannot encode rows as Arrow: {e}"));
+        let mut writer = arrow_ipc::writer::StreamWriter::try_new(&mut out, &schema).map_err(ipc)?;
+        for batch in stream {
+            writer.write(&batch?).map_err(ipc)?;
+        }
+        writer.finish().map_err(ipc)?;
+        drop(writer);
+        Ok(out)
+    }
 }

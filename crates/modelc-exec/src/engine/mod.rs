@@ -1,6 +1,7 @@
 //! The engines: every SQL statement modelc writes itself comes from the target's
-//! [`Dialect`], and every engine is one module here ([`duckdb`], [`postgres`]) that
-//! opens its connections and overrides the statements it writes differently. The
+//! [`Dialect`], and every engine is one module here ([`duckdb`], [`postgres`],
+//! [`spark`]) that opens its connections and overrides the statements it writes
+//! differently. The
 //! materializations, the runner and the compiler are the same on every engine.
 //!
 //! The trait's default methods are the statements as DuckDB, the default engine,
@@ -9,11 +10,12 @@
 
 pub mod duckdb;
 pub mod postgres;
+pub mod spark;
 
 use modelc_core::{quote_ident, DbConfig, Relation};
 
 use crate::adapter::{Adapter, DbError, DbResult};
-use crate::materialize::{literal, strip_semicolons, RelKind};
+use crate::materialize::{literal, strip_semicolons, RelKind, TableOptions};
 
 /// The statements an engine writes for modelc.
 pub trait Dialect: Sync {
@@ -34,9 +36,69 @@ pub trait Dialect: Sync {
         }
     }
 
-    /// Creates the table `rel` from a query.
-    fn create_table_as(&self, rel: &Relation, select: &str) -> String {
+    /// Whether DDL and DML run in transactions. Where they do not, a table is
+    /// replaced by building it beside the old one and renaming
+    /// ([`crate::materialize::swap_in`]), and changes to a table's rows that need more
+    /// than one statement rebuild it.
+    fn transactions(&self) -> bool {
+        true
+    }
+
+    /// Creates the table `rel` from a query (`options` are for engines with table
+    /// formats and partitions).
+    fn create_table_as(&self, rel: &Relation, select: &str, _options: &TableOptions) -> String {
         format!("create table {rel} as (\n{}\n)", strip_semicolons(select))
+    }
+
+    /// Renames `from` (a `kind`) to `to`, in the same schema.
+    fn rename_relation(&self, from: &Relation, to: &Relation, kind: RelKind) -> String {
+        let what = match kind {
+            RelKind::Table => "table",
+            RelKind::View => "view",
+        };
+        format!("alter {what} {from} rename to {}", quote_ident(&to.identifier))
+    }
+
+    /// What must follow renaming a table built with `options` to `rel`, if anything.
+    fn after_rename(&self, _rel: &Relation, _options: &TableOptions) -> Option<String> {
+        None
+    }
+
+    /// Adds a column to a table.
+    fn add_column(&self, rel: &Relation, column: &str, data_type: &str) -> String {
+        format!("alter table {rel} add column {} {data_type}", quote_ident(column))
+    }
+
+    /// Replaces the rows of `rel` with those of `select` (in the table's column
+    /// order): the partitions the rows are in (`partition_by`), else every row. Only
+    /// engines without transactions use it; the others delete and insert.
+    fn insert_overwrite(&self, rel: &Relation, select: &str, partition_by: &[String]) -> String {
+        let partitions = if partition_by.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " partition ({})",
+                partition_by
+                    .iter()
+                    .map(|p| quote_ident(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        format!("insert overwrite table {rel}{partitions} {select}")
+    }
+
+    /// A `MERGE INTO` of `source` into `rel` on `keys` (every column updated or
+    /// inserted), where the engine's table format has one that modelc uses; else
+    /// `None`, and merges delete and insert (or rebuild, without transactions).
+    fn merge_into(
+        &self,
+        _rel: &Relation,
+        _source: &Relation,
+        _keys: &[String],
+        _options: &TableOptions,
+    ) -> Option<String> {
+        None
     }
 
     /// The statements that make `rel` a view of `select` where `old` exists, run in
@@ -148,6 +210,7 @@ pub fn open_waiting(
     match db.engine.as_str() {
         "duckdb" => Ok(Box::new(duckdb::DuckDb::open_waiting(db, wait, on_wait)?)),
         "postgres" => Ok(Box::new(postgres::Postgres::open(db)?)),
+        "spark" => Ok(Box::new(spark::Spark::open(db)?)),
         other => Err(DbError(format!(
             "modelc has no engine '{other}' (it has {})",
             modelc_core::engine_names()

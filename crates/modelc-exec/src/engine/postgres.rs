@@ -200,8 +200,8 @@ impl Connection for PgConn {
         self.with(|c| c.batch_execute(sql), sql)
     }
 
-    fn execute(&self, sql: &str) -> DbResult<usize> {
-        self.with(|c| c.execute(sql, &[]), sql).map(|n| n as usize)
+    fn execute(&self, sql: &str) -> DbResult<Option<u64>> {
+        self.with(|c| c.execute(sql, &[]), sql).map(Some)
     }
 
     fn query(&self, sql: &str) -> DbResult<Vec<Vec<Option<String>>>> {
@@ -244,7 +244,7 @@ impl Connection for PgConn {
             .collect())
     }
 
-    fn load_seed(&self, seed: &SeedFile, rel: &Relation, old: Option<RelKind>) -> DbResult<u64> {
+    fn load_seed(&self, seed: &SeedFile, rel: &Relation, old: Option<RelKind>) -> DbResult<Option<u64>> {
         let reader = super::duckdb::in_memory()?;
         let reader = reader.as_ref();
         let select = seed.read_query(reader, true);
@@ -287,7 +287,7 @@ impl Connection for PgConn {
             &copy,
         );
         match loaded {
-            Ok(result) => result,
+            Ok(result) => result.map(Some),
             Err(e) => {
                 let _ = self.batch("rollback");
                 Err(DbError(format!("cannot load {}: {e}", seed.shown)))

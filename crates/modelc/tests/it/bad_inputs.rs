@@ -546,7 +546,7 @@ fn cases() -> Vec<Case> {
             .expect(&["profiles.yml:2:3", "no output named 'prod'"]),
         case("profile", "unknown_engine", "compile", 2)
             .write("profiles.yml", PROFILES.replace("type: duckdb", "type: snowflake"))
-            .expect(&["profiles.yml:5:7", "has type 'snowflake', an engine modelc does not have", "duckdb, postgres"]),
+            .expect(&["profiles.yml:5:7", "has type 'snowflake', an engine modelc does not have", "duckdb, postgres, spark"]),
         case("profile", "postgres_without_host", "compile", 2)
             .write("profiles.yml", PROFILES.replace("type: duckdb", "type: postgres"))
             .expect(&["profiles.yml:5:7", "a 'postgres' target needs host, user, dbname, schema"]),

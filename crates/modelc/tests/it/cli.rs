@@ -190,7 +190,7 @@ fn bad_config_values_exit_2_before_anything_runs() {
         ("models/stg_orders.sql", "select id, amount from {{ ref('orders') }}"),
         (
             "models/order_log.sql",
-            "{{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}\nselect * from {{ ref('orders') }}",
+            "{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect * from {{ ref('orders') }}",
         ),
         (
             "snapshots/orders.sql",

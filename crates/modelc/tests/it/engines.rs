@@ -1,7 +1,8 @@
-//! The engines: the same projects run on embedded DuckDB and on a real PostgreSQL
-//! must give the same answers. The server is started by `scripts/with-servers`
-//! (the README's test command, and CI), which exports its address as
-//! `MODELC_TEST_POSTGRES`; without it these tests fail, saying so.
+//! The engines: the same projects run on embedded DuckDB, on a real PostgreSQL and
+//! on a real Spark (Spark Connect) must give the same answers. The servers are
+//! started by `scripts/with-servers` (the README's test command, and CI), which
+//! exports their addresses as `MODELC_TEST_POSTGRES` and `MODELC_TEST_SPARK`;
+//! without them these tests fail, saying so.
 //!
 //! The conformance suite is data: each [`Case`] is a project and a list of steps
 //! (files to write, a command and its exit code, queries), run on every engine,
@@ -58,6 +59,7 @@ impl PgServer {
                 password: Some(self.password.clone()),
                 sslmode: None,
                 connect_timeout: Some(10),
+                file_format: None,
             }),
             ..DbConfig::duckdb(":memory:")
         }
@@ -88,6 +90,63 @@ impl PgServer {
     }
 }
 
+/// The Spark Connect server of the engine suites. Its catalog lives as long as the
+/// server: each test works in schemas of its own.
+struct SparkServer {
+    host: String,
+    port: u16,
+}
+
+impl SparkServer {
+    /// The server named by `MODELC_TEST_SPARK` (`sc://host:port`).
+    fn from_env() -> SparkServer {
+        let url = std::env::var("MODELC_TEST_SPARK").unwrap_or_else(|_| {
+            panic!(
+                "MODELC_TEST_SPARK is not set: the engine suites need a Spark Connect server. \
+                 Run the tests with `scripts/with-servers cargo test --release --workspace` (README), \
+                 which starts one and sets it."
+            )
+        });
+        let address = url.strip_prefix("sc://").expect("sc:// URL");
+        let (host, port) = address.trim_end_matches('/').rsplit_once(':').expect("host:port");
+        SparkServer {
+            host: host.into(),
+            port: port.parse().expect("port"),
+        }
+    }
+
+    fn config(&self) -> DbConfig {
+        DbConfig {
+            engine: "spark".into(),
+            database: String::new(),
+            schema: "default".into(),
+            server: Some(ServerConfig {
+                host: self.host.clone(),
+                port: self.port,
+                user: String::new(),
+                password: None,
+                sslmode: None,
+                connect_timeout: None,
+                file_format: None,
+            }),
+            ..DbConfig::duckdb(":memory:")
+        }
+    }
+
+    /// `profiles.yml` with a `spark` target on schema `schema`.
+    fn profiles_yml(&self, profile: &str, schema: &str) -> String {
+        format!(
+            "{profile}:\n  target: spark\n  outputs:\n    spark:\n      type: spark\n      method: connect\n      host: {}\n      port: {}\n      schema: {schema}\n      threads: 4\n",
+            self.host, self.port
+        )
+    }
+
+    fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        let adapter = modelc_exec::open(&self.config()).expect("connect to Spark");
+        rows(adapter.as_ref(), sql)
+    }
+}
+
 fn rows(adapter: &dyn Adapter, sql: &str) -> Vec<Vec<String>> {
     adapter
         .connect()
@@ -102,7 +161,10 @@ fn rows(adapter: &dyn Adapter, sql: &str) -> Vec<Vec<String>> {
 /// An engine a case runs on: how to point a project at it and query it.
 enum Engine<'a> {
     DuckDb,
+    /// A server and the case's database.
     Postgres(&'a PgServer, String),
+    /// A server and the case's schema.
+    Spark(&'a SparkServer, String),
 }
 
 impl Engine<'_> {
@@ -110,28 +172,39 @@ impl Engine<'_> {
         match self {
             Engine::DuckDb => "duckdb",
             Engine::Postgres(..) => "postgres",
+            Engine::Spark(..) => "spark",
         }
     }
 
     /// The target schema.
-    fn schema(&self) -> &'static str {
+    fn schema(&self) -> &str {
         match self {
             Engine::DuckDb => "main",
             Engine::Postgres(..) => "conformance",
+            Engine::Spark(_, schema) => schema,
         }
     }
 
     fn setup(&self, fixture: &Fixture, project: &str) {
-        if let Engine::Postgres(pg, db) = self {
-            fixture.write("profiles.yml", &pg.profiles_yml(project, db, self.schema()));
+        match self {
+            Engine::DuckDb => {}
+            Engine::Postgres(pg, db) => fixture.write("profiles.yml", &pg.profiles_yml(project, db, self.schema())),
+            Engine::Spark(spark, schema) => fixture.write("profiles.yml", &spark.profiles_yml(project, schema)),
         }
     }
 
+    /// Runs a case's query: `{s}` is the target schema, `{text}` the text type.
     fn query(&self, fixture: &Fixture, sql: &str) -> Vec<Vec<String>> {
-        let sql = sql.replace("{s}", self.schema());
+        let text = if matches!(self, Engine::Spark(..)) {
+            "string"
+        } else {
+            "varchar"
+        };
+        let sql = sql.replace("{s}", self.schema()).replace("{text}", text);
         match self {
             Engine::DuckDb => crate::support::query(&fixture.path().join("conformance.duckdb"), &sql),
             Engine::Postgres(pg, db) => pg.query(db, &sql),
+            Engine::Spark(spark, _) => spark.query(&sql),
         }
     }
 }
@@ -142,7 +215,8 @@ enum Step {
     Write(&'static str, &'static str),
     /// Run modelc with these arguments; expect this exit code.
     Run(&'static [&'static str], i32),
-    /// A query (`{s}` is the target schema), compared across engines; with rows
+    /// A query (`{s}` is the target schema, `{text}` the text type), compared
+    /// across engines; with rows
     /// (`|`-separated values), also against them.
     Query(&'static str, Option<&'static [&'static str]>),
 }
@@ -237,6 +311,40 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "insert_overwrite_replaces_the_partitions_of_the_new_rows",
+        steps: &[
+            Write("seeds/sales.csv", "id,day,amount\n1,1,10\n2,1,20\n3,2,30\n"),
+            Write(
+                "models/by_day.sql",
+                "{{ config(materialized='incremental', incremental_strategy='insert_overwrite', partition_by=['day']) }}\nselect id, amount, day from {{ ref('sales') }}\n{% if is_incremental() %}where day >= 2{% endif %}\n",
+            ),
+            Write(
+                "models/whole.sql",
+                "{{ config(materialized='incremental', incremental_strategy='insert_overwrite') }}\nselect id, amount from {{ ref('sales') }}\n{% if is_incremental() %}where id > 1{% endif %}\n",
+            ),
+            Run(&["build"], 0),
+            // Day 2 is restated and day 3 arrives; day 1 (not in the new rows) stays.
+            Write("seeds/sales.csv", "id,day,amount\n1,1,99\n4,2,40\n5,3,50\n"),
+            Run(&["build"], 0),
+            Query("select id, amount, day from {s}.by_day order by id", Some(&["1|10|1", "2|20|1", "4|40|2", "5|50|3"])),
+            // Without partitions, every row is replaced.
+            Query("select id, amount from {s}.whole order by id", Some(&["4|40", "5|50"])),
+        ],
+    },
+    Case {
+        name: "a_failed_build_leaves_the_previous_table",
+        steps: &[
+            Write("models/t.sql", "{{ config(materialized='table') }}\nselect 1 as id\n"),
+            Run(&["run"], 0),
+            Write("models/t.sql", "{{ config(materialized='table') }}\nselect cast('x' as integer) as id\n"),
+            Run(&["run"], 1),
+            Query("select id from {s}.t", Some(&["1"])),
+            Write("models/t.sql", "{{ config(materialized='table') }}\nselect 2 as id\n"),
+            Run(&["run"], 0),
+            Query("select id from {s}.t", Some(&["2"])),
+        ],
+    },
+    Case {
         name: "snapshots_timestamp_check_and_hard_deletes",
         steps: &[
             Write("seeds/accounts.csv", "id,plan,updated_at\n1,free,2024-01-01 00:00:00\n2,pro,2024-01-01 00:00:00\n3,free,2024-01-01 00:00:00\n"),
@@ -253,7 +361,7 @@ const CASES: &[Case] = &[
             Run(&["build"], 0),
             Query(
                 // A deleted key is closed at the time of the run: shown as such.
-                "select id, plan, dbt_valid_from, case when dbt_valid_to < timestamp '2025-01-01' then cast(dbt_valid_to as varchar) \
+                "select id, plan, dbt_valid_from, case when dbt_valid_to < timestamp '2025-01-01' then cast(dbt_valid_to as {text}) \
                  when dbt_valid_to is null then 'current' else 'run time' end, dbt_scd_id from {s}_snap.by_time order by id, dbt_valid_from",
                 Some(&[
                     "1|free|2024-01-01 00:00:00|2024-02-01 00:00:00|8bd6037542377309505ab720e545f24e",
@@ -369,26 +477,41 @@ fn run_case(case: &Case, engine: &Engine<'_>) -> Vec<Vec<Vec<String>>> {
 #[test]
 fn conformance_suite_gives_the_same_answers_on_every_engine() {
     let pg = PgServer::from_env();
+    let spark = SparkServer::from_env();
     for (n, case) in CASES.iter().enumerate() {
         let duck = run_case(case, &Engine::DuckDb);
         let db = pg.fresh_database(&format!("conformance_{n}"));
-        let postgres = run_case(case, &Engine::Postgres(&pg, db));
-        for (i, (d, p)) in duck.iter().zip(&postgres).enumerate() {
-            assert!(
-                same_rows(d, p),
-                "{}: query {} differs\nduckdb:   {d:?}\npostgres: {p:?}",
-                case.name,
-                i + 1
-            );
+        let others = [
+            Engine::Postgres(&pg, db),
+            Engine::Spark(&spark, format!("conformance_{n}")),
+        ];
+        for engine in &others {
+            let answers = run_case(case, engine);
+            for (i, (d, o)) in duck.iter().zip(&answers).enumerate() {
+                assert!(
+                    same_rows(d, o),
+                    "{}: query {} differs\nduckdb: {d:?}\n{}: {o:?}",
+                    case.name,
+                    i + 1,
+                    engine.name()
+                );
+            }
         }
     }
 }
 
-/// The example project, unchanged but for the profile, builds on PostgreSQL, every
-/// test passes, and its finance marts hold DuckDB's rows.
-#[test]
-fn lending_project_builds_on_postgres_with_duckdbs_answers() {
-    let pg = PgServer::from_env();
+/// The finance marts of the example project, and the columns that order their rows.
+const MARTS: &[(&str, &str)] = &[
+    ("daily_loan_applications", "date_day"),
+    ("default_rate_by_industry_risk_band", "industry, risk_band"),
+    ("default_rate_by_risk_band", "risk_band"),
+    ("industry_approval_summary", "industry"),
+    ("mart_loan_metrics_by_risk", "risk_band"),
+    ("top_applicants_by_loan_volume", "volume_rank"),
+];
+
+/// A copy of the example project, built on embedded DuckDB.
+fn lending_on_duckdb() -> tempfile::TempDir {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path();
@@ -398,6 +521,31 @@ fn lending_project_builds_on_postgres_with_duckdbs_answers() {
     }
     let out = run_modelc(root, &["build"]);
     assert_eq!(out.code, 0, "duckdb: {}\n{}", out.stdout, out.stderr);
+    tmp
+}
+
+/// Each finance mart of the DuckDB build in `root` against `other`'s (`query`
+/// given the mart's order).
+fn same_marts(root: &Path, engine: &str, query: impl Fn(&str, &str) -> Vec<Vec<String>>) {
+    let duck_db = root.join("target/lending.duckdb");
+    for (mart, order) in MARTS {
+        let duck = crate::support::query(&duck_db, &format!("select * from main_finance.{mart} order by {order}"));
+        let other = query(mart, order);
+        assert!(!duck.is_empty(), "{mart} is empty");
+        assert!(
+            same_rows(&duck, &other),
+            "{mart} differs\nduckdb: {duck:?}\n{engine}: {other:?}"
+        );
+    }
+}
+
+/// The example project, unchanged but for the profile, builds on PostgreSQL, every
+/// test passes, and its finance marts hold DuckDB's rows.
+#[test]
+fn lending_project_builds_on_postgres_with_duckdbs_answers() {
+    let pg = PgServer::from_env();
+    let tmp = lending_on_duckdb();
+    let root = tmp.path();
 
     let db = pg.fresh_database("lending");
     std::fs::write(root.join("profiles.yml"), pg.profiles_yml("lending", &db, "analytics")).expect("profiles");
@@ -424,24 +572,33 @@ fn lending_project_builds_on_postgres_with_duckdbs_answers() {
     assert_eq!(mart["columns"]["applications"]["type"], "bigint", "{mart}");
     assert_eq!(mart["columns"]["default_rate"]["type"], "double precision", "{mart}");
 
-    let duck_db = root.join("target/lending.duckdb");
-    let marts = [
-        ("daily_loan_applications", "date_day"),
-        ("default_rate_by_industry_risk_band", "industry, risk_band"),
-        ("default_rate_by_risk_band", "risk_band"),
-        ("industry_approval_summary", "industry"),
-        ("mart_loan_metrics_by_risk", "risk_band"),
-        ("top_applicants_by_loan_volume", "volume_rank"),
-    ];
-    for (mart, order) in marts {
-        let duck = crate::support::query(&duck_db, &format!("select * from main_finance.{mart} order by {order}"));
-        let postgres = pg.query(&db, &format!("select * from analytics_finance.{mart} order by {order}"));
-        assert!(!duck.is_empty(), "{mart} is empty");
-        assert!(
-            same_rows(&duck, &postgres),
-            "{mart} differs\nduckdb:   {duck:?}\npostgres: {postgres:?}"
-        );
-    }
+    same_marts(root, "postgres", |mart, order| {
+        pg.query(&db, &format!("select * from analytics_finance.{mart} order by {order}"))
+    });
+}
+
+/// The example project, unchanged but for the profile, builds on Spark, every test
+/// passes, and its finance marts hold DuckDB's rows.
+#[test]
+fn lending_project_builds_on_spark_with_duckdbs_answers() {
+    let spark = SparkServer::from_env();
+    let tmp = lending_on_duckdb();
+    let root = tmp.path();
+    std::fs::write(root.join("profiles.yml"), spark.profiles_yml("lending", "lending")).expect("profiles");
+    let out = run_modelc(root, &["build"]);
+    assert_eq!(out.code, 0, "spark: {}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("PASS="), "{}", out.stdout);
+
+    let debug = run_modelc(root, &["debug"]);
+    assert_eq!(debug.code, 0, "{}\n{}", debug.stdout, debug.stderr);
+    assert!(
+        debug.stdout.contains("on spark") && debug.stdout.contains("connection: OK"),
+        "{}",
+        debug.stdout
+    );
+    same_marts(root, "spark", |mart, order| {
+        spark.query(&format!("select * from lending_finance.{mart} order by {order}"))
+    });
 }
 
 #[test]
@@ -484,10 +641,63 @@ fn bad_connections_are_clear_errors() {
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("type 'snowflake', an engine modelc does not have")
-            && out.stderr.contains("duckdb, postgres"),
+            && out.stderr.contains("duckdb, postgres, spark"),
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn bad_spark_targets_are_clear_errors() {
+    let spark = SparkServer::from_env();
+    let fixture = Fixture::new(&[("project.yml", "name: conn\n"), ("models/m.sql", "select 1 as x\n")]);
+    // Nobody listening on the port: an error at once, not after retries.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    fixture.write(
+        "profiles.yml",
+        &spark
+            .profiles_yml("conn", "s")
+            .replace(&format!("port: {}", spark.port), &format!("port: {port}")),
+    );
+    let started = std::time::Instant::now();
+    let out = fixture.modelc(&["run"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!("cannot connect to sc://127.0.0.1:{port}")),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+    // dbt-spark's other methods, and a table format modelc does not write.
+    for (key, value, message) in [
+        (
+            "method",
+            "thrift",
+            "method 'thrift': modelc reaches Spark through Spark Connect only",
+        ),
+        (
+            "file_format",
+            "avro",
+            "file_format 'avro': not a table format modelc writes",
+        ),
+    ] {
+        fixture.write(
+            "profiles.yml",
+            &format!(
+                "{}      {key}: {value}\n",
+                spark.profiles_yml("conn", "s").replace("      method: connect\n", "")
+            ),
+        );
+        let out = fixture.modelc(&["compile"]);
+        assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains(message) && out.stderr.contains("profiles.yml:"),
+            "{}",
+            out.stderr
+        );
+    }
 }
 
 /// A server that goes away mid-run: the running node fails with the server's
