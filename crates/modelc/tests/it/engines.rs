@@ -332,6 +332,51 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        // Each engine's versions of dbt's cross-database macros give DuckDB's answers.
+        name: "cross_database_macros_give_the_same_answers",
+        steps: &[
+            Write("seeds/people.csv", "id,name,flag,team\n1,bo,false,x\n2,al,true,x\n3,cy,false,x\n"),
+            Write(
+                "models/scalars.sql",
+                "select\n\
+                 cast({{ dbt.dateadd('day', 1, \"cast('2020-01-31' as date)\") }} as date) as add_day,\n\
+                 cast({{ dbt.dateadd('month', -2, \"cast('2020-03-31' as date)\") }} as date) as add_month,\n\
+                 cast({{ dbt.dateadd('quarter', 1, \"cast('2020-01-15' as date)\") }} as date) as add_quarter,\n\
+                 cast({{ dbt.dateadd('week', 2, \"cast('2020-01-01' as date)\") }} as date) as add_week,\n\
+                 {{ dbt.datediff(\"cast('2020-01-15' as date)\", \"cast('2020-03-01' as date)\", 'month') }} as diff_month,\n\
+                 {{ dbt.datediff(\"cast('2024-01-06' as date)\", \"cast('2024-01-07' as date)\", 'week') }} as diff_week,\n\
+                 {{ dbt.datediff(\"cast('2020-01-01 10:59:00' as timestamp)\", \"cast('2020-01-01 11:01:00' as timestamp)\", 'hour') }} as diff_hour,\n\
+                 {{ dbt.datediff(\"cast('2019-12-31' as date)\", \"cast('2020-01-01' as date)\", 'year') }} as diff_year,\n\
+                 {{ dbt.datediff(\"cast('2020-03-01' as date)\", \"cast('2020-01-15' as date)\", 'day') }} as diff_day,\n\
+                 {{ dbt.last_day(\"cast('2020-02-10' as date)\", 'month') }} as last_day,\n\
+                 cast({{ dbt.date_trunc('month', \"cast('2020-02-10' as date)\") }} as date) as trunc_month,\n\
+                 {{ dbt.split_part(\"'a.b.c'\", \"'.'\", 2) }} as part_2,\n\
+                 {{ dbt.split_part(\"'a.b.c'\", \"'.'\", -1) }} as part_last,\n\
+                 {{ dbt.concat([\"'a'\", \"'b'\"]) }} as concatenated,\n\
+                 {{ dbt.hash(\"'x'\") }} as hashed,\n\
+                 {{ dbt.position(\"'@'\", \"'a@b'\") }} as at,\n\
+                 {{ dbt.right(\"'12345'\", 3) }} as right_3,\n\
+                 {{ dbt.length(\"'abc'\") }} as len,\n\
+                 {{ dbt.replace(\"'aba'\", \"'a'\", \"'c'\") }} as replaced,\n\
+                 {{ dbt.string_literal(dbt.escape_single_quotes(\"it's\")) }} as quoted,\n\
+                 {{ dbt.safe_cast(\"'12'\", dbt.type_int()) }} as cast_int,\n\
+                 {{ dbt.cast_bool_to_text('1 = 1') }} as bool_text\n",
+            ),
+            Write(
+                "models/aggregates.sql",
+                "select team, {{ dbt.listagg('name', \"','\", 'order by name') }} as names,\n\
+                 {{ dbt.bool_or('flag') }} as any_flag, {{ dbt.any_value('team') }} as some_team\n\
+                 from {{ ref('people') }} group by team\n",
+            ),
+            Run(&["build"], 0),
+            Query(
+                "select * from {s}.scalars",
+                Some(&["2020-02-01|2020-01-31|2020-04-15|2020-01-15|2|1|1|1|-46|2020-02-29|2020-02-01|b|c|ab|9dd4e461268c8034f5c8564e155c67a6|2|345|3|cbc|it's|12|true"]),
+            ),
+            Query("select * from {s}.aggregates", Some(&["x|al,bo,cy|true|x"])),
+        ],
+    },
+    Case {
         name: "a_failed_build_leaves_the_previous_table",
         steps: &[
             Write("models/t.sql", "{{ config(materialized='table') }}\nselect 1 as id\n"),
@@ -592,10 +637,20 @@ fn lending_project_builds_on_spark_with_duckdbs_answers() {
     let debug = run_modelc(root, &["debug"]);
     assert_eq!(debug.code, 0, "{}\n{}", debug.stdout, debug.stderr);
     assert!(
-        debug.stdout.contains("on spark") && debug.stdout.contains("connection: OK"),
+        debug.stdout.contains("on spark") && debug.stdout.contains("connection: OK, Spark 4."),
         "{}",
         debug.stdout
     );
+    // The docs' catalog comes from the server, with Spark's types.
+    let docs = run_modelc(root, &["docs"]);
+    assert_eq!(docs.code, 0, "{}\n{}", docs.stdout, docs.stderr);
+    let catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("target/catalog.json")).expect("catalog"))
+            .expect("json");
+    let mart = &catalog["nodes"]["model.lending.default_rate_by_risk_band"];
+    assert_eq!(mart["metadata"]["schema"], "lending_finance", "{mart}");
+    assert_eq!(mart["columns"]["applications"]["type"], "bigint", "{mart}");
+    assert_eq!(mart["columns"]["default_rate"]["type"], "double", "{mart}");
     same_marts(root, "spark", |mart, order| {
         spark.query(&format!("select * from lending_finance.{mart} order by {order}"))
     });
