@@ -118,7 +118,11 @@ pub fn generate(root: &Path, shape: Shape) -> io::Result<usize> {
     write(
         root,
         "macros/util.sql",
-        "{% macro bucket(col) -%}\n    case when {{ col }} < 1000 then 'low' when {{ col }} < 5000 then 'mid' else 'high' end\n{%- endmacro %}\n",
+        "{% macro bucket(col) -%}\n    case when {{ col }} < 1000 then 'low' when {{ col }} < 5000 then 'mid' else 'high' end\n{%- endmacro %}\n\n\
+         {#- The 8-byte float: `double precision` on PostgreSQL, `double` on DuckDB and Spark. -#}\n\
+         {% macro double() %}{{ return(adapter.dispatch('double')()) }}{% endmacro %}\n\
+         {% macro default__double() %}double{% endmacro %}\n\
+         {% macro postgres__double() %}double precision{% endmacro %}\n",
     )?;
     let staging = shape.seeds.min(shape.models);
     let mut yml = String::from("version: 2\nmodels:\n");
@@ -127,7 +131,7 @@ pub fn generate(root: &Path, shape: Shape) -> io::Result<usize> {
         let (path, sql) = if m < staging {
             (
                 format!("models/staging/stg_{m}.sql"),
-                format!("select id, lower(category) as category, cast(amount as double precision) as amount, cast(ts as date) as ts\nfrom {{{{ ref('seed_{m}') }}}}\n"),
+                format!("select id, lower(category) as category, cast(amount as {{{{ double() }}}}) as amount, cast(ts as date) as ts\nfrom {{{{ ref('seed_{m}') }}}}\n"),
             )
         } else {
             let layer = m / 100;

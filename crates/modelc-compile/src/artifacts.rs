@@ -157,7 +157,12 @@ pub fn write_manifest<W: Write + Send>(project: &Project, invocation_id: &str, w
     layout.header_end = w.pos;
     w.write_all(b",\"nodes\":{")?;
     let ctx = NodeCtx::of(project);
-    let nodes: Vec<(&String, &Node)> = project.nodes.iter().collect();
+    // Unit tests have a map of their own.
+    let nodes: Vec<(&String, &Node)> = project
+        .nodes
+        .iter()
+        .filter(|(_, n)| n.resource_type != ResourceType::UnitTest)
+        .collect();
     let serialize = |chunk: &[(&String, &Node)]| -> Vec<(String, Vec<String>)> {
         chunk
             .par_iter()
@@ -249,13 +254,21 @@ pub fn write_manifest<W: Write + Send>(project: &Project, invocation_id: &str, w
     )?;
     w.write_all(b",\"child_map\":")?;
     write_object(&mut w, ids.iter().zip(maps).map(|(id, (_, c))| (id.to_string(), c)))?;
-    for key in [
-        "group_map",
-        "saved_queries",
-        "semantic_models",
-        "unit_tests",
-        "functions",
-    ] {
+    w.write_all(b",\"unit_tests\":")?;
+    write_object(
+        &mut w,
+        project
+            .nodes
+            .values()
+            .filter_map(|n| Some((n, n.unit_test.as_ref()?)))
+            .map(|(n, spec)| {
+                (
+                    n.unique_id.clone(),
+                    crate::unit_tests::manifest_json(n, spec).to_string(),
+                )
+            }),
+    )?;
+    for key in ["group_map", "saved_queries", "semantic_models", "functions"] {
         write!(w, ",\"{key}\":{{}}")?;
     }
     w.write_all(b"}")?;

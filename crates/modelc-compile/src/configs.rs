@@ -430,6 +430,7 @@ fn locate(d: Diagnostic, node: &Node, key: &str, sql_config: &JsonMap, sites: &S
         ResourceType::Test => "data_tests",
         ResourceType::Source => "sources",
         ResourceType::Analysis => "analyses",
+        ResourceType::UnitTest => "unit_tests",
     };
     if let Some(at) = sites
         .resource_configs

@@ -36,12 +36,12 @@ pub struct Exposure {
 }
 
 /// A `depends_on` entry: `ref('m')`, `ref('pkg', 'm')`, `source('s', 't')`.
-enum Call {
+pub(crate) enum Call {
     Ref(Option<String>, String),
     Source(String, String),
 }
 
-fn parse_call(text: &str) -> Option<Call> {
+pub(crate) fn parse_call(text: &str) -> Option<Call> {
     let text = text.trim();
     let (func, rest) = text.split_once('(')?;
     let args: Vec<String> = rest

@@ -18,6 +18,7 @@ mod manifest_node;
 mod nodes;
 mod resolve;
 pub mod state;
+mod unit_tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -726,6 +727,12 @@ fn compile_phases(
         .filter(|f| !f.exposures.is_empty())
         .map(|f| (f.path.clone(), std::mem::take(&mut f.exposures)))
         .collect();
+    let unit_test_files: Vec<(String, Vec<modelc_project::UnitTestPatch>)> = input
+        .properties
+        .iter_mut()
+        .filter(|f| !f.unit_tests.is_empty())
+        .map(|f| (f.path.clone(), std::mem::take(&mut f.unit_tests)))
+        .collect();
     input.properties = Vec::new();
 
     // Render every node in parallel (or take last compile's render, when its inputs
@@ -919,6 +926,15 @@ fn compile_phases(
 
     clock.lap("resolve");
     let exposures = exposures::build(&input.config.name, &exposure_files, &nodes, &sources, &mut diags);
+    unit_tests::build(
+        &input.config.name,
+        (&input.root, &input.config.test_paths),
+        &unit_test_files,
+        &mut nodes,
+        &sources,
+        &deps,
+        &mut diags,
+    );
     if diags.iter().any(Diagnostic::is_error) {
         return finish(None, diags);
     }
@@ -1041,6 +1057,7 @@ fn compile_phases(
     if check {
         found.extend(contracts::check(&nodes, &yaml_sites, &columns));
     }
+    unit_tests::finish(&mut nodes, &columns);
     if let Some(seed) = &mut seed {
         seed.columns = columns;
     }
@@ -1287,6 +1304,7 @@ fn resource_kind(rt: ResourceType) -> ResourceKind {
         ResourceType::Test => ResourceKind::Test,
         ResourceType::Source => ResourceKind::Source,
         ResourceType::Analysis => ResourceKind::Analysis,
+        ResourceType::UnitTest => ResourceKind::UnitTest,
     }
 }
 

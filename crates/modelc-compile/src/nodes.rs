@@ -115,6 +115,7 @@ fn new_node(
         latest_version: None,
         pre_hooks: Vec::new(),
         post_hooks: Vec::new(),
+        unit_test: None,
     }
 }
 

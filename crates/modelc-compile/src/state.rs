@@ -388,6 +388,16 @@ pub fn recompile(root: &Path, opts: &CompileOptions, invocation_id: &str) -> Res
     if let Some(c) = changed.iter().find(|c| state.model(&c.path).is_none()) {
         return Err(format!("{} changed", c.path.display()));
     }
+    // A unit test holds its model's compiled SQL.
+    for m in changed.iter().filter_map(|c| state.model(&c.path)) {
+        let prefix = format!(
+            "unit_test.{}.",
+            m.unique_id.split_once('.').map_or("", |(_, rest)| rest)
+        );
+        if state.blobs.iter().any(|(id, _)| id.starts_with(&prefix)) {
+            return Err(format!("{}, which has unit tests, changed", m.path.display()));
+        }
+    }
 
     let redone = if changed.is_empty() {
         Vec::new()

@@ -15,7 +15,10 @@ mod version;
 pub use config::{merge_config, normalize_key, unknown_config_keys, NodeConfig, KNOWN_CONFIG_KEYS};
 pub use db::{catalog_name, engine, engine_names, DbConfig, Engine, ServerConfig, ENGINES, FILE_FORMATS};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use node::{ColumnInfo, DependsOn, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo};
+pub use node::{
+    ColumnInfo, DependsOn, Fixture, FixtureRows, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo,
+    UnitTestSpec,
+};
 pub use pyjson::{py_float, python_json};
 pub use relation::{quote_ident, Relation};
 pub use suggest::did_you_mean;

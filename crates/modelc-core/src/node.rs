@@ -23,6 +23,8 @@ pub enum ResourceType {
     Source,
     /// An analysis: compiled, never run.
     Analysis,
+    /// A unit test: a model's SQL run on fixed rows (`unit_tests:` in YAML).
+    UnitTest,
 }
 
 impl ResourceType {
@@ -35,6 +37,7 @@ impl ResourceType {
             ResourceType::Test => "test",
             ResourceType::Source => "source",
             ResourceType::Analysis => "analysis",
+            ResourceType::UnitTest => "unit_test",
         }
     }
 }
@@ -55,6 +58,7 @@ impl FromStr for ResourceType {
             "test" => ResourceType::Test,
             "source" => ResourceType::Source,
             "analysis" => ResourceType::Analysis,
+            "unit_test" => ResourceType::UnitTest,
             other => return Err(format!("unknown resource type '{other}'")),
         })
     }
@@ -172,6 +176,57 @@ pub struct Node {
     /// The `post_hook` SQL statements, rendered: run after the node was built.
     #[serde(default)]
     pub post_hooks: Vec<String>,
+    /// For unit tests: the rows given and expected. Its `compiled_code` is the
+    /// model's SQL reading the given rows.
+    #[serde(default)]
+    pub unit_test: Option<UnitTestSpec>,
+}
+
+/// What a unit test gives its model and expects of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitTestSpec {
+    /// Unique id of the model tested.
+    pub model: String,
+    /// The rows of each input the model reads.
+    pub given: Vec<Fixture>,
+    /// The rows the model must return (only their columns are compared).
+    pub expect: Fixture,
+    /// `overrides: {macros: {is_incremental: true}}`: the model's incremental SQL.
+    pub incremental: bool,
+}
+
+/// Fixed rows of a unit test.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fixture {
+    /// The input as written (`ref('orders')`); empty for the expected rows.
+    pub input: String,
+    /// 1-based line of the entry in its YAML file.
+    pub line: usize,
+    /// The table the rows are loaded as (what the model's SQL reads instead of the
+    /// input's relation).
+    pub table: String,
+    /// The relation the model reads the input as (none for the expected rows).
+    pub relation: Option<Relation>,
+    /// The rows as CSV (a header line, then rows), or the query that returns them.
+    pub rows: FixtureRows,
+    /// The columns the input has, where they are known: those the rows do not give
+    /// are null.
+    pub columns: Option<Vec<String>>,
+}
+
+/// How a fixture's rows are held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FixtureRows {
+    /// CSV text (`format: dict` rows are written as CSV).
+    Csv(String),
+    /// A query.
+    Sql(String),
+}
+
+impl Default for FixtureRows {
+    fn default() -> Self {
+        FixtureRows::Csv(String::new())
+    }
 }
 
 impl Node {

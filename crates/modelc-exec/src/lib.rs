@@ -14,6 +14,7 @@ mod runner;
 mod seed;
 mod snapshot;
 mod test;
+mod unit_test;
 
 pub use adapter::{Adapter, Connection, DbError, DbResult, Interrupt};
 pub use cancel::Cancel;

@@ -436,6 +436,7 @@ fn materialize(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> O
     let result = match node.resource_type {
         ResourceType::Seed => seed(conn, node, settings),
         ResourceType::Test => return crate::test::run_test(conn, node, settings),
+        ResourceType::UnitTest => return crate::unit_test::run_unit_test(node),
         ResourceType::Snapshot => snapshot::run_snapshot(conn, node),
         ResourceType::Model => match node.config.materialized().as_str() {
             "view" => view(conn, node, settings),

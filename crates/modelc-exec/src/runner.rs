@@ -70,18 +70,47 @@ fn executable(nodes: &BTreeMap<String, Node>, selected: &BTreeSet<String>) -> BT
         .collect()
 }
 
-/// For `build`: a test gates the children of the nodes it tests (unless that would
-/// create a cycle, as with a `relationships` test pointing at a child).
-fn gated_dag(dag: &Dag, nodes: &BTreeMap<String, Node>) -> Option<Dag> {
-    let mut edges: Vec<(String, String)> = dag.edges().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-    for n in nodes.values().filter(|n| n.resource_type == ResourceType::Test) {
-        let ancestors = dag.ancestors(&n.unique_id, None);
-        for parent in dag.parents(&n.unique_id) {
-            for child in dag.children(parent) {
-                let is_test = nodes.get(child).is_some_and(|c| c.resource_type == ResourceType::Test);
-                if !is_test && child != n.unique_id && !ancestors.contains(child) {
-                    edges.push((n.unique_id.clone(), child.to_string()));
+/// The order nodes run in. A unit test needs nothing built (it runs on its own
+/// rows), so it does not wait for its model; with `build` semantics (`gate`) the
+/// model waits for it, as in dbt, and a test gates the children of the nodes it
+/// tests (unless that would create a cycle, as with a `relationships` test
+/// pointing at a child). `None` when the order is the graph's.
+fn execution_dag(dag: &Dag, nodes: &BTreeMap<String, Node>, gate: bool) -> Option<Dag> {
+    let is_unit = |id: &str| nodes.get(id).is_some_and(|n| n.resource_type == ResourceType::UnitTest);
+    let has_units = nodes.values().any(|n| n.resource_type == ResourceType::UnitTest);
+    if !gate && !has_units {
+        return None;
+    }
+    let mut edges: Vec<(String, String)> = dag
+        .edges()
+        .filter(|(_, b)| !is_unit(b))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    if gate {
+        for n in nodes.values() {
+            match n.resource_type {
+                ResourceType::UnitTest => {
+                    edges.extend(
+                        n.depends_on
+                            .nodes
+                            .iter()
+                            .map(|model| (n.unique_id.clone(), model.clone())),
+                    );
                 }
+                ResourceType::Test => {
+                    let ancestors = dag.ancestors(&n.unique_id, None);
+                    for parent in dag.parents(&n.unique_id) {
+                        for child in dag.children(parent) {
+                            let is_test = nodes.get(child).is_some_and(|c| {
+                                matches!(c.resource_type, ResourceType::Test | ResourceType::UnitTest)
+                            });
+                            if !is_test && child != n.unique_id && !ancestors.contains(child) {
+                                edges.push((n.unique_id.clone(), child.to_string()));
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -95,7 +124,7 @@ fn create_schemas(adapter: &dyn Adapter, nodes: &BTreeMap<String, Node>, ids: &B
     let schemas: BTreeSet<(String, String)> = ids
         .iter()
         .filter_map(|id| nodes.get(id))
-        .filter(|n| n.resource_type != ResourceType::Test)
+        .filter(|n| !matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest))
         .filter_map(|n| n.relation.as_ref().map(|r| (r.database.clone(), r.schema.clone())))
         .collect();
     if schemas.is_empty() {
@@ -119,13 +148,8 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
         let conn = adapter.connect()?;
         settings.known = Some(Arc::new(crate::KnownRelations::load(conn.as_ref())?));
     }
-    let gated;
-    let dag = if req.tests_gate_children {
-        gated = gated_dag(req.dag, req.nodes);
-        gated.as_ref().unwrap_or(req.dag)
-    } else {
-        req.dag
-    };
+    let ordered = execution_dag(req.dag, req.nodes, req.tests_gate_children);
+    let dag = ordered.as_ref().unwrap_or(req.dag);
     let mut scheduler = Scheduler::new(dag, &todo);
     let total = todo.len();
     let threads = req.threads.clamp(1, total.max(1));

@@ -226,6 +226,24 @@ fn csv_error(file: &str, msg: &str) -> String {
     format!("{file}:{digits}: {}", parts.join("; "))
 }
 
+/// A file in the temporary folder, removed when dropped.
+pub(crate) struct TempFile(pub(crate) std::path::PathBuf);
+
+impl TempFile {
+    /// A new name, with the extension `ext`.
+    pub(crate) fn new(ext: &str) -> TempFile {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        TempFile(std::env::temp_dir().join(format!("modelc-{}-{n}.{ext}", std::process::id())))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

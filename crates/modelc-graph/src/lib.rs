@@ -42,11 +42,14 @@ pub enum ResourceKind {
     Analysis,
     /// An exposure (a dashboard or application using models); never executed.
     Exposure,
+    /// A unit test: a model's SQL run on fixed rows. A child of its model, as in
+    /// dbt, so selecting the model selects it; it runs before the model.
+    UnitTest,
 }
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         ResourceKind::Model,
         ResourceKind::Seed,
         ResourceKind::Snapshot,
@@ -54,10 +57,11 @@ impl ResourceKind {
         ResourceKind::Source,
         ResourceKind::Analysis,
         ResourceKind::Exposure,
+        ResourceKind::UnitTest,
     ];
 
     /// dbt's name of the kind: `"model"`, `"seed"`, `"snapshot"`, `"test"`,
-    /// `"source"`, `"analysis"` or `"exposure"`.
+    /// `"source"`, `"analysis"`, `"exposure"` or `"unit_test"`.
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Model => "model",
@@ -67,6 +71,7 @@ impl ResourceKind {
             ResourceKind::Source => "source",
             ResourceKind::Analysis => "analysis",
             ResourceKind::Exposure => "exposure",
+            ResourceKind::UnitTest => "unit_test",
         }
     }
 }

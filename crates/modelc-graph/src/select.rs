@@ -774,7 +774,10 @@ impl Dag {
             for child in self.graph.neighbors_directed(ix, Direction::Outgoing) {
                 if seen.contains(child)
                     || selected.contains(child)
-                    || self.graph[child].resource_type != ResourceKind::Test
+                    || !matches!(
+                        self.graph[child].resource_type,
+                        ResourceKind::Test | ResourceKind::UnitTest
+                    )
                 {
                     continue;
                 }
@@ -864,12 +867,12 @@ impl Dag {
                         .is_some_and(|v| v == value || ((case_insensitive || boolean) && v.eq_ignore_ascii_case(value)))
                 })
             }
+            Method::TestType if value == "unit" => Box::new(|n: &DagNode| n.resource_type == ResourceKind::UnitTest),
             Method::TestType => {
                 let (generic, singular) = match value {
                     "generic" | "schema" => (true, false),
                     "singular" => (false, true),
                     "data" => (true, true),
-                    "unit" => (false, false),
                     _ => {
                         return Err(err(
                             raw,

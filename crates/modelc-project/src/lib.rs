@@ -16,8 +16,8 @@ use modelc_core::Diagnostic;
 
 pub use project_file::{parse_project_text, read_profile, read_project_file, DbSettings, ProjectConfig};
 pub use properties::{
-    parse_property_file, ColumnPatch, ExposurePatch, NodePatch, PropertyFile, SourcePatch, SourceTablePatch, TestEntry,
-    VersionPatch,
+    parse_property_file, ColumnPatch, ExposurePatch, NodePatch, PropertyFile, RowData, Rows, SourcePatch,
+    SourceTablePatch, TestEntry, UnitTestPatch, VersionPatch,
 };
 
 /// A text file of the project.

@@ -139,7 +139,85 @@ pub struct PropertyFile {
     pub sources: Vec<SourcePatch>,
     /// `exposures:`.
     pub exposures: Vec<ExposurePatch>,
+    /// `unit_tests:`.
+    pub unit_tests: Vec<UnitTestPatch>,
 }
+
+/// A `unit_tests:` entry (dbt 1.8+): a model's SQL run on fixed input rows, its
+/// output compared with the rows expected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitTestPatch {
+    /// Name.
+    pub name: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// `model:`, the model tested.
+    pub model: String,
+    /// `given:`: the rows each input (`ref('x')`, `source('s', 't')`, `this`) holds.
+    pub given: Vec<Rows>,
+    /// `expect:`: the rows the model must return.
+    pub expect: Rows,
+    /// `overrides:` (`macros`, `vars`, `env_vars`).
+    pub overrides: JsonMap,
+    /// `config:` with `meta` and `tags`.
+    pub config: JsonMap,
+    /// `description:`.
+    pub description: String,
+}
+
+/// Fixed rows: a unit test's input or expected output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    /// For an input: what it stands for, as written (`ref('orders')`); empty for
+    /// `expect`.
+    pub input: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// The rows, as written.
+    pub data: RowData,
+}
+
+/// How fixed rows are written (`format:`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowData {
+    /// `format: dict` (the default): a list of mappings, column to value.
+    Dict(Vec<JsonMap>),
+    /// `format: csv`: a header line and rows.
+    Csv(String),
+    /// `format: sql`: a query that returns the rows.
+    Sql(String),
+    /// `fixture:` names a file under `<test-path>/fixtures/` (`.csv` or `.sql`, by
+    /// `format`).
+    Fixture {
+        /// `csv` or `sql`.
+        format: String,
+        /// The file's name, without extension.
+        name: String,
+    },
+}
+
+const UNIT_TEST_KEYS: &[&str] = &[
+    "name",
+    "model",
+    "given",
+    "expect",
+    "overrides",
+    "description",
+    "config",
+    "versions",
+];
+
+const UNIT_TEST_SHAPES: &[(&str, Shape)] = &[
+    ("name", Shape::Scalar),
+    ("model", Shape::Scalar),
+    ("given", Shape::List),
+    ("expect", Shape::Mapping),
+    ("overrides", Shape::Mapping),
+    ("description", Shape::Scalar),
+    ("config", Shape::Mapping),
+];
+
+const ROWS_KEYS: &[&str] = &["input", "rows", "format", "fixture"];
 
 /// An `exposures:` entry: a dashboard, notebook, application... that uses models.
 #[derive(Debug, Clone, PartialEq)]
@@ -481,7 +559,152 @@ pub fn parse_property_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) 
             out.exposures.push(e);
         }
     }
+    let mut from = ctx.lines.find_key("unit_tests", 1).0;
+    for entry in entries(&mut ctx, &doc, "unit_tests") {
+        if let Some(u) = unit_test_patch(&mut ctx, entry, from) {
+            from = u.line + 1;
+            out.unit_tests.push(u);
+        }
+    }
     out
+}
+
+fn unit_test_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<UnitTestPatch> {
+    let (name, line) = entry_name(ctx, entry, "unit_tests", from)?;
+    let what = format!("unit test '{name}'");
+    ctx.check_keys(entry, UNIT_TEST_KEYS, &what, line);
+    ctx.check_shapes(entry, UNIT_TEST_SHAPES, &what, line);
+    let Some(model) = yaml::get_str(entry, "model") else {
+        ctx.error(format!("{what} has no 'model:' (the model it tests)"), line);
+        return None;
+    };
+    let mut given = Vec::new();
+    let mut at = ctx.lines.find_key("given", line).0;
+    if let Some(Yaml::Sequence(items)) = entry.get("given") {
+        for item in items {
+            let input = yaml::get_str(item, "input").unwrap_or_default();
+            at = if input.is_empty() {
+                ctx.lines.find_text("- ", at + 1)
+            } else {
+                ctx.lines.find_text(&input, at)
+            };
+            if input.is_empty() {
+                ctx.error(
+                    format!("an entry of {what}'s 'given:' has no 'input:' (ref('...'), source('...', '...') or this)"),
+                    at,
+                );
+                continue;
+            }
+            given.push(rows(ctx, item, input, at, &what)?);
+        }
+    }
+    let expect_line = ctx.lines.find_key("expect", line).0;
+    let Some(expect) = entry.get("expect") else {
+        ctx.error(
+            format!("{what} has no 'expect:' (the rows the model must return)"),
+            line,
+        );
+        return None;
+    };
+    let expect = rows(ctx, expect, String::new(), expect_line, &what)?;
+    Some(UnitTestPatch {
+        model,
+        given,
+        expect,
+        overrides: entry.get("overrides").map(yaml::to_json_map).unwrap_or_default(),
+        config: entry_config(ctx, entry, line, &[]),
+        description: yaml::get_str(entry, "description").unwrap_or_default(),
+        name,
+        line,
+    })
+}
+
+/// A `given:` entry or `expect:`: its `rows:` in its `format:`, or its `fixture:`.
+fn rows(ctx: &mut Ctx<'_>, entry: &Yaml, input: String, line: usize, what: &str) -> Option<Rows> {
+    if !entry.is_mapping() {
+        ctx.error(
+            format!(
+                "{what}: rows are a mapping with 'rows:' (or 'fixture:'), not {}",
+                yaml::kind_of(entry)
+            ),
+            line,
+        );
+        return None;
+    }
+    ctx.check_keys(entry, ROWS_KEYS, what, line);
+    let format = yaml::get_str(entry, "format").unwrap_or_else(|| "dict".into());
+    let data = match (format.as_str(), yaml::get_str(entry, "fixture"), entry.get("rows")) {
+        (_, Some(_), Some(_)) => {
+            ctx.error(format!("{what}: give 'rows:' or 'fixture:', not both"), line);
+            return None;
+        }
+        ("csv" | "sql", Some(name), None) => RowData::Fixture { format, name },
+        ("dict", Some(_), None) => {
+            ctx.error(
+                format!("{what}: a fixture file is csv or sql; add 'format: csv' or 'format: sql'"),
+                line,
+            );
+            return None;
+        }
+        (_, None, None) => {
+            ctx.error(format!("{what}: no 'rows:' (nor 'fixture:')"), line);
+            return None;
+        }
+        ("dict", None, Some(Yaml::Sequence(items))) => {
+            let mut dicts = Vec::new();
+            for item in items {
+                match item {
+                    Yaml::Mapping(_) => dicts.push(yaml::to_json_map(item)),
+                    other => {
+                        ctx.error(
+                            format!(
+                                "{what}: each row of 'format: dict' is a mapping of column to value, not {}",
+                                yaml::kind_of(other)
+                            ),
+                            ctx.lines.find_key("rows", line).0,
+                        );
+                        return None;
+                    }
+                }
+            }
+            RowData::Dict(dicts)
+        }
+        ("dict", None, Some(other)) => {
+            ctx.error(
+                format!(
+                    "{what}: 'rows:' of 'format: dict' is a list of mappings, not {}",
+                    yaml::kind_of(other)
+                ),
+                ctx.lines.find_key("rows", line).0,
+            );
+            return None;
+        }
+        ("csv" | "sql", None, Some(Yaml::String(text))) => {
+            if format == "csv" {
+                RowData::Csv(text.clone())
+            } else {
+                RowData::Sql(text.clone())
+            }
+        }
+        ("csv" | "sql", None, Some(other)) => {
+            ctx.error(
+                format!(
+                    "{what}: 'rows:' of 'format: {format}' is text (a block: 'rows: |'), not {}",
+                    yaml::kind_of(other)
+                ),
+                ctx.lines.find_key("rows", line).0,
+            );
+            return None;
+        }
+        (other, _, _) => {
+            ctx.error(
+                format!("{what}: format '{other}' is not one of dict, csv, sql"),
+                ctx.lines.find_key("format", line).0,
+            );
+            return None;
+        }
+    };
+    Some(Rows { input, line, data })
 }
 
 fn exposure_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<ExposurePatch> {

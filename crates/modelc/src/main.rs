@@ -410,6 +410,7 @@ fn cmd_ls(args: &LsArgs) -> Result<(), u8> {
         ResourceType::Seed,
         ResourceType::Snapshot,
         ResourceType::Test,
+        ResourceType::UnitTest,
         ResourceType::Analysis,
         ResourceType::Source,
     ];
@@ -676,12 +677,13 @@ impl Verb {
             Verb::Run => &[ResourceType::Model],
             Verb::Seed => &[ResourceType::Seed],
             Verb::Snapshot => &[ResourceType::Snapshot],
-            Verb::Test => &[ResourceType::Test],
+            Verb::Test => &[ResourceType::Test, ResourceType::UnitTest],
             Verb::Build => &[
                 ResourceType::Model,
                 ResourceType::Seed,
                 ResourceType::Snapshot,
                 ResourceType::Test,
+                ResourceType::UnitTest,
             ],
         }
     }

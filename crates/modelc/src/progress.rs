@@ -27,6 +27,8 @@ fn label(node: &Node) -> String {
         (Some(r), ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot) => {
             format!("{}.{}", r.schema, r.identifier)
         }
+        // `model::test`, as dbt names a unit test.
+        (_, ResourceType::UnitTest) => node.fqn.get(1..).map_or_else(|| node.name.clone(), |f| f.join("::")),
         _ => node.name.clone(),
     }
 }
@@ -85,7 +87,11 @@ impl Reporter for Progress {
         let detail = match r.status {
             Status::Skipped => "SKIP".to_string(),
             Status::Error => format!("ERROR in {:.2}s", r.execution_time),
-            _ => format!("{} in {:.2}s", r.message, r.execution_time),
+            _ => format!(
+                "{} in {:.2}s",
+                r.message.lines().next().unwrap_or_default(),
+                r.execution_time
+            ),
         };
         let line = format!(
             "{index:>width$} of {total}  {:<5} {name} {dots} [{detail}]",
@@ -95,11 +101,15 @@ impl Reporter for Progress {
         self.bar.inc(1);
         if matches!(r.status, Status::Error | Status::Fail | Status::Warn) {
             let what = if r.status == Status::Warn { "Warning" } else { "Failure" };
+            // A unit test is an entry of its YAML file.
+            let at = match node.resource_type {
+                ResourceType::UnitTest => format!("{}:{}", node.original_file_path, node.defined_at_line),
+                _ => node.original_file_path.clone(),
+            };
             let mut msg = format!(
-                "{what} in {} {} ({})\n  {}",
+                "{what} in {} {} ({at})\n  {}",
                 node.resource_type,
                 node.name,
-                node.original_file_path,
                 r.message.replace('\n', "\n  ")
             );
             if node.resource_type == ResourceType::Test {

@@ -18,7 +18,7 @@ use postgres::{NoTls, SimpleQueryMessage};
 use crate::adapter::{Adapter, Connection, DbError, DbResult, Interrupt};
 use crate::engine::Dialect;
 use crate::materialize::{literal, strip_semicolons, RelKind};
-use crate::seed::SeedFile;
+use crate::seed::{SeedFile, TempFile};
 
 /// PostgreSQL's statements.
 pub struct PostgresDialect;
@@ -249,7 +249,7 @@ impl Connection for PgConn {
         let reader = reader.as_ref();
         let select = seed.read_query(reader, true);
         let columns = reader.describe(&select).map_err(|e| seed.explain(reader, e))?;
-        let file = TempFile::new();
+        let file = TempFile::new("csv");
         reader
             .batch(&format!(
                 "copy ({select}) to {} (format csv, header false)",
@@ -353,23 +353,6 @@ fn pg_message(e: &postgres::Error, sql: Option<&str>) -> String {
         msg.push_str(&format!("\n{prefix}{text}\n{}^", " ".repeat(prefix.len() + column)));
     }
     msg
-}
-
-/// A file in the temporary folder, removed when dropped.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new() -> TempFile {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        TempFile(std::env::temp_dir().join(format!("modelc-seed-{}-{n}.csv", std::process::id())))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 #[cfg(test)]

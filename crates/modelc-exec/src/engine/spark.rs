@@ -329,13 +329,37 @@ impl SparkConn {
         Ok(batches)
     }
 
-    /// An error of the server, as Spark words it (the first part: the analysed plan
-    /// it appends is not for users); a connection that failed is lost.
+    /// An error of the server, as Spark words it: its first part (the analysed plan
+    /// or the `== SQL ==` excerpt it appends are not for users; the excerpt is made
+    /// again from the statement, in the form every engine's errors take). A
+    /// connection that failed is lost.
     fn fail(&self, message: impl Into<String>, code: Option<i32>) -> DbError {
-        let message: String = message.into();
-        let first = message.split(";\n").next().unwrap_or(&message).trim().to_string();
-        // gRPC's UNAVAILABLE (14): the server went away or never answered.
-        if code == Some(tonic_unavailable()) {
+        let mut message: String = message.into();
+        // The client puts the condition before the server's message, which has it.
+        if let Some(condition) = message
+            .split_whitespace()
+            .next()
+            .filter(|c| c.starts_with('[') && c.ends_with(']'))
+        {
+            let twice = format!("{condition} {condition}");
+            if message.starts_with(&twice) {
+                message = message[condition.len() + 1..].to_string();
+            }
+        }
+        let text = message.split("== SQL ==").next().unwrap_or_default();
+        let text = text.split(";\n").next().unwrap_or_default();
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        // The condition alone, then again with its message: keep the second.
+        let first = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| !lines.get(i + 1).is_some_and(|next| next.starts_with(**l)))
+            .map(|(_, l)| *l)
+            .collect::<Vec<_>>()
+            .join("\n");
+        // gRPC's UNAVAILABLE (14): the server went away or never answered; a
+        // server whose Spark context stopped (out of memory) answers nothing more.
+        if code == Some(tonic_unavailable()) || first.contains("stopped SparkContext") {
             self.lost.store(true, std::sync::atomic::Ordering::SeqCst);
             return DbError(format!("the connection to Spark at {} was lost: {first}", self.shown));
         }

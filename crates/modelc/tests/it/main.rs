@@ -24,4 +24,5 @@ mod snapshot;
 mod state;
 mod support;
 mod tests;
+mod unit_tests;
 mod windows;
