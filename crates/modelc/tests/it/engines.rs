@@ -569,8 +569,8 @@ fn lending_on_duckdb() -> tempfile::TempDir {
     tmp
 }
 
-/// Each finance mart of the DuckDB build in `root` against `other`'s (`query`
-/// given the mart's order).
+/// Each finance mart of the DuckDB build in `root` against `engine`'s (`query`
+/// given the mart and the columns that order it).
 fn same_marts(root: &Path, engine: &str, query: impl Fn(&str, &str) -> Vec<Vec<String>>) {
     let duck_db = root.join("target/lending.duckdb");
     for (mart, order) in MARTS {
@@ -584,76 +584,68 @@ fn same_marts(root: &Path, engine: &str, query: impl Fn(&str, &str) -> Vec<Vec<S
     }
 }
 
-/// The example project, unchanged but for the profile, builds on PostgreSQL, every
-/// test passes, and its finance marts hold DuckDB's rows.
-#[test]
-fn lending_project_builds_on_postgres_with_duckdbs_answers() {
-    let pg = PgServer::from_env();
+/// The example project, unchanged but for the profile (`profiles_yml`), builds on
+/// `engine`, every test passes, `debug` names the engine's `version`, the docs'
+/// catalog has the server's types (`double` for a ratio), and the finance marts in
+/// `finance` (`query`) hold DuckDB's rows.
+fn lending_project_on(
+    engine: &str,
+    profiles_yml: &str,
+    (finance, version, double): (&str, &str, &str),
+    query: impl Fn(&str) -> Vec<Vec<String>>,
+) {
     let tmp = lending_on_duckdb();
     let root = tmp.path();
-
-    let db = pg.fresh_database("lending");
-    std::fs::write(root.join("profiles.yml"), pg.profiles_yml("lending", &db, "analytics")).expect("profiles");
+    std::fs::write(root.join("profiles.yml"), profiles_yml).expect("profiles");
     let out = run_modelc(root, &["build"]);
-    assert_eq!(out.code, 0, "postgres: {}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 0, "{engine}: {}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("PASS="), "{}", out.stdout);
 
     let debug = run_modelc(root, &["debug"]);
     assert_eq!(debug.code, 0, "{}\n{}", debug.stdout, debug.stderr);
     assert!(
-        debug.stdout.contains("on postgres") && debug.stdout.contains("connection: OK, PostgreSQL"),
+        debug.stdout.contains(&format!("on {engine}")) && debug.stdout.contains(&format!("connection: OK, {version}")),
         "{}",
         debug.stdout
     );
 
-    // The docs' catalog comes from the server, with PostgreSQL's types.
+    // The docs' catalog comes from the server, with its types.
     let docs = run_modelc(root, &["docs"]);
     assert_eq!(docs.code, 0, "{}\n{}", docs.stdout, docs.stderr);
     let catalog: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("target/catalog.json")).expect("catalog"))
             .expect("json");
     let mart = &catalog["nodes"]["model.lending.default_rate_by_risk_band"];
-    assert_eq!(mart["metadata"]["schema"], "analytics_finance", "{mart}");
+    assert_eq!(mart["metadata"]["schema"], finance, "{mart}");
     assert_eq!(mart["columns"]["applications"]["type"], "bigint", "{mart}");
-    assert_eq!(mart["columns"]["default_rate"]["type"], "double precision", "{mart}");
+    assert_eq!(mart["columns"]["default_rate"]["type"], double, "{mart}");
 
-    same_marts(root, "postgres", |mart, order| {
-        pg.query(&db, &format!("select * from analytics_finance.{mart} order by {order}"))
+    same_marts(root, engine, |mart, order| {
+        query(&format!("select * from {finance}.{mart} order by {order}"))
     });
 }
 
-/// The example project, unchanged but for the profile, builds on Spark, every test
-/// passes, and its finance marts hold DuckDB's rows.
+#[test]
+fn lending_project_builds_on_postgres_with_duckdbs_answers() {
+    let pg = PgServer::from_env();
+    let db = pg.fresh_database("lending");
+    lending_project_on(
+        "postgres",
+        &pg.profiles_yml("lending", &db, "analytics"),
+        ("analytics_finance", "PostgreSQL", "double precision"),
+        |sql| pg.query(&db, sql),
+    );
+}
+
 #[test]
 fn lending_project_builds_on_spark_with_duckdbs_answers() {
     let spark = SparkServer::from_env();
-    let tmp = lending_on_duckdb();
-    let root = tmp.path();
-    std::fs::write(root.join("profiles.yml"), spark.profiles_yml("lending", "lending")).expect("profiles");
-    let out = run_modelc(root, &["build"]);
-    assert_eq!(out.code, 0, "spark: {}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("PASS="), "{}", out.stdout);
-
-    let debug = run_modelc(root, &["debug"]);
-    assert_eq!(debug.code, 0, "{}\n{}", debug.stdout, debug.stderr);
-    assert!(
-        debug.stdout.contains("on spark") && debug.stdout.contains("connection: OK, Spark 4."),
-        "{}",
-        debug.stdout
+    lending_project_on(
+        "spark",
+        &spark.profiles_yml("lending", "lending"),
+        ("lending_finance", "Spark 4.", "double"),
+        |sql| spark.query(sql),
     );
-    // The docs' catalog comes from the server, with Spark's types.
-    let docs = run_modelc(root, &["docs"]);
-    assert_eq!(docs.code, 0, "{}\n{}", docs.stdout, docs.stderr);
-    let catalog: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("target/catalog.json")).expect("catalog"))
-            .expect("json");
-    let mart = &catalog["nodes"]["model.lending.default_rate_by_risk_band"];
-    assert_eq!(mart["metadata"]["schema"], "lending_finance", "{mart}");
-    assert_eq!(mart["columns"]["applications"]["type"], "bigint", "{mart}");
-    assert_eq!(mart["columns"]["default_rate"]["type"], "double", "{mart}");
-    same_marts(root, "spark", |mart, order| {
-        spark.query(&format!("select * from lending_finance.{mart} order by {order}"))
-    });
 }
 
 #[test]
