@@ -1057,7 +1057,13 @@ fn compile_phases(
     if check {
         found.extend(contracts::check(&nodes, &yaml_sites, &columns));
     }
-    unit_tests::finish(&mut nodes, &columns);
+    let renderer = unit_tests::Renderer {
+        jinja: &jinja,
+        deps: &deps,
+        sources: &sources,
+        empty,
+    };
+    unit_tests::finish(&mut nodes, &columns, &renderer, &mut found);
     if let Some(seed) = &mut seed {
         seed.columns = columns;
     }

@@ -134,10 +134,23 @@ pub(crate) fn build(
                 None => false,
                 Some(v) => v.as_bool().unwrap_or(false),
             };
-            for key in p.overrides.keys().filter(|k| k.as_str() != "macros") {
+            let map = |key: &str| match p.overrides.get(key) {
+                Some(serde_json::Value::Object(m)) => m.clone(),
+                _ => JsonMap::new(),
+            };
+            let (vars, env) = (map("vars"), map("env_vars"));
+            let env_vars: BTreeMap<String, String> = env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .collect();
+            for key in p
+                .overrides
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "macros" | "vars" | "env_vars"))
+            {
                 diags.push(at(
                     p.line,
-                    format!("{what}: 'overrides: {key}' is not supported by modelc yet (only 'macros: {{is_incremental: ...}}')"),
+                    format!("{what}: 'overrides: {key}' is not one of macros, vars, env_vars"),
                 ));
                 ok = false;
             }
@@ -151,7 +164,11 @@ pub(crate) fn build(
             if !ok {
                 continue;
             }
-            let node = unit_test_node(project, file, p, model, given, expect, incremental);
+            let mut node = unit_test_node(project, file, p, model, given, expect, incremental);
+            if let Some(spec) = &mut node.unit_test {
+                spec.vars = vars;
+                spec.env_vars = env_vars;
+            }
             nodes.insert(node.unique_id.clone(), node);
         }
     }
@@ -204,6 +221,7 @@ fn unit_test_node(
             given,
             expect,
             incremental,
+            ..UnitTestSpec::default()
         }),
     }
 }
@@ -273,10 +291,25 @@ fn dicts_to_csv(dicts: &[JsonMap]) -> String {
     out
 }
 
+/// What [`finish`] renders a model again with (for unit tests that override
+/// `vars` or `env_vars`).
+pub(crate) struct Renderer<'a> {
+    pub(crate) jinja: &'a modelc_template::Jinja,
+    pub(crate) deps: &'a HashMap<String, Deps>,
+    pub(crate) sources: &'a BTreeMap<String, SourceTable>,
+    pub(crate) empty: Option<crate::resolve::Empty>,
+}
+
 /// Gives each unit test its model's compiled SQL (the incremental variant when it
-/// overrides `is_incremental`) reading its fixtures, and the known columns of each
-/// input (`columns`: the analysis's, by relation).
-pub(crate) fn finish(nodes: &mut BTreeMap<String, Node>, columns: &Columns) {
+/// overrides `is_incremental`; rendered again when it overrides `vars` or
+/// `env_vars`) reading its fixtures, and the known columns of each input
+/// (`columns`: the analysis's, by relation).
+pub(crate) fn finish(
+    nodes: &mut BTreeMap<String, Node>,
+    columns: &Columns,
+    renderer: &Renderer<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let ids: Vec<String> = nodes
         .values()
         .filter(|n| n.resource_type == ResourceType::UnitTest)
@@ -286,7 +319,7 @@ pub(crate) fn finish(nodes: &mut BTreeMap<String, Node>, columns: &Columns) {
         let Some(test) = nodes.get(&id) else { continue };
         let Some(spec) = &test.unit_test else { continue };
         let Some(model) = nodes.get(&spec.model) else { continue };
-        let sql = if spec.incremental {
+        let compiled = if spec.incremental {
             model
                 .compiled_incremental_code
                 .as_ref()
@@ -294,7 +327,24 @@ pub(crate) fn finish(nodes: &mut BTreeMap<String, Node>, columns: &Columns) {
         } else {
             model.compiled_code.as_ref()
         };
-        let mut sql = sql.cloned().unwrap_or_default();
+        let sql = if spec.vars.is_empty() && spec.env_vars.is_empty() {
+            compiled.cloned().unwrap_or_default()
+        } else {
+            match render_again(model, spec, renderer, nodes) {
+                Ok(sql) => sql,
+                Err(message) => {
+                    diags.push(
+                        Diagnostic::error("unit-test", format!("unit test '{}': {message}", test.name)).at(
+                            &test.original_file_path,
+                            test.defined_at_line,
+                            1,
+                        ),
+                    );
+                    continue;
+                }
+            }
+        };
+        let mut sql = sql;
         let mut relations: Vec<(String, String)> = spec
             .given
             .iter()
@@ -349,4 +399,38 @@ pub(crate) fn manifest_json(n: &Node, spec: &UnitTestSpec) -> serde_json::Value 
         "config": n.config, "checksum": n.checksum, "schema": null, "created_at": 0.0,
         "versions": null, "version": null,
     })
+}
+
+/// The model's SQL rendered with the unit test's `vars` and `env_vars`.
+fn render_again(
+    model: &Node,
+    spec: &UnitTestSpec,
+    r: &Renderer<'_>,
+    nodes: &BTreeMap<String, Node>,
+) -> Result<String, String> {
+    if model
+        .compiled_code
+        .as_deref()
+        .is_some_and(|c| c.contains("__dbt__cte__"))
+    {
+        return Err(
+            "overriding vars or env_vars of a model that reads ephemeral models is not supported by modelc yet".into(),
+        );
+    }
+    let mut ctx = crate::node_context(model, spec.incremental);
+    ctx.vars = spec.vars.clone();
+    ctx.env_vars = spec.env_vars.clone();
+    let out = r
+        .jinja
+        .render(&model.original_file_path, &model.raw_code, &ctx)
+        .map_err(|e| format!("rendering model '{}' with its overrides: {}", model.name, e.message))?;
+    let (refs, srcs) = r.deps.get(&model.unique_id).cloned().unwrap_or_default();
+    Ok(crate::resolve::substitute(
+        &out.sql,
+        model,
+        (&refs, &srcs),
+        nodes,
+        r.sources,
+        r.empty,
+    ))
 }

@@ -1,5 +1,6 @@
 //! Nodes of a project: models, seeds, snapshots, tests, and source tables.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -193,6 +194,12 @@ pub struct UnitTestSpec {
     pub expect: Fixture,
     /// `overrides: {macros: {is_incremental: true}}`: the model's incremental SQL.
     pub incremental: bool,
+    /// `overrides: {vars: ...}`: the model is rendered again with these values.
+    #[serde(default)]
+    pub vars: JsonMap,
+    /// `overrides: {env_vars: ...}`, likewise.
+    #[serde(default)]
+    pub env_vars: BTreeMap<String, String>,
 }
 
 /// Fixed rows of a unit test.

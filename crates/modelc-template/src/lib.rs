@@ -153,6 +153,11 @@ pub struct NodeContext {
     /// What answers the render's database questions; `None`: nothing does (a
     /// question is then an error carrying [`database::NEEDS_DATABASE`]).
     pub database: Option<Arc<dyn database::Database>>,
+    /// `var()` values this render sees over the project's (a unit test's
+    /// `overrides: vars`).
+    pub vars: JsonMap,
+    /// `env_var()` values this render sees over the environment's.
+    pub env_vars: BTreeMap<String, String>,
 }
 
 /// What rendering a node produced.

@@ -53,6 +53,9 @@ pub struct Capture {
     /// `execute`: false in dbt's parse phase.
     execute: bool,
     database: Option<Arc<dyn Database>>,
+    /// The node's own `var()` and `env_var()` values, over the project's.
+    vars: JsonMap,
+    env_vars: BTreeMap<String, String>,
     inner: Mutex<Captured>,
 }
 
@@ -67,6 +70,8 @@ impl Capture {
             depth: std::sync::atomic::AtomicUsize::new(0),
             execute: !node.parse_only,
             database: node.database.clone(),
+            vars: node.vars.clone(),
+            env_vars: node.env_vars.clone(),
             inner: Mutex::new(Captured::default()),
         }
     }
@@ -711,6 +716,9 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
         let mut scope = &vars.vars;
         if let Ok(c) = capture(state) {
             c.lock().vars.insert(name.clone());
+            if let Some(v) = c.vars.get(&name) {
+                return Ok(json_to_value(v));
+            }
             if let Some(own) = vars.package_vars.get(&c.package) {
                 scope = own;
             }
@@ -736,6 +744,9 @@ pub fn register_globals(env: &mut Environment<'static>, shared: &Arc<ProjectCont
         |state: &State, name: String, default: Option<Value>| -> Result<Value, Error> {
             if let Ok(c) = capture(state) {
                 c.lock().env_vars.insert(name.clone());
+                if let Some(v) = c.env_vars.get(&name) {
+                    return Ok(Value::from(v.as_str()));
+                }
             }
             match std::env::var(&name) {
                 Ok(v) => Ok(Value::from(v)),

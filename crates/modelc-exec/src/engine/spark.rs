@@ -546,10 +546,23 @@ impl Connection for SparkConn {
         self.describe(&format!("select * from {rel}"))
     }
 
+    /// Other sessions may drop a schema or table while it is listed: what vanished
+    /// is left out (listed again once, since one vanished table fails the listing
+    /// of its whole schema).
     fn relations(&self) -> DbResult<Vec<(Relation, RelKind)>> {
         let mut all = Vec::new();
         for schema in self.schemas()? {
-            all.extend(self.tables(&schema, "*")?);
+            match self.tables(&schema, "*").or_else(|e| {
+                if vanished(&e) {
+                    self.tables(&schema, "*")
+                } else {
+                    Err(e)
+                }
+            }) {
+                Ok(tables) => all.extend(tables),
+                Err(e) if vanished(&e) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(all)
     }
@@ -572,7 +585,12 @@ impl Connection for SparkConn {
                 RelKind::Table => "BASE TABLE",
                 RelKind::View => "VIEW",
             };
-            for (i, (column, ty)) in self.columns(&rel)?.into_iter().enumerate() {
+            let columns = match self.columns(&rel) {
+                Ok(columns) => columns,
+                Err(e) if vanished(&e) => continue,
+                Err(e) => return Err(e),
+            };
+            for (i, (column, ty)) in columns.into_iter().enumerate() {
                 rows.push(vec![
                     Some(String::new()),
                     Some(rel.schema.clone()),
@@ -601,6 +619,20 @@ impl Connection for SparkConn {
     fn is_lost(&self) -> bool {
         self.lost.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// Whether an error says a schema or relation does not exist (another session
+/// dropped it).
+fn vanished(e: &DbError) -> bool {
+    [
+        "TABLE_OR_VIEW_NOT_FOUND",
+        "SCHEMA_NOT_FOUND",
+        "NO_SUCH_TABLE",
+        "NoSuchTable",
+        "NoSuchDatabase",
+    ]
+    .iter()
+    .any(|condition| e.0.contains(condition))
 }
 
 /// gRPC's `UNAVAILABLE` status code.

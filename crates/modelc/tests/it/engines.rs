@@ -612,9 +612,9 @@ fn lending_project_on(
     // The docs' catalog comes from the server, with its types.
     let docs = run_modelc(root, &["docs"]);
     assert_eq!(docs.code, 0, "{}\n{}", docs.stdout, docs.stderr);
-    let catalog: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("target/catalog.json")).expect("catalog"))
-            .expect("json");
+    let catalog = std::fs::read_to_string(root.join("target/catalog.json"))
+        .unwrap_or_else(|e| panic!("no catalog.json ({e}):\n{}\n{}", docs.stdout, docs.stderr));
+    let catalog: serde_json::Value = serde_json::from_str(&catalog).expect("json");
     let mart = &catalog["nodes"]["model.lending.default_rate_by_risk_band"];
     assert_eq!(mart["metadata"]["schema"], finance, "{mart}");
     assert_eq!(mart["columns"]["applications"]["type"], "bigint", "{mart}");

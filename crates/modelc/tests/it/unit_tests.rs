@@ -213,7 +213,7 @@ fn bad_unit_tests_are_errors_at_their_yaml_line() {
   - name: unsupported_override
     model: customer_totals
     overrides:
-      vars: {x: 1}
+      variables: {x: 1}
     given:
       - input: ref('customers')
         rows: [{id: 1}]
@@ -257,4 +257,41 @@ fn an_expected_column_the_model_does_not_return_is_an_error() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn overrides_give_the_model_other_vars_and_env_vars() {
+    let f = Fixture::new(&[
+        ("project.yml", "name: shop\nduckdb:\n  path: shop.duckdb\nvars:\n  min_amount: 100\n"),
+        ("seeds/orders.csv", "id,amount\n1,10\n"),
+        (
+            "models/big_orders.sql",
+            "select id, '{{ env_var('REGION', 'eu') }}' as region from {{ ref('orders') }} where amount >= {{ var('min_amount') }}\n",
+        ),
+        (
+            "models/_unit_tests.yml",
+            r#"unit_tests:
+  - name: project_threshold
+    model: big_orders
+    given:
+      - input: ref('orders')
+        rows: [{id: 1, amount: 50}, {id: 2, amount: 150}]
+    expect:
+      rows: [{id: 2, region: eu}]
+  - name: lower_threshold_elsewhere
+    model: big_orders
+    overrides:
+      vars: {min_amount: 20}
+      env_vars: {REGION: us}
+    given:
+      - input: ref('orders')
+        rows: [{id: 1, amount: 50}, {id: 2, amount: 150}, {id: 3, amount: 5}]
+    expect:
+      rows: [{id: 1, region: us}, {id: 2, region: us}]
+"#,
+        ),
+    ]);
+    let out = f.modelc(&["test"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("PASS=2"), "{}", out.stdout);
 }
