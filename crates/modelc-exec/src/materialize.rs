@@ -438,18 +438,106 @@ fn materialize(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> O
         ResourceType::Test => return crate::test::run_test(conn, node, settings),
         ResourceType::UnitTest => return crate::unit_test::run_unit_test(node),
         ResourceType::Snapshot => snapshot::run_snapshot(conn, node),
-        ResourceType::Model => match node.config.materialized().as_str() {
-            "view" => view(conn, node, settings),
-            "table" => table(conn, node, settings),
-            "incremental" => crate::incremental::run_incremental(conn, node, settings),
-            "ephemeral" => Ok(Outcome::ok("EPHEMERAL", None)),
-            other => Err(DbError(format!(
-                "unknown materialization '{other}' (modelc knows view, table, incremental, ephemeral)"
-            ))),
-        },
+        ResourceType::Model if !node.is_ephemeral() && contract_enforced(node) => {
+            check_contract(conn, node).and_then(|()| model(conn, node, settings))
+        }
+        ResourceType::Model => model(conn, node, settings),
         ResourceType::Source | ResourceType::Analysis => Ok(Outcome::ok("OK", None)),
     };
     result.unwrap_or_else(|e| Outcome::error(describe_error(node, &e)))
+}
+
+/// Builds a model by its materialization.
+fn model(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> DbResult<Outcome> {
+    match node.config.materialized().as_str() {
+        "view" => view(conn, node, settings),
+        "table" => table(conn, node, settings),
+        "incremental" => crate::incremental::run_incremental(conn, node, settings),
+        "ephemeral" => Ok(Outcome::ok("EPHEMERAL", None)),
+        other => Err(DbError(format!(
+            "unknown materialization '{other}' (modelc knows view, table, incremental, ephemeral)"
+        ))),
+    }
+}
+
+/// `contract: {enforced: true}`.
+fn contract_enforced(node: &Node) -> bool {
+    node.config
+        .get("contract")
+        .and_then(|c| c.get("enforced"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// dbt's run-time contract check, before anything is built (a broken contract
+/// leaves the relation as it was): the model's query returns the declared columns,
+/// each of the declared type as the engine spells it (each declared type is
+/// described by the engine itself, so `int` and `INTEGER` are the same).
+fn check_contract(conn: &dyn Connection, node: &Node) -> DbResult<()> {
+    let returned = conn.describe(compiled(node)?)?;
+    let declared: Vec<(&str, &str)> = node
+        .columns
+        .iter()
+        .filter_map(|c| Some((c.name.as_str(), c.data_type.as_deref()?)))
+        .collect();
+    if declared.is_empty() {
+        return Ok(());
+    }
+    let casts: Vec<String> = declared
+        .iter()
+        .enumerate()
+        .map(|(i, (_, ty))| format!("cast(null as {ty}) as c{i}"))
+        .collect();
+    let spelled = conn.describe(&format!("select {}", casts.join(", ")))?;
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for ((name, ty), (_, contract_type)) in declared.iter().zip(&spelled) {
+        match returned.iter().find(|(r, _)| r.eq_ignore_ascii_case(name)) {
+            None => rows.push([
+                name.to_string(),
+                String::new(),
+                ty.to_string(),
+                "missing in definition".into(),
+            ]),
+            Some((_, found)) if !found.eq_ignore_ascii_case(contract_type) => {
+                rows.push([
+                    name.to_string(),
+                    found.clone(),
+                    contract_type.clone(),
+                    "data type mismatch".into(),
+                ]);
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, found) in &returned {
+        if !declared.iter().any(|(d, _)| d.eq_ignore_ascii_case(name)) {
+            rows.push([name.clone(), found.clone(), String::new(), "missing in contract".into()]);
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let header = ["column_name", "definition_type", "contract_type", "mismatch_reason"];
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: [&str; 4]| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        format!("| {} |", padded.join(" | "))
+    };
+    let rule = widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" | ");
+    let mut table = vec![line(header), format!("| {rule} |")];
+    table.extend(rows.iter().map(|r| line([&r[0], &r[1], &r[2], &r[3]])));
+    Err(DbError(format!(
+        "This model has an enforced contract that failed.\nPlease ensure the name, data_type, and number of columns in your contract match the columns in your model's definition.\n\n{}",
+        table.join("\n")
+    )))
 }
 
 /// A database error located in the node's compiled SQL.

@@ -161,3 +161,41 @@ fn node_hooks_run_before_and_after_the_node_with_this() {
         "{manifest}"
     );
 }
+
+/// An enforced contract is checked against the model's query when it runs, before
+/// anything is built, with each declared type as the engine spells it (`int` is
+/// `INTEGER`): a type the compile-time check cannot see fails the model and keeps
+/// the previous table.
+#[test]
+fn an_enforced_contract_checks_types_before_building() {
+    let yml = "models:\n  - name: m\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: id\n        data_type: int\n      - name: name\n        data_type: varchar\n";
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        (
+            "models/m.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id, 'a' as name\n",
+        ),
+        ("models/_m.yml", yml),
+    ]);
+    let out = f.modelc(&["run"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    f.write("models/_m.yml", &yml.replace("data_type: int", "data_type: date"));
+    f.write(
+        "models/m.sql",
+        "{{ config(materialized='table') }}\nselect 2 as id, 'b' as name\n",
+    );
+    let out = f.modelc(&["run"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("This model has an enforced contract that failed.")
+            && out
+                .stdout
+                .contains("| id          | INTEGER         | DATE          | data type mismatch |"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        f.query("select id, name from main.m"),
+        vec![vec!["1".to_string(), "a".to_string()]]
+    );
+}
