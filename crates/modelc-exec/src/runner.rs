@@ -74,11 +74,11 @@ fn executable(nodes: &BTreeMap<String, Node>, selected: &BTreeSet<String>) -> BT
 /// rows), so it does not wait for its model; with `build` semantics (`gate`) the
 /// model waits for it, as in dbt, and a test gates the children of the nodes it
 /// tests (unless that would create a cycle, as with a `relationships` test
-/// pointing at a child). `None` when the order is the graph's.
-fn execution_dag(dag: &Dag, nodes: &BTreeMap<String, Node>, gate: bool) -> Option<Dag> {
+/// pointing at a child). `None` when the order is the graph's (no unit test
+/// among the nodes to run, `todo`, and no gating).
+fn execution_dag(dag: &Dag, nodes: &BTreeMap<String, Node>, gate: bool, todo: &BTreeSet<String>) -> Option<Dag> {
     let is_unit = |id: &str| nodes.get(id).is_some_and(|n| n.resource_type == ResourceType::UnitTest);
-    let has_units = nodes.values().any(|n| n.resource_type == ResourceType::UnitTest);
-    if !gate && !has_units {
+    if !gate && !todo.iter().any(|id| is_unit(id)) {
         return None;
     }
     let mut edges: Vec<(String, String)> = dag
@@ -148,7 +148,7 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
         let conn = adapter.connect()?;
         settings.known = Some(Arc::new(crate::KnownRelations::load(conn.as_ref())?));
     }
-    let ordered = execution_dag(req.dag, req.nodes, req.tests_gate_children);
+    let ordered = execution_dag(req.dag, req.nodes, req.tests_gate_children, &todo);
     let dag = ordered.as_ref().unwrap_or(req.dag);
     let mut scheduler = Scheduler::new(dag, &todo);
     let total = todo.len();

@@ -191,19 +191,23 @@ pub(crate) fn in_memory_conn() -> DbResult<DuckConn> {
 }
 
 impl DuckConn {
-    /// The rows of `sql` as an Arrow IPC stream (schema, then every batch).
-    pub(crate) fn arrow_ipc(&self, sql: &str) -> DbResult<Vec<u8>> {
+    /// The rows of `sql` as an Arrow IPC stream (schema, then every batch), and
+    /// how many there are.
+    pub(crate) fn arrow_ipc(&self, sql: &str) -> DbResult<(Vec<u8>, u64)> {
         let mut stmt = self.conn.prepare(sql)?;
         let stream = stmt.stream_arrow([])?;
         let schema = stream.get_schema();
         let mut out = Vec::new();
         let ipc = |e: duckdb::arrow::error::ArrowError| DbError(format!("cannot encode rows as Arrow: {e}"));
         let mut writer = arrow_ipc::writer::StreamWriter::try_new(&mut out, &schema).map_err(ipc)?;
+        let mut rows = 0;
         for batch in stream {
-            writer.write(&batch?).map_err(ipc)?;
+            let batch = batch?;
+            rows += batch.num_rows() as u64;
+            writer.write(&batch).map_err(ipc)?;
         }
         writer.finish().map_err(ipc)?;
         drop(writer);
-        Ok(out)
+        Ok((out, rows))
     }
 }

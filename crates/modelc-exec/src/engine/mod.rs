@@ -185,6 +185,15 @@ pub trait Dialect: Sync {
     }
 }
 
+/// Line `line` (1-based) of `sql` under `LINE n:`, with a caret under `column`
+/// (0-based): the excerpt DuckDB writes in its errors, which materializations
+/// locate in a model's file. Other engines' errors are given it too.
+pub(crate) fn caret_excerpt(sql: &str, line: usize, column: usize) -> Option<String> {
+    let text = sql.lines().nth(line.checked_sub(1)?)?;
+    let prefix = format!("LINE {line}: ");
+    Some(format!("\n{prefix}{text}\n{}^", " ".repeat(prefix.len() + column)))
+}
+
 /// The `information_schema` rows of `rel`, matched without regard to case.
 fn information_schema_match(rel: &Relation) -> String {
     format!(

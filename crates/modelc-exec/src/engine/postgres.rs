@@ -348,9 +348,7 @@ fn pg_message(e: &postgres::Error, sql: Option<&str>) -> String {
         let before: String = sql.chars().take((*position as usize).saturating_sub(1)).collect();
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
-        let text = sql.lines().nth(line - 1).unwrap_or_default();
-        let prefix = format!("LINE {line}: ");
-        msg.push_str(&format!("\n{prefix}{text}\n{}^", " ".repeat(prefix.len() + column)));
+        msg.push_str(&super::caret_excerpt(sql, line, column).unwrap_or_default());
     }
     msg
 }

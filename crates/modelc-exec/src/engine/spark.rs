@@ -359,7 +359,7 @@ impl SparkConn {
             .join("\n");
         // gRPC's UNAVAILABLE (14): the server went away or never answered; a
         // server whose Spark context stopped (out of memory) answers nothing more.
-        if code == Some(tonic_unavailable()) || first.contains("stopped SparkContext") {
+        if code == Some(GRPC_UNAVAILABLE) || first.contains("stopped SparkContext") {
             self.lost.store(true, std::sync::atomic::Ordering::SeqCst);
             return DbError(format!("the connection to Spark at {} was lost: {first}", self.shown));
         }
@@ -379,11 +379,10 @@ impl SparkConn {
             _ => None,
         };
         let (Some(line), Some(pos)) = (line, pos) else { return e };
-        let Some(text) = sql.lines().nth(line.saturating_sub(1)) else {
-            return e;
-        };
-        let prefix = format!("LINE {line}: ");
-        DbError(format!("{}\n{prefix}{text}\n{}^", e.0, " ".repeat(prefix.len() + pos)))
+        match super::caret_excerpt(sql, line, pos) {
+            Some(excerpt) => DbError(format!("{}{excerpt}", e.0)),
+            None => e,
+        }
     }
 
     fn statements(sql: &str) -> Vec<&str> {
@@ -489,11 +488,7 @@ impl Connection for SparkConn {
         let reader = super::duckdb::in_memory_conn()?;
         let select = seed.read_query(&reader, true);
         let columns = reader.describe(&select).map_err(|e| seed.explain(&reader, e))?;
-        let data = reader.arrow_ipc(&select).map_err(|e| seed.explain(&reader, e))?;
-        let rows = reader
-            .query(&format!("select count(*) from ({select})"))
-            .ok()
-            .and_then(|r| r.first()?.first().cloned().flatten()?.parse::<u64>().ok());
+        let (data, rows) = reader.arrow_ipc(&select).map_err(|e| seed.explain(&reader, e))?;
         let view = format!("__modelc_seed_{}", rel.identifier);
         self.plan(
             pb::plan::OpType::Command(pb::Command {
@@ -537,7 +532,7 @@ impl Connection for SparkConn {
         );
         let _ = self.batch(&self.dialect.drop_temp_table(&view));
         built.map_err(|e| DbError(format!("cannot load {}: {e}", seed.shown)))?;
-        Ok(rows)
+        Ok(Some(rows))
     }
 
     /// Spark does not list the columns of a session's temporary views in a query:
@@ -636,9 +631,7 @@ fn vanished(e: &DbError) -> bool {
 }
 
 /// gRPC's `UNAVAILABLE` status code.
-fn tonic_unavailable() -> i32 {
-    14
-}
+const GRPC_UNAVAILABLE: i32 = 14;
 
 struct Cancel {
     runtime: Arc<Runtime>,
