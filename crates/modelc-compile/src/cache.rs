@@ -21,13 +21,15 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use modelc_core::{Diagnostic, JsonMap};
-use modelc_sql::{Catalog, OutputColumn, RelationName};
+use modelc_sql::{Catalog, OutputColumn, RelationName, Ty};
+
+use crate::analyze::Columns;
 use modelc_template::RenderOutput;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 const FILE: &str = "compile_cache.msgpack";
-const FORMAT: &str = concat!("modelc-compile-cache-3/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("modelc-compile-cache-4/", env!("CARGO_PKG_VERSION"));
 /// Template names whose value changes from one invocation to the next.
 const VOLATILE: &[&str] = &["invocation_id", "run_started_at", "modules"];
 
@@ -103,6 +105,9 @@ pub(crate) struct RenderEntry {
 /// A catalog lookup: the relation's name, and the columns it answered.
 type Lookup = (RelationName, Option<Vec<String>>);
 
+/// A lookup of column types: the relation's name, and the types it answered.
+type TypeLookup = (RelationName, Option<Vec<Option<Ty>>>);
+
 /// A cached analysis of one node's compiled SQL.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct AnalysisEntry {
@@ -111,6 +116,8 @@ pub(crate) struct AnalysisEntry {
     known: Vec<(String, bool)>,
     /// Catalog lookups made, with their answers.
     lookups: Vec<Lookup>,
+    /// Type lookups made, with their answers.
+    type_lookups: Vec<TypeLookup>,
     warnings: Vec<Diagnostic>,
     pub columns: Option<Vec<OutputColumn>>,
 }
@@ -127,27 +134,21 @@ pub(crate) struct Recorder<'a> {
     /// Whether to keep the log (only when the cache is on).
     record: bool,
     known: &'a (dyn Fn(&str) -> bool + Sync),
-    catalog: &'a HashMap<String, Vec<String>>,
-    /// Catalog keys whose columns are only the declared ones (sources').
-    incomplete: &'a HashSet<String>,
+    columns: &'a Columns,
     known_log: std::cell::RefCell<Vec<(String, bool)>>,
     lookup_log: std::cell::RefCell<Vec<Lookup>>,
+    type_log: std::cell::RefCell<Vec<TypeLookup>>,
 }
 
 impl<'a> Recorder<'a> {
-    pub fn new(
-        known: &'a (dyn Fn(&str) -> bool + Sync),
-        catalog: &'a HashMap<String, Vec<String>>,
-        incomplete: &'a HashSet<String>,
-        record: bool,
-    ) -> Self {
+    pub fn new(known: &'a (dyn Fn(&str) -> bool + Sync), columns: &'a Columns, record: bool) -> Self {
         Recorder {
             record,
             known,
-            catalog,
-            incomplete,
+            columns,
             known_log: Default::default(),
             lookup_log: Default::default(),
+            type_log: Default::default(),
         }
     }
 
@@ -160,12 +161,18 @@ impl<'a> Recorder<'a> {
         answer
     }
 
+    /// Whether column types are inferred and checked (see [`Columns::typed`]).
+    pub fn typed(&self) -> bool {
+        self.columns.typed
+    }
+
     /// The entry for what was analyzed, with what the analysis read.
     pub fn entry(self, key: Hash, warnings: &[Diagnostic], columns: Option<Vec<OutputColumn>>) -> AnalysisEntry {
         AnalysisEntry {
             key,
             known: self.known_log.into_inner(),
             lookups: self.lookup_log.into_inner(),
+            type_lookups: self.type_log.into_inner(),
             warnings: warnings.to_vec(),
             columns,
         }
@@ -174,7 +181,7 @@ impl<'a> Recorder<'a> {
 
 impl Catalog for Recorder<'_> {
     fn columns(&self, relation: &RelationName) -> Option<Vec<String>> {
-        let answer = self.catalog.columns(relation);
+        let answer = self.columns.catalog.columns(relation);
         if self.record {
             self.lookup_log.borrow_mut().push((relation.clone(), answer.clone()));
         }
@@ -184,11 +191,15 @@ impl Catalog for Recorder<'_> {
     /// As the catalog finds a relation (its longest dotted name it has), whether
     /// that entry is a complete column list.
     fn complete(&self, relation: &RelationName) -> bool {
-        let parts: Vec<String> = relation.parts.iter().map(|p| p.to_lowercase()).collect();
-        (0..parts.len())
-            .map(|start| parts[start..].join("."))
-            .find(|key| self.catalog.contains_key(key))
-            .is_none_or(|key| !self.incomplete.contains(&key))
+        self.columns.complete(relation)
+    }
+
+    fn types(&self, relation: &RelationName) -> Option<Vec<Option<Ty>>> {
+        let answer = self.columns.types_of(relation);
+        if self.record {
+            self.type_log.borrow_mut().push((relation.clone(), answer.clone()));
+        }
+        answer
     }
 }
 
@@ -351,12 +362,17 @@ impl Cache {
         unique_id: &str,
         key: Hash,
         known: &HashSet<String>,
-        catalog: &HashMap<String, Vec<String>>,
+        columns: &Columns,
     ) -> Option<&AnalysisEntry> {
         self.old.analyses.get(unique_id).filter(|e| {
             e.key == key
                 && e.known.iter().all(|(k, b)| known.contains(k) == *b)
-                && e.lookups.iter().all(|(name, cols)| &catalog.columns(name) == cols)
+                && e.lookups
+                    .iter()
+                    .all(|(name, cols)| &columns.catalog.columns(name) == cols)
+                && e.type_lookups
+                    .iter()
+                    .all(|(name, types)| &columns.types_of(name) == types)
         })
     }
 

@@ -1,11 +1,13 @@
 //! Model contracts (`contract: {enforced: true}`) checked before anything runs,
 //! where dbt checks them only when the table is built: every declared column has
-//! a `data_type`, and the model's SQL returns exactly the declared columns (by
-//! name, from modelc's analysis; when its columns are all known).
+//! a `data_type`, the model's SQL returns exactly the declared columns (by
+//! name, from modelc's analysis; when its columns are all known), each of the
+//! declared type where modelc infers the type (DuckDB only).
 
 use std::collections::BTreeMap;
 
 use modelc_core::{Diagnostic, Node, ResourceType};
+use modelc_sql::Ty;
 
 use crate::analyze::Columns;
 use crate::nodes::YamlSite;
@@ -66,6 +68,35 @@ pub(crate) fn check(
                 .at(yaml, yaml_line(&c.name), 1)
                 .with_help(format!("{} returns: {}", n.original_file_path, returned.join(", "))),
             );
+        }
+        let inferred = n.relation.as_ref().and_then(|r| columns.typed(r)).unwrap_or_default();
+        for c in &n.columns {
+            let Some(declared) = c.data_type.as_deref() else {
+                continue;
+            };
+            let got = inferred
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(&c.name))
+                .and_then(|(_, t)| t.as_ref());
+            match (Ty::parse(declared).filter(Ty::is_known), got) {
+                (Some(want), Some(got)) if want != *got => {
+                    let (line, col) = locate_word(&n.raw_code, &c.name);
+                    found.push(
+                        error(format!(
+                            "column '{}' is declared {declared} ({want}), but the SQL returns {got}",
+                            c.name
+                        ))
+                        .at(yaml, yaml_line(&c.name), 1)
+                        .with_help(format!(
+                            "cast it in the select ({}:{}:{col}), or declare data_type: {}",
+                            n.original_file_path,
+                            line + n.defined_at_line.saturating_sub(1),
+                            got.to_string().to_lowercase()
+                        )),
+                    );
+                }
+                _ => {}
+            }
         }
         for r in returned
             .iter()

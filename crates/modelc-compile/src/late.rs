@@ -49,12 +49,7 @@ pub(crate) fn declared_columns(
         cols.iter()
             .map(|c| DbColumn {
                 name: c.name.clone(),
-                data_type: c.data_type.clone().or_else(|| {
-                    types
-                        .and_then(|t| t.get(&c.name))
-                        .and_then(serde_json::Value::as_str)
-                        .map(str::to_owned)
-                }),
+                data_type: crate::analyze::declared_type_name(c, types).map(str::to_owned),
             })
             .collect()
     };

@@ -32,7 +32,7 @@ use rayon::prelude::*;
 pub use cache::CacheStats;
 use cache::Cached;
 
-pub use analyze::Lineage;
+pub use analyze::{Lineage, SeedTypes};
 pub use resolve::{cte_name, inject_ctes};
 
 /// Options that change what a compile produces.
@@ -66,6 +66,9 @@ pub struct CompileOptions {
     /// The database late renders may ask at compile time (see [`late`]); without
     /// one they answer from modelc's analysis where they can.
     pub database: Option<std::sync::Arc<dyn late::External>>,
+    /// Reads seeds' column types (DuckDB's CSV reader, lent by the CLI); without
+    /// it, only the types seeds declare are known.
+    pub seed_types: Option<std::sync::Arc<dyn analyze::SeedTypes>>,
 }
 
 /// A compiled project, ready to run.
@@ -1050,13 +1053,19 @@ fn compile_phases(
         &nodes,
         &sources,
         &mut cache,
-        (!opts.skip_lineage, check),
+        &analyze::Wanted {
+            lineage: !opts.skip_lineage,
+            check,
+            typed: db.engine == "duckdb",
+            seed_types: opts.seed_types.as_deref(),
+        },
         &unrendered,
         &mut found,
     );
     if check {
         found.extend(contracts::check(&nodes, &yaml_sites, &columns));
     }
+    analyze::fill_types(&mut nodes, &columns);
     let renderer = unit_tests::Renderer {
         jinja: &jinja,
         deps: &deps,
@@ -1186,7 +1195,12 @@ fn render_late_nodes(
             nodes,
             sources,
             &mut cache::Cache::disabled(),
-            (true, false),
+            &analyze::Wanted {
+                lineage: true,
+                check: false,
+                typed: false,
+                seed_types: None,
+            },
             &BTreeSet::new(),
             &mut Vec::new(),
         );

@@ -160,6 +160,9 @@ struct State {
     /// The columns of every relation the analysis knew, by key, sorted, and the
     /// keys whose lists are only declared ones (sources').
     columns: Vec<(String, Vec<String>)>,
+    /// The types of `columns`' columns, where known.
+    types: Vec<(String, Vec<Option<modelc_sql::Ty>>)>,
+    typed: bool,
     incomplete: Vec<String>,
 }
 
@@ -294,6 +297,8 @@ pub fn save(project: &Project, seed: Seed, layout: Layout, diagnostics: &Diagnos
                 columns.sort_unstable();
                 columns
             },
+            types: seed.columns.types.into_iter().collect(),
+            typed: seed.columns.typed,
             incomplete: seed.columns.incomplete.into_iter().collect(),
         };
         write_state(dir, &state)
@@ -572,8 +577,12 @@ fn redo(
     // Sorted when saved: looked up by binary search, without building a set.
     let known: Vec<&str> = state.known.lines().collect();
     let is_known = |k: &str| known.binary_search(&k).is_ok();
-    let catalog: HashMap<String, Vec<String>> = state.columns.iter().cloned().collect();
-    let incomplete: HashSet<String> = state.incomplete.iter().cloned().collect();
+    let columns = analyze::Columns {
+        catalog: state.columns.iter().cloned().collect(),
+        types: state.types.iter().cloned().collect(),
+        incomplete: state.incomplete.iter().cloned().collect(),
+        typed: state.typed,
+    };
     let no_nodes = BTreeMap::new();
     let ctx = NodeCtx {
         root,
@@ -621,7 +630,7 @@ fn redo(
         node.compiled_incremental_code = compiled_incremental;
         let mut warnings = crate::config_warnings(&node, &rendered.config);
         if let Some(sql) = &node.compiled_code {
-            let recorder = Recorder::new(&is_known, &catalog, &incomplete, false);
+            let recorder = Recorder::new(&is_known, &columns, false);
             let (found, cols) = analyze::analyze_node(&node, sql, &recorder, (false, analyze::checks(&node, check)));
             if found.iter().any(Diagnostic::is_error) {
                 return Err("a model compiled again has errors".into());
@@ -634,8 +643,22 @@ fn redo(
             if let (Some(cols), Some(rel)) = (cols, &node.relation) {
                 let [k, _] = analyze::Columns::keys(rel);
                 let read = || state.models.iter().any(|d| d.ref_ids.contains(&node.unique_id));
-                if analyze::Columns::of(&cols).as_ref() != catalog.get(&k) && read() {
+                let types: Vec<Option<modelc_sql::Ty>> = cols
+                    .iter()
+                    .filter(|c| c.name != "*")
+                    .map(|c| c.data_type.clone())
+                    .collect();
+                if analyze::Columns::of(&cols).as_ref() != columns.catalog.get(&k) && read() {
                     return Err(format!("the columns of {} changed", node.unique_id));
+                }
+                // The types are checked downstream too, and are in the manifest
+                // entries of its documented columns (see `analyze::fill_types`).
+                let retyped = columns
+                    .types
+                    .get(&k)
+                    .map_or(types.iter().any(Option::is_some), |t| *t != types);
+                if retyped && (!node.columns.is_empty() || read()) {
+                    return Err(format!("the types of {} changed", node.unique_id));
                 }
             }
             warnings.extend(found);

@@ -48,6 +48,8 @@ pub struct LineageColumn {
     pub transform: String,
     /// Why lineage is incomplete, if it is.
     pub unresolved: Option<String>,
+    /// The type modelc inferred from the SQL, if it is certain of one.
+    pub data_type: Option<String>,
 }
 
 /// The lineage graph of (a selection of) a project.
@@ -117,6 +119,7 @@ pub fn lineage_graph(project: &Project, ids: Option<&BTreeSet<String>>) -> Linea
                             .collect(),
                         transform: c.transform.as_str().to_string(),
                         unresolved: c.unresolved.clone(),
+                        data_type: c.data_type.as_ref().map(ToString::to_string),
                     })
                     .collect()
             })

@@ -808,6 +808,7 @@ fn columns_section(
             .and_then(|cat| cat.column_type(&ln.id, &c.name))
             .map(str::to_string)
             .or_else(|| c.yaml.and_then(|y| y.data_type.clone()))
+            .or_else(|| c.lineage.and_then(|l| l.data_type.clone()))
             .unwrap_or_default();
         let description = c.yaml.map(|y| y.description.trim()).unwrap_or_default();
         let mut col_tests: Vec<&&Node> = tests

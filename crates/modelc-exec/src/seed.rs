@@ -94,6 +94,18 @@ impl SeedFile {
         literal(&self.path.to_string_lossy())
     }
 
+    /// The type of each column as a seed run loads it (DuckDB's names), read
+    /// with `reader`; `None` when the file cannot be read, or has no rows to tell
+    /// the types by (DuckDB then reads every column as text).
+    pub fn column_types(&self, reader: &dyn Connection) -> Option<Vec<String>> {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(std::fs::File::open(&self.path).ok()?).lines();
+        lines.next();
+        lines.map_while(Result::ok).find(|l| !l.trim().is_empty())?;
+        let columns = reader.describe(&self.read_query(reader, false)).ok()?;
+        Some(columns.into_iter().map(|(_, ty)| ty).collect())
+    }
+
     /// A DuckDB error reading the file, as `cannot load file:line: what`.
     pub fn explain(&self, reader: &dyn Connection, e: DbError) -> DbError {
         let e = if e.0.contains("Error when sniffing file") {

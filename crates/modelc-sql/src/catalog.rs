@@ -20,6 +20,12 @@ pub trait Catalog {
     fn complete(&self, _relation: &RelationName) -> bool {
         true
     }
+
+    /// The types of the columns [`Catalog::columns`] gives, in the same order
+    /// (`None` for a column whose type is unknown), or `None` when no type is known.
+    fn types(&self, _relation: &RelationName) -> Option<Vec<Option<crate::Ty>>> {
+        None
+    }
 }
 
 /// A map from relation name to columns.

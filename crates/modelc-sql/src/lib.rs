@@ -24,13 +24,15 @@ mod lineage;
 mod name;
 mod parse;
 mod relations;
+mod types;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
 
 pub use catalog::Catalog;
-pub use lineage::{Analysis, ColumnSource, MissingColumn, OutputColumn, SetMismatch, Transform};
+pub use lineage::{Analysis, ColumnSource, MissingColumn, OutputColumn, SetMismatch, Transform, TypeProblem};
 pub use name::RelationName;
 pub use parse::{parse, strip_trailing_semicolon, ParsedQuery, SqlError, MAX_CHAIN, MAX_SET_OPERATIONS};
 pub use relations::RelationRef;
+pub use types::Ty;

@@ -56,6 +56,9 @@ pub struct OutputColumn {
     /// Why the lineage is incomplete, if it is. `sources` then holds only the
     /// sources that are certain.
     pub unresolved: Option<String>,
+    /// The column's type by DuckDB's rules, when modelc is certain of it.
+    #[serde(default)]
+    pub data_type: Option<crate::Ty>,
 }
 
 /// A column of a real relation.
@@ -143,6 +146,7 @@ impl ParsedQuery {
             columns,
             missing: missing.take(),
             mismatched: missing.take_mismatches(),
+            problems: missing.take_problems(),
         }
     }
 }
@@ -157,6 +161,24 @@ pub struct Analysis {
     /// `union`, `except` and `intersect` of queries with different numbers of
     /// columns (both sides known; `by name` is exempt).
     pub mismatched: Vec<SetMismatch>,
+    /// What the column types show to be wrong, in the order of the SQL.
+    pub problems: Vec<TypeProblem>,
+}
+
+/// A mistake the types reveal: an error where DuckDB refuses the query, a
+/// warning where it accepts it but likely not as meant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TypeProblem {
+    /// What is wrong, in DuckDB's terms.
+    pub message: String,
+    /// Whether DuckDB refuses it (else a warning).
+    pub error: bool,
+    /// 1-based line in the SQL of the expression's start (0 when unknown).
+    pub line: usize,
+    /// 1-based column in the SQL of the expression's start (0 when unknown).
+    pub column_number: usize,
+    /// 1-based line and column in the SQL just past the expression's end.
+    pub end: (usize, usize),
 }
 
 /// A set operation whose two sides have different numbers of columns.
@@ -172,6 +194,18 @@ pub struct SetMismatch {
     pub line: usize,
     /// 1-based column of the right side in the SQL (0 when unknown).
     pub column_number: usize,
+}
+
+impl TypeProblem {
+    pub(crate) fn at(span: sqlparser::tokenizer::Span, message: String, error: bool) -> TypeProblem {
+        TypeProblem {
+            message,
+            error,
+            line: span.start.line as usize,
+            column_number: span.start.column as usize,
+            end: (span.end.line as usize, span.end.column as usize),
+        }
+    }
 }
 
 /// A column reference that names no column of the relations in its scope.
@@ -192,4 +226,5 @@ pub struct MissingColumn {
 mod expr;
 mod query;
 mod scope;
+mod typing;
 mod value;

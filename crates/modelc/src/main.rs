@@ -7,6 +7,7 @@ mod late;
 mod operation;
 mod progress;
 mod report;
+mod seed_types;
 mod show;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,6 +135,7 @@ fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
         // Late renders answer from modelc's analysis at compile time; the run
         // renders them again against its database.
         database: None,
+        seed_types: Some(std::sync::Arc::new(seed_types::CsvTypes::new(project_root(common)))),
     })
 }
 

@@ -42,7 +42,9 @@ impl Analyzer<'_> {
             lambda: Vec::new(),
         };
         let _ = e.visit(&mut scan);
-        scan.finish()
+        let mut lin = scan.finish();
+        lin.typed = self.type_of(e, cx);
+        lin
     }
 }
 
@@ -52,7 +54,9 @@ pub(super) fn subquery_lin(cols: Vec<Col>) -> Lin {
     for col in cols.into_iter().take(1) {
         let star = !col.star.is_empty();
         let unknowns = describe_all(col.star.iter());
+        let typed = col.lin.typed.clone();
         lin.merge(col.lin);
+        lin.typed = typed;
         if star {
             lin.add_reason(&format!("columns of {unknowns} are unknown"));
         }

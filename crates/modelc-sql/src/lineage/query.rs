@@ -11,6 +11,7 @@ use sqlparser::ast::{
 };
 
 use sqlparser::ast::Spanned;
+use sqlparser::tokenizer::Span;
 
 use super::expr::output_name;
 use super::scope::{
@@ -20,6 +21,7 @@ use super::scope::{
 use super::value::{combine, push_col, Col, Lin, Name, Unknown};
 use super::Transform;
 use crate::relations::{is_file_literal, relation_name};
+use crate::types::{common, incompatible, Typed};
 use crate::{Catalog, RelationName};
 
 /// A CTE in scope.
@@ -82,7 +84,7 @@ impl Analyzer<'_> {
             Some(OrderByKind::Expressions(exprs)) => exprs,
             _ => &[],
         };
-        let cols = match &*query.body {
+        let mut cols = match &*query.body {
             // ORDER BY of a SELECT sees its FROM items and its aliases.
             SetExpr::Select(select) => self.select(select, outer, order),
             // ORDER BY of a set operation names its output columns.
@@ -103,6 +105,10 @@ impl Analyzer<'_> {
             }
         };
         self.ctes.truncate(mark);
+        // Outside its query a value is a column, no longer a literal.
+        for col in &mut cols {
+            col.lin.typed.literal = false;
+        }
         cols
     }
 
@@ -116,7 +122,8 @@ impl Analyzer<'_> {
                 set_quantifier,
                 op,
             } => {
-                let right_at = right.span().start;
+                let right_span = right.span();
+                let right_at = right_span.start;
                 let left = self.set_expr(left, outer);
                 let right = self.set_expr(right, outer);
                 let by_name = matches!(
@@ -133,7 +140,13 @@ impl Analyzer<'_> {
                         column_number: right_at.column as usize,
                     });
                 }
-                combine(left, right, by_name)
+                let types = (!by_name && known(&left) && known(&right))
+                    .then(|| self.set_types((&left, &right), op, right_span));
+                let mut cols = combine(left, right, by_name);
+                for (col, typed) in cols.iter_mut().zip(types.into_iter().flatten()) {
+                    col.lin.typed = typed;
+                }
+                cols
             }
             SetExpr::Values(values) => self.values(values, outer),
             SetExpr::Table(table) => {
@@ -146,6 +159,37 @@ impl Analyzer<'_> {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// The types of a set operation's columns, side by side: DuckDB's common
+    /// type, and a warning where it silently casts a number or a date to text
+    /// (or a number to a date).
+    fn set_types(&self, (left, right): (&[Col], &[Col]), op: &sqlparser::ast::SetOperator, at: Span) -> Vec<Typed> {
+        left.iter()
+            .zip(right)
+            .enumerate()
+            .map(|(i, (l, r))| {
+                // Each side is a query of its own: its literals are columns by now.
+                let column = |t: &Typed| Typed {
+                    literal: false,
+                    ..t.clone()
+                };
+                let (a, b) = (&column(&l.lin.typed), &column(&r.lin.typed));
+                if let Some((x, y)) = incompatible(a, b) {
+                    let message = format!(
+                        "{} column {} ({}) is {x} on the left and {y} on the right: DuckDB casts them to one type without a word",
+                        op.to_string().to_lowercase(),
+                        i + 1,
+                        l.name
+                    );
+                    self.missing.problem(crate::TypeProblem::at(at, message, false));
+                }
+                Typed {
+                    ty: common(a, b),
+                    literal: false,
+                }
+            })
+            .collect()
     }
 
     /// `VALUES` columns are named `col0`, `col1`... like DuckDB's.
@@ -166,7 +210,14 @@ impl Analyzer<'_> {
             for (i, e) in row.content.iter().enumerate() {
                 let lin = self.expr(e, cx);
                 match cols.get_mut(i) {
-                    Some(col) => col.lin.merge(lin),
+                    Some(col) => {
+                        let typed = Typed {
+                            ty: common(&col.lin.typed, &lin.typed),
+                            literal: col.lin.typed.literal && lin.typed.literal,
+                        };
+                        col.lin.merge(lin);
+                        col.lin.typed = typed;
+                    }
                     None => cols.push(Col::new(format!("col{i}"), lin)),
                 }
             }
@@ -547,6 +598,7 @@ impl Analyzer<'_> {
         let rel = Rc::new(rel);
         let kind = match columns {
             Some(columns) => SourceKind::Table {
+                types: self.catalog.types(&rel).unwrap_or_default(),
                 rel: Rc::clone(&rel),
                 columns: columns.into_iter().map(Name::from).collect(),
                 renamed: Vec::new(),

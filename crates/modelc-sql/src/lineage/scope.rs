@@ -19,6 +19,8 @@ pub(super) enum SourceKind {
     Table {
         rel: Rc<RelationName>,
         columns: Vec<Name>,
+        /// The columns' types, where the catalog knows them.
+        types: Vec<Option<crate::Ty>>,
         renamed: Vec<Name>,
         /// The columns are all the relation has (see [`crate::Catalog::complete`]).
         complete: bool,
@@ -61,6 +63,7 @@ impl Source {
             SourceKind::Table {
                 rel,
                 columns,
+                types,
                 renamed,
                 complete,
             } => match columns
@@ -68,9 +71,9 @@ impl Source {
                 .enumerate()
                 .find(|(i, c)| renamed.get(*i).unwrap_or(c).eq_ignore_ascii_case(name))
             {
-                Some((_, c)) => Lookup::Found(Lin::direct(rel, c)),
+                Some((i, c)) => Lookup::Found(Lin::direct(rel, c, types.get(i).and_then(Option::as_ref))),
                 None if *complete => Lookup::Missing,
-                None => Lookup::Maybe(Lin::direct(rel, &Name::from(name))),
+                None => Lookup::Maybe(Lin::direct(rel, &Name::from(name), None)),
             },
             SourceKind::Derived(cols) => {
                 if let Some(col) = cols.iter().find(|c| !c.is_star() && c.name.eq_ignore_ascii_case(name)) {
@@ -94,11 +97,18 @@ impl Source {
     pub(super) fn columns(&self) -> Vec<Col> {
         match &self.kind {
             SourceKind::Table {
-                rel, columns, renamed, ..
+                rel,
+                columns,
+                types,
+                renamed,
+                ..
             } => columns
                 .iter()
                 .enumerate()
-                .map(|(i, c)| Col::new(Rc::clone(renamed.get(i).unwrap_or(c)), Lin::direct(rel, c)))
+                .map(|(i, c)| {
+                    let ty = types.get(i).and_then(Option::as_ref);
+                    Col::new(Rc::clone(renamed.get(i).unwrap_or(c)), Lin::direct(rel, c, ty))
+                })
                 .collect(),
             SourceKind::Derived(cols) => cols.to_vec(),
             SourceKind::Unknown(u) => vec![Col::placeholder(u.clone())],
@@ -157,9 +167,23 @@ pub(super) struct Cx<'s> {
 pub(super) struct Missing(
     std::cell::RefCell<Vec<crate::MissingColumn>>,
     std::cell::RefCell<Vec<crate::SetMismatch>>,
+    std::cell::RefCell<Vec<crate::TypeProblem>>,
 );
 
 impl Missing {
+    /// Records a mistake the types reveal.
+    pub(super) fn problem(&self, p: crate::TypeProblem) {
+        self.2.borrow_mut().push(p);
+    }
+
+    /// Every type problem recorded, once each, in the order of the SQL.
+    pub(super) fn take_problems(&self) -> Vec<crate::TypeProblem> {
+        let mut all = std::mem::take(&mut *self.2.borrow_mut());
+        all.sort_by(|a, b| (a.line, a.column_number, &a.message).cmp(&(b.line, b.column_number, &b.message)));
+        all.dedup();
+        all
+    }
+
     /// Records a set operation whose sides have different numbers of columns.
     pub(super) fn mismatch(&self, m: crate::SetMismatch) {
         self.1.borrow_mut().push(m);
@@ -245,10 +269,15 @@ pub(super) fn with_alias(kind: SourceKind, default: Option<Rc<RelationName>>, al
     } else {
         match kind {
             SourceKind::Table {
-                rel, columns, complete, ..
+                rel,
+                columns,
+                types,
+                complete,
+                ..
             } => SourceKind::Table {
                 rel,
                 columns,
+                types,
                 renamed: alias.columns.iter().map(|c| c.name.value.as_str().into()).collect(),
                 complete,
             },
@@ -386,6 +415,7 @@ pub(super) fn resolve(parts: &[Ident], cx: Cx<'_>) -> Lin {
     let (mut lin, field) = lin.unwrap_or_else(|| (unqualified(first, cx), n > 1));
     if field {
         lin.transform = lin.transform.max(Transform::Expression);
+        lin.typed = crate::types::Typed::unknown();
     }
     lin
 }

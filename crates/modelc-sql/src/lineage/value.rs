@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use super::{ColumnSource, OutputColumn, Transform};
+use crate::types::{Ty, Typed};
 use crate::RelationName;
 
 /// A name shared by reference counting: names are copied around a lot
@@ -18,12 +19,13 @@ pub(super) struct Src {
     pub(super) column: Name,
 }
 
-/// The lineage of a value: what it reads and how.
+/// The lineage of a value: what it reads and how, and its type.
 #[derive(Debug, Clone)]
 pub(super) struct Lin {
     pub(super) sources: Vec<Src>,
     pub(super) transform: Transform,
     pub(super) unresolved: Option<String>,
+    pub(super) typed: Typed,
 }
 
 impl Lin {
@@ -32,10 +34,12 @@ impl Lin {
             sources: Vec::new(),
             transform,
             unresolved: None,
+            typed: Typed::unknown(),
         }
     }
 
-    pub(super) fn direct(relation: &Rc<RelationName>, column: &Name) -> Lin {
+    /// A real relation's column, of type `ty` when known.
+    pub(super) fn direct(relation: &Rc<RelationName>, column: &Name, ty: Option<&Ty>) -> Lin {
         Lin {
             sources: vec![Src {
                 relation: Rc::clone(relation),
@@ -43,6 +47,7 @@ impl Lin {
             }],
             transform: Transform::Direct,
             unresolved: None,
+            typed: ty.map_or_else(Typed::unknown, |t| Typed::of(t.clone())),
         }
     }
 
@@ -51,11 +56,16 @@ impl Lin {
             sources: Vec::new(),
             transform: Transform::Direct,
             unresolved: Some(reason),
+            typed: Typed::unknown(),
         }
     }
 
-    /// Adds `other`'s sources and reasons, keeping the stronger transform.
+    /// Adds `other`'s sources and reasons, keeping the stronger transform; the
+    /// type stays only when both have it.
     pub(super) fn merge(&mut self, other: Lin) {
+        if self.typed != other.typed {
+            self.typed = Typed::unknown();
+        }
         self.transform = self.transform.max(other.transform);
         self.add_sources(other.sources);
         if let Some(reason) = other.unresolved {
@@ -101,7 +111,7 @@ impl Unknown {
     /// The lineage of column `name` read from it.
     pub(super) fn column(&self, name: &str) -> Lin {
         match self {
-            Unknown::Relation(rel) => Lin::direct(rel, &name.into()),
+            Unknown::Relation(rel) => Lin::direct(rel, &name.into(), None),
             Unknown::Opaque { lin, .. } => lin.clone(),
             Unknown::Recursive(_) => Lin::new(Transform::Literal),
         }
@@ -177,6 +187,7 @@ impl Col {
                 .collect(),
             transform: lin.transform,
             unresolved: lin.unresolved,
+            data_type: lin.typed.ty.filter(|t| *t != Ty::Null),
         }
     }
 }

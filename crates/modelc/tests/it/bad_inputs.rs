@@ -416,6 +416,9 @@ fn cases() -> Vec<Case> {
         case("sql", "misspelled_column", "build", 2)
             .write("models/stg_orders.sql", "select id, custmer, amount from {{ ref('orders') }}\n")
             .expect(&["models/stg_orders.sql:1:12", "did you mean 'customer'?"]),
+        case("sql", "text_compared_with_number", "build", 2)
+            .write("models/stg_orders.sql", "select id, customer, amount from {{ ref('orders') }}\nwhere customer >= amount\n")
+            .expect(&["models/stg_orders.sql:2:7", "cannot compare values of type VARCHAR and type INTEGER", "nothing was run"]),
         // ...and by DuckDB when the check is off.
         case("sql", "unknown_column_unchecked", "run --static-analysis off", 1)
             .write(

@@ -24,5 +24,6 @@ mod snapshot;
 mod state;
 mod support;
 mod tests;
+mod types;
 mod unit_tests;
 mod windows;

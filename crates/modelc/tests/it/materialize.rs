@@ -180,9 +180,10 @@ fn an_enforced_contract_checks_types_before_building() {
     let out = f.modelc(&["run"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     f.write("models/_m.yml", &yml.replace("data_type: int", "data_type: date"));
+    // A list element: its type is one modelc does not infer.
     f.write(
         "models/m.sql",
-        "{{ config(materialized='table') }}\nselect 2 as id, 'b' as name\n",
+        "{{ config(materialized='table') }}\nselect [2][1] as id, 'b' as name\n",
     );
     let out = f.modelc(&["run"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
