@@ -159,8 +159,8 @@ pub(crate) struct Wanted<'a> {
     pub check: bool,
     /// Types inferred and checked (DuckDB targets: these are its rules).
     pub typed: bool,
-    /// Reads seeds' types from their files.
-    pub seed_types: Option<&'a dyn SeedTypes>,
+    /// Seeds' column types as read from their files (see [`SeedTypes`]), by unique id.
+    pub seed_types: &'a HashMap<String, Vec<String>>,
 }
 
 /// Analyzes nodes wave by wave (`waves`: topological layers); returns lineage and
@@ -197,13 +197,10 @@ pub(crate) fn analyze(
         if let (Some(r), ResourceType::Seed, false) = (&n.relation, n.resource_type, n.columns.is_empty()) {
             let names = n.columns.iter().map(|c| c.name.clone()).collect();
             let declared = n.columns.iter().map(|c| declared_type(c, n.config.get("column_types")));
-            let read = seed_types
-                .filter(|_| typed)
-                .and_then(|s| s.types(n))
-                .unwrap_or_default();
+            let read = seed_types.get(&n.unique_id);
             let types = declared
                 .enumerate()
-                .map(|(i, d)| d.or_else(|| read.get(i).and_then(|t| Ty::parse(t))))
+                .map(|(i, d)| d.or_else(|| read.and_then(|r| r.get(i)).and_then(|t| Ty::parse(t))))
                 .collect();
             columns.insert(r, names, types, false);
         }

@@ -286,6 +286,9 @@ struct CacheFile {
     global: Hash,
     renders: HashMap<String, RenderEntry>,
     analyses: HashMap<String, AnalysisEntry>,
+    /// Seeds' column types as read from their files, keyed by the file's stamp and
+    /// the seed's config.
+    seed_types: HashMap<String, (Hash, Vec<String>)>,
 }
 
 /// The cache of one compile: last compile's entries, and this one's.
@@ -406,6 +409,22 @@ impl Cache {
             unique_id,
             how,
         );
+    }
+
+    /// A seed's column types as last read, if its file and config are as then.
+    pub fn seed_types(&self, unique_id: &str, key: Hash) -> Option<&Vec<String>> {
+        self.old
+            .seed_types
+            .get(unique_id)
+            .filter(|(k, _)| *k == key)
+            .map(|(_, t)| t)
+    }
+
+    /// Keeps a seed's column types for the next compile.
+    pub fn keep_seed_types(&mut self, unique_id: &str, key: Hash, types: Vec<String>) {
+        if self.enabled() {
+            self.new.seed_types.insert(unique_id.to_string(), (key, types));
+        }
     }
 
     /// What was reused and computed so far.

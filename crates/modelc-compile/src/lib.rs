@@ -577,6 +577,71 @@ pub fn compile_input(input: ProjectInput, opts: &CompileOptions, diags: Vec<Diag
     out
 }
 
+/// Seeds' column types: last compile's where a seed's file and config are as
+/// then, the others being read on a thread of their own (DuckDB's CSV sniffer
+/// takes tens of milliseconds a file) while the models render.
+struct SeedTypesRead {
+    /// By unique id.
+    known: HashMap<String, SeedTypesEntry>,
+    reading: Option<std::thread::JoinHandle<Vec<(String, SeedTypesEntry)>>>,
+}
+
+/// A seed's cache key and column types.
+type SeedTypesEntry = (cache::Hash, Vec<String>);
+
+impl SeedTypesRead {
+    /// Starts reading. Only on DuckDB, whose types these are, and not for a seed
+    /// whose config is a template (its options are known once rendered).
+    fn start(shells: &[nodes::Shell], opts: &CompileOptions, db: &DbConfig, cache: &cache::Cache) -> SeedTypesRead {
+        let mut read = SeedTypesRead {
+            known: HashMap::new(),
+            reading: None,
+        };
+        let Some(reader) = opts.seed_types.clone().filter(|_| db.engine == "duckdb") else {
+            return read;
+        };
+        let mut unread = Vec::new();
+        for n in shells.iter().map(|s| &s.node) {
+            if n.resource_type != ResourceType::Seed || n.columns.is_empty() {
+                continue;
+            }
+            let config = serde_json::to_string(&n.config.0).unwrap_or_default();
+            if config.contains("{{") {
+                continue;
+            }
+            let key = cache::hash(&[n.checksum.as_bytes(), config.as_bytes()]);
+            match cache.seed_types(&n.unique_id, key) {
+                Some(types) => {
+                    read.known.insert(n.unique_id.clone(), (key, types.clone()));
+                }
+                None => unread.push((n.clone(), key)),
+            }
+        }
+        if !unread.is_empty() {
+            read.reading = Some(std::thread::spawn(move || {
+                unread
+                    .into_iter()
+                    .filter_map(|(n, key)| Some((n.unique_id.clone(), (key, reader.types(&n)?))))
+                    .collect()
+            }));
+        }
+        read
+    }
+
+    /// Every seed's types, kept in the cache for the next compile.
+    fn finish(self, cache: &mut cache::Cache) -> HashMap<String, Vec<String>> {
+        let mut known = self.known;
+        known.extend(self.reading.and_then(|r| r.join().ok()).unwrap_or_default());
+        known
+            .into_iter()
+            .map(|(id, (key, types))| {
+                cache.keep_seed_types(&id, key, types.clone());
+                (id, types)
+            })
+            .collect()
+    }
+}
+
 /// Nodes of different kinds that share a name (`ref` could not tell them apart) or
 /// build the same relation (the second would replace the first: a model named like
 /// a seed dropped the seed's table) are errors, as in dbt. Nodes of one kind with
@@ -707,6 +772,7 @@ fn compile_phases(
     };
 
     let mut built = nodes::build(&input, &db, &mut diags);
+    let seed_types = SeedTypesRead::start(&built.shells, opts, &db, &cache);
     render_descriptions(&jinja, &input.root, &mut built, &mut diags);
     let sources = built.sources;
     let yaml_sites: HashMap<String, nodes::YamlSite> = built
@@ -1048,6 +1114,7 @@ fn compile_phases(
         &mut diags,
     );
     let mut found = Vec::new();
+    let seed_types = seed_types.finish(&mut cache);
     let (lineage, columns) = analyze::analyze(
         &waves,
         &nodes,
@@ -1057,7 +1124,7 @@ fn compile_phases(
             lineage: !opts.skip_lineage,
             check,
             typed: db.engine == "duckdb",
-            seed_types: opts.seed_types.as_deref(),
+            seed_types: &seed_types,
         },
         &unrendered,
         &mut found,
@@ -1199,7 +1266,7 @@ fn render_late_nodes(
                 lineage: true,
                 check: false,
                 typed: false,
-                seed_types: None,
+                seed_types: &HashMap::new(),
             },
             &BTreeSet::new(),
             &mut Vec::new(),

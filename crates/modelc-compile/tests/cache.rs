@@ -220,3 +220,52 @@ fn the_example_project_compiles_the_same_from_the_cache() {
     let (rendered, analyzed) = recompile(dir.path());
     assert_eq!((rendered, analyzed), (vec![], vec![]));
 }
+
+/// Reads every seed as two integer columns, counting the seeds it reads.
+#[derive(Debug, Default)]
+struct CountingReader(std::sync::Mutex<Vec<String>>);
+
+impl modelc_compile::SeedTypes for CountingReader {
+    fn types(&self, seed: &modelc_core::Node) -> Option<Vec<String>> {
+        self.0.lock().unwrap().push(seed.name.clone());
+        Some(seed.columns.iter().map(|_| "INTEGER".to_string()).collect())
+    }
+}
+
+/// Seeds' files are read for their types once: the next compile reuses the
+/// types while the file and the seed's config are unchanged, and they reach the
+/// models that read the seed.
+#[test]
+fn seed_types_are_read_once_per_file_version() {
+    let dir = shop();
+    let root = dir.path();
+    let reader = std::sync::Arc::new(CountingReader::default());
+    let opts = CompileOptions {
+        seed_types: Some(reader.clone()),
+        ..cached()
+    };
+    let reads = || {
+        let mut names = std::mem::take(&mut *reader.0.lock().unwrap());
+        names.sort();
+        names
+    };
+    let (project, _) = compile_ok(root, &opts);
+    assert_eq!(reads(), ["raw_customers", "raw_orders"]);
+    let types: Vec<String> = project.lineage["model.shop.stg_customers"]
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c.name,
+                c.data_type.as_ref().map(ToString::to_string).unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(types, ["id INTEGER", "name INTEGER"]);
+    compile_ok(root, &opts);
+    assert_eq!(reads(), Vec::<String>::new());
+    // A bigger file is another version of it.
+    write(root, "seeds/raw_customers.csv", "id,name\n1,ann\n2,bo\n");
+    compile_ok(root, &opts);
+    assert_eq!(reads(), ["raw_customers"]);
+}

@@ -54,6 +54,17 @@ impl SeedFile {
     /// engine whose type names DuckDB may not know to convert; else DuckDB reads
     /// them as the type asked for.
     pub fn read_query(&self, reader: &dyn Connection, declared_as_text: bool) -> String {
+        let select = self.sniffed_query(declared_as_text);
+        dbt_seed_types(reader, &select, self).unwrap_or(select)
+    }
+
+    fn file_literal(&self) -> String {
+        literal(&self.path.to_string_lossy())
+    }
+
+    /// DuckDB's `read_csv` of the file with dbt's rules, with the types its sniffer
+    /// finds (and those `column_types` asks for).
+    fn sniffed_query(&self, declared_as_text: bool) -> String {
         let mut opts = vec![
             "header = true".to_string(),
             "auto_detect = true".to_string(),
@@ -86,12 +97,7 @@ impl SeedFile {
         // quote character into the data.
         opts.push("quote = '\"'".to_string());
         opts.push("escape = '\"'".to_string());
-        let select = format!("select * from read_csv({}, {})", self.file_literal(), opts.join(", "));
-        dbt_seed_types(reader, &select, self).unwrap_or(select)
-    }
-
-    fn file_literal(&self) -> String {
-        literal(&self.path.to_string_lossy())
+        format!("select * from read_csv({}, {})", self.file_literal(), opts.join(", "))
     }
 
     /// The type of each column as a seed run loads it (DuckDB's names), read
@@ -102,8 +108,13 @@ impl SeedFile {
         let mut lines = std::io::BufReader::new(std::fs::File::open(&self.path).ok()?).lines();
         lines.next();
         lines.map_while(Result::ok).find(|l| !l.trim().is_empty())?;
-        let columns = reader.describe(&self.read_query(reader, false)).ok()?;
-        Some(columns.into_iter().map(|(_, ty)| ty).collect())
+        let columns = reader.describe(&self.sniffed_query(false)).ok()?;
+        Some(
+            columns
+                .into_iter()
+                .map(|(name, ty)| dbt_type(self, &name, &ty).map_or(ty, str::to_owned))
+                .collect(),
+        )
     }
 
     /// A DuckDB error reading the file, as `cannot load file:line: what`.
@@ -129,26 +140,13 @@ impl SeedFile {
 /// when nothing changes or the file cannot be described (loading it then reports
 /// why).
 fn dbt_seed_types(conn: &dyn Connection, select: &str, seed: &SeedFile) -> Option<String> {
-    let columns = conn.query(&format!("describe {select}")).ok()?;
+    let columns = conn.describe(select).ok()?;
     let mut changed = false;
     let list: Vec<String> = columns
         .iter()
-        .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?)))
         .map(|(name, ty)| {
-            let quoted = quote_ident(&name);
-            let is_declared = seed.declared(&name).is_some();
-            let ty = ty.to_ascii_uppercase();
-            let target = match ty.as_str() {
-                _ if is_declared => None,
-                "TINYINT" | "SMALLINT" | "BIGINT" | "HUGEINT" | "UTINYINT" | "USMALLINT" | "UINTEGER" | "UBIGINT" => {
-                    Some("INTEGER")
-                }
-                "FLOAT" => Some("DOUBLE"),
-                "TIME" => Some("VARCHAR"),
-                t if t.starts_with("DECIMAL") => Some("DOUBLE"),
-                _ => None,
-            };
-            match target {
+            let quoted = quote_ident(name);
+            match dbt_type(seed, name, ty) {
                 Some(t) => {
                     changed = true;
                     format!("cast({quoted} as {t}) as {quoted}")
@@ -158,6 +156,23 @@ fn dbt_seed_types(conn: &dyn Connection, select: &str, seed: &SeedFile) -> Optio
         })
         .collect();
     changed.then(|| format!("select {} from ({select})", list.join(", ")))
+}
+
+/// The type dbt-duckdb loads a column of sniffed type `ty` as, when it is not
+/// that one (see [`dbt_seed_types`]).
+fn dbt_type(seed: &SeedFile, name: &str, ty: &str) -> Option<&'static str> {
+    if seed.declared(name).is_some() {
+        return None;
+    }
+    match ty.to_ascii_uppercase().as_str() {
+        "TINYINT" | "SMALLINT" | "BIGINT" | "HUGEINT" | "UTINYINT" | "USMALLINT" | "UINTEGER" | "UBIGINT" => {
+            Some("INTEGER")
+        }
+        "FLOAT" => Some("DOUBLE"),
+        "TIME" => Some("VARCHAR"),
+        t if t.starts_with("DECIMAL") => Some("DOUBLE"),
+        _ => None,
+    }
 }
 
 /// When the sniffer finds no consistent dialect, the rows do not all have the
