@@ -11,6 +11,7 @@ mod cache;
 pub mod compare;
 mod configs;
 mod contracts;
+pub mod defer;
 pub mod exposures;
 mod hooks;
 pub mod late;
@@ -266,6 +267,18 @@ pub fn db_config(input: &ProjectInput, opts: &CompileOptions) -> DbConfig {
                     k.clone(),
                     v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
                 )
+            })
+            .collect(),
+        attach: settings
+            .attach
+            .iter()
+            .map(|(path, alias, read_only)| {
+                let path = absolutize(&input.root, Path::new(path)).to_string_lossy().into_owned();
+                modelc_core::Attach {
+                    alias: alias.clone().unwrap_or_else(|| modelc_core::catalog_name(&path)),
+                    path,
+                    read_only: *read_only,
+                }
             })
             .collect(),
         target_name: settings.target_name.clone().unwrap_or_else(|| "dev".into()),
@@ -993,6 +1006,10 @@ fn compile_phases(
         return finish(None, diags);
     }
 
+    contracts::resolve_foreign_keys(&mut nodes, &sources, &yaml_sites, &mut diags);
+    if let Some(engine) = modelc_core::engine(&db.engine) {
+        diags.extend(contracts::unsupported_constraints(&nodes, &yaml_sites, engine));
+    }
     clock.lap("resolve");
     let exposures = exposures::build(&input.config.name, &exposure_files, &nodes, &sources, &mut diags);
     unit_tests::build(
@@ -1130,7 +1147,7 @@ fn compile_phases(
         &mut found,
     );
     if check {
-        found.extend(contracts::check(&nodes, &yaml_sites, &columns));
+        found.extend(contracts::check(&nodes, &yaml_sites, &columns, db.engine == "duckdb"));
     }
     analyze::fill_types(&mut nodes, &columns);
     let renderer = unit_tests::Renderer {

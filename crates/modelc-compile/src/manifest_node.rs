@@ -6,7 +6,7 @@ use std::path::Path;
 
 use std::collections::BTreeMap;
 
-use modelc_core::{ColumnInfo, DbConfig, JsonMap, Node, ResourceType, SourceTable};
+use modelc_core::{ColumnInfo, Constraint, DbConfig, JsonMap, Node, ResourceType, SourceTable};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
@@ -75,6 +75,30 @@ fn docs_default<'a>() -> J<'a> {
     J::Obj(Obj(vec![("show", J::Bool(true)), ("node_color", J::Null)]))
 }
 
+/// `constraints` of a column, or of a model (`model_level`, with `columns`), as
+/// dbt writes them.
+fn constraints(list: &[Constraint], model_level: bool) -> J<'_> {
+    J::List(
+        list.iter()
+            .map(|c| {
+                let mut o = vec![
+                    ("type", J::Str(c.kind.as_str())),
+                    ("name", opt(c.name.as_deref())),
+                    ("expression", opt(c.expression.as_deref())),
+                    ("warn_unenforced", J::Bool(c.warn_unenforced)),
+                    ("warn_unsupported", J::Bool(c.warn_unsupported)),
+                    ("to", opt(c.to.as_deref())),
+                    ("to_columns", J::Strs(&c.to_columns)),
+                ];
+                if model_level {
+                    o.push(("columns", J::Strs(&c.columns)));
+                }
+                J::Obj(Obj(o))
+            })
+            .collect(),
+    )
+}
+
 /// The columns of a node or source, as dbt writes them.
 pub(crate) fn columns(cols: &[ColumnInfo]) -> J<'_> {
     J::Obj(Obj(cols
@@ -85,7 +109,7 @@ pub(crate) fn columns(cols: &[ColumnInfo]) -> J<'_> {
                 ("description", J::Str(&c.description)),
                 ("meta", J::Map(&c.meta)),
                 ("data_type", opt(c.data_type.as_deref())),
-                ("constraints", J::List(Vec::new())),
+                ("constraints", constraints(&c.constraints, false)),
                 ("quote", J::Null),
                 ("tags", J::Strs(&c.tags)),
                 ("granularity", J::Null),
@@ -387,7 +411,7 @@ pub(crate) fn node_json(ctx: &NodeCtx<'_>, n: &Node, primary_key: &[String]) -> 
     match n.resource_type {
         ResourceType::Model => e.extend([
             ("access", user.get("access").map_or(J::Str("protected"), J::Val)),
-            ("constraints", J::List(Vec::new())),
+            ("constraints", constraints(&n.constraints, true)),
             ("version", opt(n.version.as_deref())),
             ("latest_version", opt(n.latest_version.as_deref())),
             ("deprecation_date", J::Null),

@@ -101,6 +101,7 @@ fn new_node(
         config: NodeConfig(config),
         description: String::new(),
         columns: Vec::new(),
+        constraints: Vec::new(),
         patch_path: None,
         refs: Vec::new(),
         sources: Vec::new(),
@@ -223,6 +224,7 @@ fn apply_patch(node: &mut Node, patch: Option<(&NodePatch, &str)>, project: &str
     node.description = p.description.clone();
     merge_config(&mut node.config.0, &p.config);
     node.patch_path = Some(format!("{project}://{file}"));
+    node.constraints = p.constraints.clone();
     let declared: Vec<ColumnInfo> = p.columns.iter().map(|c| c.info.clone()).collect();
     if node.columns.is_empty() {
         node.columns = declared;

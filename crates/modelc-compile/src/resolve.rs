@@ -323,6 +323,106 @@ pub fn inject_ctes(sql: &str, ctes: &[(String, String)]) -> String {
     }
 }
 
+/// Gives the ephemeral model's CTE `name`, as [`inject_ctes`] wrote it, the body
+/// `select` (a unit test's rows for that model), then drops the ephemeral CTEs
+/// nothing reads any more (those only the old body read). `None` when `sql`
+/// has no such CTE.
+pub fn replace_cte(sql: &str, name: &str, select: &str) -> Option<String> {
+    let (_, body, close) = cte_at(sql, name)?;
+    let mut out = format!("{}{select}\n{}", &sql[..body], &sql[close..]);
+    while let Some((start, end)) = unused_cte(&out) {
+        out.replace_range(start..end, "");
+    }
+    Some(out)
+}
+
+/// Where the CTE `name` is defined: its start, its body's start, and its
+/// closing parenthesis.
+fn cte_at(sql: &str, name: &str) -> Option<(usize, usize, usize)> {
+    let head = format!("{name} as (\n");
+    let start = sql
+        .match_indices(&head)
+        .map(|(i, _)| i)
+        .find(|&i| !ident_before(sql, i))?;
+    let body = start + head.len();
+    Some((start, body, matching_paren(sql, body)?))
+}
+
+fn ident_before(sql: &str, i: usize) -> bool {
+    sql[..i]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The span of an ephemeral CTE's definition (with the `, ` after it) whose name
+/// occurs nowhere else.
+fn unused_cte(sql: &str) -> Option<(usize, usize)> {
+    let prefix = cte_name("");
+    for (i, _) in sql.match_indices(&prefix) {
+        let name: String = sql[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let Some((start, _, close)) = cte_at(sql, &name).filter(|(start, ..)| *start == i) else {
+            continue;
+        };
+        let uses = sql
+            .match_indices(&name)
+            .filter(|(j, _)| {
+                !ident_before(sql, *j)
+                    && !sql[j + name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .count();
+        if uses == 1 {
+            let end = close + 1;
+            let end = if sql[end..].starts_with(", ") { end + 2 } else { end };
+            return Some((start, end));
+        }
+    }
+    None
+}
+
+/// The index of the `)` that closes the parenthesis opened just before `from`,
+/// past quoted strings, quoted names and comments.
+fn matching_paren(sql: &str, from: usize) -> Option<usize> {
+    let b = sql.as_bytes();
+    let mut depth = 1;
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Byte offset of the first token after whitespace and SQL comments.
 fn skip_comments(sql: &str) -> usize {
     let mut i = 0;
@@ -360,6 +460,32 @@ mod tests {
             inject_ctes("with recursive r as (select 1) select 1", &ctes),
             "with recursive __dbt__cte__e as (\nselect 1 as x\n), r as (select 1) select 1"
         );
+    }
+
+    /// An ephemeral model's CTE takes a unit test's rows; the ephemeral CTEs only
+    /// it read go (DuckDB binds unused CTEs too), and the rest stay.
+    #[test]
+    fn a_cte_is_replaced_and_what_only_it_read_dropped() {
+        let ctes = vec![
+            (
+                "__dbt__cte__base".to_string(),
+                "select ')' as p from \"db\".\"main\".\"raw\" -- (".to_string(),
+            ),
+            (
+                "__dbt__cte__e".to_string(),
+                "select * from __dbt__cte__base".to_string(),
+            ),
+            ("__dbt__cte__e2".to_string(), "select 2 as y".to_string()),
+        ];
+        let sql = inject_ctes(
+            "with a as (select 1) select * from a, __dbt__cte__e, __dbt__cte__e2",
+            &ctes,
+        );
+        assert_eq!(
+            replace_cte(&sql, "__dbt__cte__e", r#"select * from "__modelc_given_0""#).as_deref(),
+            Some("with __dbt__cte__e as (\nselect * from \"__modelc_given_0\"\n), __dbt__cte__e2 as (\nselect 2 as y\n), a as (select 1) select * from a, __dbt__cte__e, __dbt__cte__e2")
+        );
+        assert_eq!(replace_cte(&sql, "__dbt__cte__nope", "select 1"), None);
     }
 
     #[test]

@@ -91,17 +91,6 @@ pub(crate) fn build(
                     ok = false;
                     continue;
                 };
-                if nodes.get(&target).is_some_and(Node::is_ephemeral) {
-                    diags.push(at(
-                        rows.line,
-                        format!(
-                            "{what}: {} is ephemeral; modelc cannot yet give an ephemeral model's rows",
-                            rows.input
-                        ),
-                    ));
-                    ok = false;
-                    continue;
-                }
                 let relation = nodes
                     .get(&target)
                     .and_then(|n| n.relation.clone())
@@ -199,6 +188,7 @@ fn unit_test_node(
         config: NodeConfig(config),
         description: p.description.clone(),
         columns: Vec::new(),
+        constraints: Vec::new(),
         patch_path: None,
         refs: Vec::new(),
         sources: Vec::new(),
@@ -354,6 +344,16 @@ pub(crate) fn finish(
         relations.sort_by_key(|(_, rel)| std::cmp::Reverse(rel.len()));
         for (table, rel) in &relations {
             sql = sql.replace(rel.as_str(), &quote_ident(table));
+        }
+        // An ephemeral input: its CTE reads the rows instead.
+        for f in spec.given.iter().filter(|f| f.relation.is_none()) {
+            let Some(Call::Ref(_, name)) = parse_call(&f.input) else {
+                continue;
+            };
+            let rows = format!("select * from {}", quote_ident(&f.table));
+            if let Some(replaced) = crate::resolve::replace_cte(&sql, &crate::resolve::cte_name(&name), &rows) {
+                sql = replaced;
+            }
         }
         let known: Vec<Option<Vec<String>>> = spec
             .given

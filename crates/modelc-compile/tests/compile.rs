@@ -51,7 +51,7 @@ fn example_project_compiles() {
                 n.relation
                     .as_ref()
                     .map(|r| format!("{}.{}", r.schema, r.identifier))
-                    .unwrap_or_else(|| "(ephemeral)".into()),
+                    .unwrap_or_else(|| format!("({})", n.materialized())),
                 n.depends_on.nodes.join(", ")
             )
         })

@@ -143,7 +143,7 @@ fn the_example_project_patches_a_changed_model() {
     let root = dir.path();
     assert!(!recompile(root, &cached()));
     assert!(recompile(root, &cached()), "nothing changed");
-    let path = root.join("models/marts/finance/default_rate_by_risk_band.sql");
+    let path = root.join("models/marts/finance/daily_loan_applications.sql");
     let text = std::fs::read_to_string(&path).expect("read");
     std::fs::write(&path, format!("-- reviewed\n{text}")).expect("write");
     assert!(recompile(root, &cached()), "a mart's body changed");

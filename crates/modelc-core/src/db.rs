@@ -11,6 +11,9 @@ pub struct Engine {
     /// Whether a subquery in `FROM` needs an alias (dbt's `require_alias`): with
     /// `--empty`, a `ref` renders as `(select ... limit 0) _dbt_limit_subq_<name>`.
     pub subquery_alias: bool,
+    /// Whether an enforced contract's constraints go in its table's DDL (and the
+    /// engine enforces them); where not, they are ignored with a warning.
+    pub constraints: bool,
 }
 
 /// The engines modelc runs on; `duckdb`, embedded, is the default.
@@ -18,14 +21,17 @@ pub const ENGINES: &[Engine] = &[
     Engine {
         name: "duckdb",
         subquery_alias: false,
+        constraints: true,
     },
     Engine {
         name: "postgres",
         subquery_alias: true,
+        constraints: true,
     },
     Engine {
         name: "spark",
         subquery_alias: true,
+        constraints: false,
     },
 ];
 
@@ -61,6 +67,9 @@ pub struct DbConfig {
     pub extensions: Vec<String>,
     /// `SET name = value` on each connection.
     pub settings: Vec<(String, String)>,
+    /// Other DuckDB files attached to the database (dbt-duckdb's `attach:`).
+    #[serde(default)]
+    pub attach: Vec<Attach>,
     /// dbt's `target.name`.
     pub target_name: String,
     /// How to reach a database server (every engine but embedded DuckDB).
@@ -78,10 +87,23 @@ impl DbConfig {
             threads: 1,
             extensions: Vec::new(),
             settings: Vec::new(),
+            attach: Vec::new(),
             target_name: "dev".into(),
             server: None,
         }
     }
+}
+
+/// A DuckDB file attached to the target's database (an entry of dbt-duckdb's
+/// `attach:`): its relations are named `"<alias>"."schema"."table"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attach {
+    /// The file (absolute).
+    pub path: String,
+    /// The catalog name (`alias:`, else the file's name up to its first dot).
+    pub alias: String,
+    /// Attached read-only (`read_only: true`).
+    pub read_only: bool,
 }
 
 /// A database server's address and credentials, with dbt-postgres's keys.

@@ -13,11 +13,11 @@ mod suggest;
 mod version;
 
 pub use config::{merge_config, normalize_key, unknown_config_keys, NodeConfig, KNOWN_CONFIG_KEYS};
-pub use db::{catalog_name, engine, engine_names, DbConfig, Engine, ServerConfig, ENGINES, FILE_FORMATS};
+pub use db::{catalog_name, engine, engine_names, Attach, DbConfig, Engine, ServerConfig, ENGINES, FILE_FORMATS};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use node::{
-    ColumnInfo, DependsOn, Fixture, FixtureRows, Node, RefCall, ResourceType, SourceDef, SourceTable, TestInfo,
-    UnitTestSpec,
+    ColumnInfo, Constraint, ConstraintKind, DependsOn, Fixture, FixtureRows, Node, RefCall, ResourceType, SourceDef,
+    SourceTable, TestInfo, UnitTestSpec,
 };
 pub use pyjson::{py_float, python_json};
 pub use relation::{quote_ident, Relation};

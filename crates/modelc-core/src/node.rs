@@ -89,6 +89,68 @@ pub struct ColumnInfo {
     pub meta: JsonMap,
     /// `tags` from YAML.
     pub tags: Vec<String>,
+    /// `constraints` from YAML: put in the table's DDL when its contract is enforced.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
+}
+
+/// The kinds of constraint dbt knows (`type:` of a `constraints:` entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    /// `check (expression)`.
+    Check,
+    /// `not null`.
+    NotNull,
+    /// `unique`.
+    Unique,
+    /// `primary key`.
+    PrimaryKey,
+    /// `references ...`.
+    ForeignKey,
+    /// The `expression`, as written.
+    Custom,
+}
+
+impl ConstraintKind {
+    /// Every kind, with its name in YAML.
+    pub const ALL: [(ConstraintKind, &'static str); 6] = [
+        (ConstraintKind::Check, "check"),
+        (ConstraintKind::NotNull, "not_null"),
+        (ConstraintKind::Unique, "unique"),
+        (ConstraintKind::PrimaryKey, "primary_key"),
+        (ConstraintKind::ForeignKey, "foreign_key"),
+        (ConstraintKind::Custom, "custom"),
+    ];
+
+    /// Its name in YAML and in the manifest.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(k, _)| *k == self).map_or("custom", |(_, s)| s)
+    }
+}
+
+/// A constraint of a column or of a model (dbt's `constraints:`), applied when
+/// the model's contract is enforced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    /// What it constrains.
+    pub kind: ConstraintKind,
+    /// `name:`: the constraint's name in the DDL.
+    pub name: Option<String>,
+    /// `expression:`: a check's condition, a foreign key's `table (column)`, or
+    /// a custom constraint's SQL.
+    pub expression: Option<String>,
+    /// A model-level constraint's `columns:`.
+    pub columns: Vec<String>,
+    /// A foreign key's `to:` (`ref('x')` or `source('a', 'b')`), as written; the
+    /// referenced relation once resolved.
+    pub to: Option<String>,
+    /// A foreign key's `to_columns:`.
+    pub to_columns: Vec<String>,
+    /// Warn when the engine does not enforce it (`warn_unenforced:`, default true).
+    pub warn_unenforced: bool,
+    /// Warn when the engine does not support it (`warn_unsupported:`, default true).
+    pub warn_unsupported: bool,
 }
 
 /// What a node depends on.
@@ -142,6 +204,9 @@ pub struct Node {
     pub description: String,
     /// Columns declared in YAML.
     pub columns: Vec<ColumnInfo>,
+    /// Model-level `constraints` from YAML (column ones are in `columns`).
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
     /// The YAML file that described this node, if any (`<project>://models/x.yml`).
     pub patch_path: Option<String>,
     /// `ref` calls in the order made.

@@ -78,7 +78,8 @@ fn site_of_the_example_project() {
     let stats = write_site(&tmp.0, &input(&p)).unwrap();
     assert_eq!(stats.nodes, g.nodes.len());
     assert_eq!(stats.edges, g.edges.len());
-    assert_eq!(stats.pages, p.nodes.len() + p.sources.len() + 1);
+    // A page per node, source and exposure, and the index.
+    assert_eq!(stats.pages, p.nodes.len() + p.sources.len() + p.exposures.len() + 1);
     assert!(!tmp.0.join("nodes/model.lending.gone.html").exists());
     assert!(tmp.0.join("keep.txt").exists());
     assert!(tmp.0.join("assets/site.css").exists() && tmp.0.join("assets/graph.js").exists());

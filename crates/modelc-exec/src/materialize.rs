@@ -4,7 +4,7 @@
 //! transactional: the old version is dropped and the new one built in it), so a
 //! failed or killed run leaves the previous version in place.
 
-use modelc_core::{Node, Relation, ResourceType};
+use modelc_core::{Constraint, Node, Relation, ResourceType};
 
 use crate::adapter::{Connection, DbError, DbResult};
 use crate::snapshot;
@@ -312,7 +312,7 @@ pub fn in_transaction(conn: &dyn Connection, steps: &[(&str, bool)]) -> DbResult
 }
 
 /// How a node's table is laid out where the engine has a say (Spark's
-/// `file_format` and `partition_by`); other engines ignore it.
+/// `file_format` and `partition_by`), and the shape an enforced contract gives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableOptions {
     /// The table format (`parquet`, `delta`, ...): the node's `file_format`, else
@@ -320,14 +320,51 @@ pub struct TableOptions {
     pub file_format: Option<String>,
     /// The partition columns.
     pub partition_by: Vec<String>,
+    /// A model with an enforced contract: its declared columns and constraints,
+    /// with which the table is created before its rows are inserted (dbt's
+    /// `get_table_columns_and_constraints`).
+    pub contract: Option<Contract>,
+}
+
+/// The declared shape of a table with an enforced contract.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contract {
+    /// The columns in order: name, data type, constraints.
+    pub columns: Vec<ContractColumn>,
+    /// The model-level constraints.
+    pub constraints: Vec<Constraint>,
+}
+
+/// One column of a [`Contract`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContractColumn {
+    /// Its name.
+    pub name: String,
+    /// Its declared `data_type`.
+    pub data_type: String,
+    /// Its constraints.
+    pub constraints: Vec<Constraint>,
 }
 
 impl TableOptions {
     /// The options a node's config asks for.
     pub fn of(node: &Node) -> TableOptions {
+        let contract = (node.resource_type == ResourceType::Model && contract_enforced(node)).then(|| Contract {
+            columns: node
+                .columns
+                .iter()
+                .map(|c| ContractColumn {
+                    name: c.name.clone(),
+                    data_type: c.data_type.clone().unwrap_or_default(),
+                    constraints: c.constraints.clone(),
+                })
+                .collect(),
+            constraints: node.constraints.clone(),
+        });
         TableOptions {
             file_format: node.config.get_str("file_format").map(|f| f.to_ascii_lowercase()),
             partition_by: node.config.get_list("partition_by"),
+            contract: contract.filter(|c| !c.columns.is_empty()),
         }
     }
 }
@@ -350,13 +387,20 @@ pub fn replace_table(
             conn,
             rel,
             old,
-            &dialect.create_table_as(&staging(rel), select_sql, options),
+            &dialect.create_table(&staging(rel), select_sql, options),
             options,
         );
     }
     let drop = old.map(|kind| dialect.drop_relation(rel, kind)).unwrap_or_default();
-    let create = dialect.create_table_as(rel, select_sql, options);
-    in_transaction(conn, &[(&drop, false), (&create, true)])
+    let create = dialect.create_table(rel, select_sql, options);
+    let mut steps = vec![(drop.as_str(), false)];
+    steps.extend(
+        create
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| (sql.as_str(), i + 1 == create.len())),
+    );
+    in_transaction(conn, &steps)
 }
 
 /// Where [`swap_in`] builds the new version of `rel`.
@@ -364,8 +408,8 @@ fn staging(rel: &Relation) -> Relation {
     rel.with_identifier(&format!("{}__modelc_new", rel.identifier))
 }
 
-/// On an engine without transactional DDL: runs `build` (which creates the table
-/// [`staging`]`(rel)`), then renames `old` away, the new table to `rel`, and drops
+/// On an engine without transactional DDL: runs `build` (statements that create
+/// the table [`staging`]`(rel)`; the last one's row count is the result), then renames `old` away, the new table to `rel`, and drops
 /// the old one. A failed build leaves the old relation untouched; between the two
 /// renames (two catalog operations) `rel` does not exist, and a run killed there
 /// leaves the old version as `<name>__modelc_old`, where the next build finds and
@@ -374,7 +418,7 @@ pub fn swap_in(
     conn: &dyn Connection,
     rel: &Relation,
     old: Option<RelKind>,
-    build: &str,
+    build: &[String],
     options: &TableOptions,
 ) -> DbResult<Option<u64>> {
     let d = conn.dialect();
@@ -385,7 +429,10 @@ pub fn swap_in(
             conn.batch(&d.drop_relation(leftover, kind))?;
         }
     }
-    let rows = conn.execute(build)?;
+    let mut rows = None;
+    for sql in build {
+        rows = conn.execute(sql)?;
+    }
     let renamed = |conn: &dyn Connection| match d.after_rename(rel, options) {
         Some(sql) => conn.batch(&sql),
         None => Ok(()),

@@ -94,6 +94,7 @@ const DB_SHAPES: &[(&str, Shape)] = &[
     ("threads", Shape::Integer),
     ("extensions", Shape::List),
     ("settings", Shape::Mapping),
+    ("attach", Shape::List),
 ];
 
 /// The database settings modelc reads from `project.yml` (`duckdb:`) or a dbt profile.
@@ -109,6 +110,8 @@ pub struct DbSettings {
     pub extensions: Vec<String>,
     /// `SET` statements to run on every connection.
     pub settings: JsonMap,
+    /// `attach:`: other DuckDB files, as (path as written, alias, read-only).
+    pub attach: Vec<(String, Option<String>, bool)>,
     /// The target name (dbt's `target.name`), default `dev`.
     pub target_name: Option<String>,
     /// The profile's `type:` (default `duckdb`), one of [`modelc_core::ENGINES`].
@@ -348,6 +351,16 @@ fn db_settings(v: &Yaml, origin: &str) -> DbSettings {
             _ => Vec::new(),
         },
         settings: v.get("settings").map(yaml::to_json_map).unwrap_or_default(),
+        attach: match v.get("attach") {
+            Some(Yaml::Sequence(items)) => items
+                .iter()
+                .filter_map(|i| {
+                    let read_only = i.get("read_only").and_then(Yaml::as_bool).unwrap_or(false);
+                    Some((yaml::get_str(i, "path")?, yaml::get_str(i, "alias"), read_only))
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
         target_name: None,
         engine: None,
         server: None,

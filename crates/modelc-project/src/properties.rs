@@ -3,7 +3,9 @@
 //! Each entry becomes a typed patch carrying its line, so later stages can point
 //! at it. Unknown keys are warnings naming file, line and the nearest known key.
 
-use modelc_core::{did_you_mean, normalize_key, ColumnInfo, Diagnostic, JsonMap, KNOWN_CONFIG_KEYS};
+use modelc_core::{
+    did_you_mean, normalize_key, ColumnInfo, Constraint, ConstraintKind, Diagnostic, JsonMap, KNOWN_CONFIG_KEYS,
+};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
@@ -55,6 +57,8 @@ pub struct NodePatch {
     pub columns: Vec<ColumnPatch>,
     /// Model-level tests.
     pub tests: Vec<TestEntry>,
+    /// Model-level `constraints:`.
+    pub constraints: Vec<Constraint>,
     /// YAML snapshots: the `relation:` expression (`ref('x')` or `source('a','b')`).
     pub relation: Option<String>,
     /// `latest_version:`, as written.
@@ -821,6 +825,7 @@ fn node_patch(ctx: &mut Ctx<'_>, entry: &Yaml, what: &str, name: String, line: u
         config,
         columns: columns(ctx, entry, line),
         tests: tests(ctx, entry, line),
+        constraints: constraints(ctx, entry, line, true),
         relation: yaml::get_str(entry, "relation"),
         latest_version: entry.get("latest_version").map(version_text),
         versions: versions(ctx, entry, line),
@@ -934,11 +939,98 @@ fn columns(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Vec<ColumnPatch> {
                     Some(Json::String(s)) => vec![s],
                     _ => Vec::new(),
                 },
+                constraints: constraints(ctx, col, line, false),
                 name,
             },
             line,
             tests: tests(ctx, col, line),
         });
+    }
+    out
+}
+
+/// Keys of a `constraints:` entry.
+const CONSTRAINT_KEYS: &[&str] = &[
+    "type",
+    "name",
+    "expression",
+    "columns",
+    "to",
+    "to_columns",
+    "warn_unenforced",
+    "warn_unsupported",
+];
+
+/// The `constraints:` of a model (`model_level`) or of a column, as dbt reads
+/// them: a `type:` of [`ConstraintKind::ALL`], a `check` with its `expression`,
+/// a model-level `primary_key`, `unique` or `foreign_key` with its `columns`.
+fn constraints(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize, model_level: bool) -> Vec<Constraint> {
+    let Some(Yaml::Sequence(items)) = entry.get("constraints") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut from = ctx.lines.find_key("constraints", from).0;
+    for item in items {
+        let (line, _) = ctx.lines.find_key("type", from);
+        from = line + 1;
+        ctx.check_keys(item, CONSTRAINT_KEYS, "constraint", line);
+        let kind_name = yaml::get_str(item, "type").unwrap_or_default();
+        let Some(kind) = ConstraintKind::ALL
+            .iter()
+            .find(|(_, name)| *name == kind_name)
+            .map(|(k, _)| *k)
+        else {
+            let kinds: Vec<&str> = ConstraintKind::ALL.iter().map(|(_, n)| *n).collect();
+            ctx.error(
+                format!(
+                    "unknown constraint type '{kind_name}' (dbt's types are {})",
+                    kinds.join(", ")
+                ),
+                line,
+            );
+            continue;
+        };
+        let list = |key: &str| -> Vec<String> {
+            match item.get(key) {
+                Some(Yaml::Sequence(v)) => v.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect(),
+                Some(Yaml::String(c)) => vec![c.clone()],
+                _ => Vec::new(),
+            }
+        };
+        let flag = |key: &str| item.get(key).and_then(Yaml::as_bool).unwrap_or(true);
+        let c = Constraint {
+            kind,
+            name: yaml::get_str(item, "name"),
+            expression: yaml::get_str(item, "expression"),
+            columns: list("columns"),
+            to: yaml::get_str(item, "to"),
+            to_columns: list("to_columns"),
+            warn_unenforced: flag("warn_unenforced"),
+            warn_unsupported: flag("warn_unsupported"),
+        };
+        let needs_expression = matches!(kind, ConstraintKind::Check | ConstraintKind::Custom)
+            || (kind == ConstraintKind::ForeignKey && c.to.is_none());
+        if needs_expression && c.expression.as_deref().is_none_or(|e| e.trim().is_empty()) {
+            let what = if kind == ConstraintKind::ForeignKey {
+                "an 'expression:' (the referenced `table (column)`) or 'to:' with 'to_columns:'"
+            } else {
+                "an 'expression:'"
+            };
+            ctx.error(format!("a '{kind_name}' constraint needs {what}"), line);
+            continue;
+        }
+        let needs_columns = matches!(
+            kind,
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::ForeignKey
+        );
+        if model_level && needs_columns && c.columns.is_empty() {
+            ctx.error(
+                format!("a model-level '{kind_name}' constraint needs 'columns:' (the columns it constrains)"),
+                line,
+            );
+            continue;
+        }
+        out.push(c);
     }
     out
 }
@@ -1061,4 +1153,65 @@ fn source_patch(ctx: &mut Ctx<'_>, entry: &Yaml, from: usize) -> Option<SourcePa
         name,
         line,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Constraints of a column and of a model are read as dbt reads them, with
+    /// `warn_*` true unless set; each broken one is an error at its own line.
+    #[test]
+    fn constraints_are_read_with_their_lines() {
+        let yml = "models:
+  - name: m
+    constraints:
+      - type: foreign_key
+        name: fk_parent
+        columns: [parent_id]
+        to: ref('parents')
+        to_columns: [id]
+      - type: primary_key
+    columns:
+      - name: id
+        constraints:
+          - type: not_null
+            warn_unenforced: false
+          - type: check
+          - type: nope
+";
+        let mut diags = Vec::new();
+        let file = parse_property_file("models/m.yml", yml, &mut diags);
+        let m = &file.models[0];
+        assert_eq!(m.constraints.len(), 1);
+        let fk = &m.constraints[0];
+        assert_eq!(
+            (fk.kind, fk.name.as_deref(), fk.to.as_deref()),
+            (ConstraintKind::ForeignKey, Some("fk_parent"), Some("ref('parents')"))
+        );
+        assert_eq!(
+            (fk.columns.clone(), fk.to_columns.clone()),
+            (vec!["parent_id".to_string()], vec!["id".to_string()])
+        );
+        let id = &m.columns[0].info;
+        assert_eq!(id.constraints.len(), 1);
+        assert_eq!(
+            (
+                id.constraints[0].kind,
+                id.constraints[0].warn_unenforced,
+                id.constraints[0].warn_unsupported
+            ),
+            (ConstraintKind::NotNull, false, true)
+        );
+        let mut errors: Vec<(usize, &str)> = diags.iter().map(|d| (d.line, d.message.as_str())).collect();
+        errors.sort_unstable();
+        assert_eq!(
+            errors,
+            [
+                (9, "a model-level 'primary_key' constraint needs 'columns:' (the columns it constrains)"),
+                (15, "a 'check' constraint needs an 'expression:'"),
+                (16, "unknown constraint type 'nope' (dbt's types are check, not_null, unique, primary_key, foreign_key, custom)"),
+            ]
+        );
+    }
 }

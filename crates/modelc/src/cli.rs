@@ -169,6 +169,18 @@ pub struct RunArgs {
     /// running build); 0 fails at once, naming that process.
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub lock_timeout: u64,
+    /// Refs to nodes left out of the selection read the relations of the
+    /// environment whose manifest.json `--state` (or `--defer-state`) holds,
+    /// where they are not built here.
+    #[arg(long, env = "DBT_DEFER")]
+    pub defer: bool,
+    /// With --defer: the manifest to defer to, when it is not --state's.
+    #[arg(long, env = "DBT_DEFER_STATE", value_name = "DIR")]
+    pub defer_state: Option<PathBuf>,
+    /// With --defer: read the state's relations even where this environment
+    /// has built its own.
+    #[arg(long, env = "DBT_FAVOR_STATE")]
+    pub favor_state: bool,
 }
 
 /// Flags of `run-operation`.

@@ -195,12 +195,8 @@ fn apply_state(project: &mut Project, common: &Common) -> Result<(), u8> {
         }
         return Ok(());
     };
-    let read = |name: &str| -> Result<serde_json::Value, String> {
-        let path = dir.join(name);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
-    };
-    let previous = read("manifest.json").map_err(|e| invalid(format!("--state: {e}")))?;
+    let read = |name: &str| read_json(&dir.join(name));
+    let previous = read_manifest(dir).map_err(|e| invalid(format!("--state: {e}")))?;
     let current = artifacts::manifest(project, &invocation_id());
     for (id, marks) in modelc_compile::compare::state_marks(&current, &previous) {
         if let Some(node) = project.dag.node_mut(&id) {
@@ -246,6 +242,52 @@ fn apply_state(project: &mut Project, common: &Common) -> Result<(), u8> {
         }
     }
     Ok(())
+}
+
+/// A JSON artifact.
+fn read_json(path: &std::path::Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+}
+
+/// The `manifest.json` of a state folder; JSON that is not a manifest is an error.
+fn read_manifest(dir: &std::path::Path) -> Result<serde_json::Value, String> {
+    let path = dir.join("manifest.json");
+    let manifest = read_json(&path)?;
+    let schema = manifest["metadata"]["dbt_schema_version"].as_str().unwrap_or_default();
+    if !schema.contains("/manifest/") || !manifest["nodes"].is_object() {
+        return Err(format!(
+            "{} is not a dbt manifest (no metadata.dbt_schema_version naming a manifest, or no nodes)",
+            path.display()
+        ));
+    }
+    Ok(manifest)
+}
+
+/// `--defer`: the nodes to run, the refs of the selected ones to unselected
+/// nodes pointed at the state's relations where dbt would defer them.
+fn deferred_nodes(
+    project: &Project,
+    args: &RunArgs,
+    selected: &BTreeSet<String>,
+    adapter: &dyn Adapter,
+) -> Result<BTreeMap<String, modelc_core::Node>, u8> {
+    let Some(dir) = args.defer_state.as_ref().or(args.common.state.as_ref()) else {
+        return Err(invalid(
+            "--defer reads the relations of another environment: give its artifacts with --state DIR (or --defer-state DIR)",
+        ));
+    };
+    let previous = read_manifest(dir).map_err(|e| invalid(format!("--defer: {e}")))?;
+    let state = modelc_compile::defer::state_relations(&previous);
+    let conn = adapter.connect().map_err(invalid)?;
+    let mut exists = |r: &modelc_core::Relation| conn.relation_kind(r).ok().flatten().is_some();
+    let mut nodes = project.nodes.clone();
+    let done = modelc_compile::defer::defer(&mut nodes, selected, &state, args.favor_state, &mut exists);
+    if !done.is_empty() {
+        let names: Vec<String> = done.iter().map(|d| d.state.clone()).collect();
+        println!("Deferred to {}: {}", dir.display(), names.join(", "));
+    }
+    Ok(nodes)
 }
 
 /// The sources loaded since the previous `source freshness` (dbt's
@@ -742,6 +784,11 @@ fn cmd_retry(args: &RunArgs) -> Result<(), u8> {
     args.full_refresh |= previous["args"]["full_refresh"].as_bool().unwrap_or(false);
     args.store_failures |= previous["args"]["store_failures"].as_bool().unwrap_or(false);
     args.empty |= previous["args"]["empty"].as_bool().unwrap_or(false);
+    args.defer |= previous["args"]["defer"].as_bool().unwrap_or(false);
+    args.favor_state |= previous["args"]["favor_state"].as_bool().unwrap_or(false);
+    let dir = |key: &str| previous["args"][key].as_str().map(std::path::PathBuf::from);
+    args.common.state = args.common.state.take().or_else(|| dir("state"));
+    args.defer_state = args.defer_state.take().or_else(|| dir("defer_state"));
     for key in ["select", "exclude"] {
         let values = previous["args"][key].as_array().into_iter().flatten();
         let values = values.filter_map(|v| v.as_str().map(str::to_string));
@@ -775,11 +822,16 @@ fn execute_selected(
         )
     })
     .map_err(invalid)?;
+    let deferred = if args.defer {
+        Some(deferred_nodes(project, args, &selected, adapter.as_ref())?)
+    } else {
+        None
+    };
     write_artifacts(project)?;
     run_hooks(adapter.as_ref(), &project.root, &project.on_run_start, "on-run-start")?;
     let cancel = cancel_on_ctrl_c();
     let req = RunRequest {
-        nodes: &project.nodes,
+        nodes: deferred.as_ref().unwrap_or(&project.nodes),
         dag: &project.dag,
         selected,
         tests_gate_children: verb == Verb::Build,
@@ -812,7 +864,7 @@ fn execute_selected(
         run_hooks(adapter.as_ref(), &project.root, &project.on_run_end, "on-run-end")
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures, "empty": args.empty});
+    let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures, "empty": args.empty, "defer": args.defer, "favor_state": args.favor_state, "state": args.common.state, "defer_state": args.defer_state});
     if let Err(e) = modelc_exec::write_run_results(
         &project.target_dir.join("run_results.json"),
         &results,

@@ -173,7 +173,13 @@ pub fn reference(root: &Path, opts: &CompileOptions) -> Outcome {
     let compiled = project
         .nodes
         .values()
-        .filter(|n| n.resource_type != modelc_core::ResourceType::Seed)
+        // What the manifest's nodes name (unit tests are in a map of their own).
+        .filter(|n| {
+            !matches!(
+                n.resource_type,
+                modelc_core::ResourceType::Seed | modelc_core::ResourceType::UnitTest
+            )
+        })
         .filter_map(|n| Some((format!("target/{}", n.compiled_path()), n.compiled_code.clone()?)))
         .collect();
     Outcome {

@@ -93,6 +93,16 @@ impl DuckDb {
         if !setup.is_empty() {
             root.execute_batch(&setup)?;
         }
+        // Attached files belong to the database, so every connection sees them.
+        for a in &db.attach {
+            let mode = if a.read_only { " (READ_ONLY)" } else { "" };
+            root.execute_batch(&format!(
+                "ATTACH IF NOT EXISTS {} AS {}{mode}",
+                crate::materialize::literal(&a.path),
+                modelc_core::quote_ident(&a.alias)
+            ))
+            .map_err(|e| DbError(format!("cannot attach {} (attach: in the profile): {e}", a.path)))?;
+        }
         Ok(DuckDb {
             root: std::sync::Mutex::new(root),
             setup,

@@ -12,7 +12,7 @@ pub mod duckdb;
 pub mod postgres;
 pub mod spark;
 
-use modelc_core::{quote_ident, DbConfig, Relation};
+use modelc_core::{quote_ident, Constraint, ConstraintKind, DbConfig, Relation};
 
 use crate::adapter::{Adapter, DbError, DbResult};
 use crate::materialize::{literal, strip_semicolons, RelKind, TableOptions};
@@ -48,6 +48,46 @@ pub trait Dialect: Sync {
     /// formats and partitions).
     fn create_table_as(&self, rel: &Relation, select: &str, _options: &TableOptions) -> String {
         format!("create table {rel} as (\n{}\n)", strip_semicolons(select))
+    }
+
+    /// The statements that create the table `rel` from a query: one `create table
+    /// as`, or, for a model with an enforced contract, `create table` with its
+    /// declared columns and constraints, then an insert of the query's rows in the
+    /// declared column order (as dbt's `get_table_columns_and_constraints` and
+    /// `get_select_subquery`). The last statement's row count is the table's.
+    fn create_table(&self, rel: &Relation, select: &str, options: &TableOptions) -> Vec<String> {
+        let Some(contract) = &options.contract else {
+            return vec![self.create_table_as(rel, select, options)];
+        };
+        let names: Vec<String> = contract.columns.iter().map(|c| column_name(&c.name)).collect();
+        let mut defs: Vec<String> = contract
+            .columns
+            .iter()
+            .zip(&names)
+            .map(|(c, name)| {
+                let mut def = format!("{name} {}", c.data_type);
+                for k in &c.constraints {
+                    def.push(' ');
+                    def.push_str(&render_constraint(k, None));
+                }
+                def
+            })
+            .collect();
+        defs.extend(
+            contract
+                .constraints
+                .iter()
+                .filter(|k| k.kind != ConstraintKind::NotNull)
+                .map(|k| render_constraint(k, Some(&k.columns))),
+        );
+        let names = names.join(", ");
+        vec![
+            format!("create table {rel} (\n    {}\n)", defs.join(",\n    ")),
+            format!(
+                "insert into {rel} ({names})\nselect {names} from (\n{}\n) as model_subq",
+                strip_semicolons(select)
+            ),
+        ]
     }
 
     /// Renames `from` (a `kind`) to `to`, in the same schema.
@@ -224,5 +264,153 @@ pub fn open_waiting(
             "modelc has no engine '{other}' (it has {})",
             modelc_core::engine_names()
         ))),
+    }
+}
+
+/// A column name in DDL: as written where it is a plain identifier (so that
+/// each engine folds its case as it folds the model's SQL), quoted otherwise.
+fn column_name(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        quote_ident(name)
+    }
+}
+
+/// A constraint in DDL, as dbt-adapters renders it: of a column (`columns` is
+/// `None`), or of the table, over `columns`.
+fn render_constraint(c: &Constraint, columns: Option<&[String]>) -> String {
+    let prefix = c
+        .name
+        .as_ref()
+        .map(|n| format!("constraint {} ", column_name(n)))
+        .unwrap_or_default();
+    let over = columns
+        .map(|cols| {
+            format!(
+                " ({})",
+                cols.iter().map(|c| column_name(c)).collect::<Vec<_>>().join(", ")
+            )
+        })
+        .unwrap_or_default();
+    let expression = c.expression.as_deref().unwrap_or_default();
+    let references = || match &c.to {
+        Some(to) => format!(
+            "references {to} ({})",
+            c.to_columns
+                .iter()
+                .map(|c| column_name(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!("references {expression}"),
+    };
+    let body = match c.kind {
+        ConstraintKind::Check => format!("check ({expression})"),
+        ConstraintKind::NotNull => "not null".to_string(),
+        ConstraintKind::Unique => format!("unique{over}"),
+        ConstraintKind::PrimaryKey => format!("primary key{over}"),
+        ConstraintKind::ForeignKey if columns.is_some() => format!("foreign key{over} {}", references()),
+        ConstraintKind::ForeignKey => references(),
+        ConstraintKind::Custom => expression.to_string(),
+    };
+    format!("{prefix}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use modelc_core::Constraint;
+
+    use super::*;
+    use crate::materialize::{Contract, ContractColumn};
+
+    fn constraint(kind: ConstraintKind) -> Constraint {
+        Constraint {
+            kind,
+            name: None,
+            expression: None,
+            columns: Vec::new(),
+            to: None,
+            to_columns: Vec::new(),
+            warn_unenforced: true,
+            warn_unsupported: true,
+        }
+    }
+
+    /// Every kind of constraint, on a column and on the table, as dbt-adapters
+    /// renders them; a model-level `not_null` is left out, as in dbt.
+    #[test]
+    fn a_contract_creates_the_table_with_its_columns_and_constraints() {
+        let named_check = Constraint {
+            name: Some("positive".into()),
+            expression: Some("amount > 0".into()),
+            ..constraint(ConstraintKind::Check)
+        };
+        let fk_to = Constraint {
+            to: Some(r#""main"."parents""#.into()),
+            to_columns: vec!["id".into()],
+            ..constraint(ConstraintKind::ForeignKey)
+        };
+        let fk_expression = Constraint {
+            columns: vec!["parent_id".into(), "kind".into()],
+            expression: Some("main.parents (id, kind)".into()),
+            ..constraint(ConstraintKind::ForeignKey)
+        };
+        let contract = Contract {
+            columns: vec![
+                ContractColumn {
+                    name: "id".into(),
+                    data_type: "integer".into(),
+                    constraints: vec![
+                        constraint(ConstraintKind::NotNull),
+                        constraint(ConstraintKind::PrimaryKey),
+                    ],
+                },
+                ContractColumn {
+                    name: "parent_id".into(),
+                    data_type: "integer".into(),
+                    constraints: vec![fk_to],
+                },
+                ContractColumn {
+                    name: "Kind Name".into(),
+                    data_type: "varchar".into(),
+                    constraints: vec![Constraint {
+                        expression: Some("default 'x'".into()),
+                        ..constraint(ConstraintKind::Custom)
+                    }],
+                },
+                ContractColumn {
+                    name: "amount".into(),
+                    data_type: "decimal(10,2)".into(),
+                    constraints: vec![constraint(ConstraintKind::Unique)],
+                },
+            ],
+            constraints: vec![
+                named_check,
+                Constraint {
+                    columns: vec!["id".into(), "amount".into()],
+                    ..constraint(ConstraintKind::Unique)
+                },
+                fk_expression,
+                Constraint {
+                    columns: vec!["amount".into()],
+                    ..constraint(ConstraintKind::NotNull)
+                },
+            ],
+        };
+        let options = TableOptions {
+            contract: Some(contract),
+            ..TableOptions::default()
+        };
+        let rel = Relation::new("db", "main", "m");
+        let statements = duckdb::DuckDbDialect.create_table(&rel, "select 1 as id;", &options);
+        insta::assert_snapshot!(statements.join(";\n\n"));
+        // Without a contract, one `create table as`.
+        assert_eq!(
+            duckdb::DuckDbDialect.create_table(&rel, "select 1 as id", &TableOptions::default()),
+            vec![duckdb::DuckDbDialect.create_table_as(&rel, "select 1 as id", &TableOptions::default())]
+        );
     }
 }

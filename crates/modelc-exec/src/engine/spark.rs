@@ -94,6 +94,13 @@ impl Dialect for SparkDialect {
         )
     }
 
+    /// A contract's constraints are not put in a Spark table's DDL (compile warns
+    /// that Spark does not support them, as dbt-spark does for parquet tables):
+    /// the table is created from its query.
+    fn create_table(&self, rel: &Relation, select: &str, options: &TableOptions) -> Vec<String> {
+        vec![self.create_table_as(rel, select, options)]
+    }
+
     /// The new name is qualified by the schema: Spark would take a bare name as
     /// one in the session's current schema.
     fn rename_relation(&self, from: &Relation, to: &Relation, kind: RelKind) -> String {
@@ -715,6 +722,7 @@ mod tests {
         let options = TableOptions {
             file_format: None,
             partition_by: vec!["day".into()],
+            contract: None,
         };
         assert_eq!(
             parquet.create_table_as(&rel, "select 1;", &options),
@@ -726,6 +734,7 @@ mod tests {
         let delta = TableOptions {
             file_format: Some("delta".into()),
             partition_by: Vec::new(),
+            contract: None,
         };
         assert_eq!(
             parquet.merge_into(&rel, &Relation::new("", "", "n"), &["id".into()], &delta).as_deref(),

@@ -265,6 +265,39 @@ fn cases() -> Vec<Case> {
         case("yaml", "tests_not_a_list", "build", 2)
             .write("models/schema.yml", schema_with("[unique, not_null]", "unique"))
             .expect(&["models/schema.yml:6:", "'data_tests:' must be a list"]),
+        case("yaml", "unknown_constraint_type", "build", 2)
+            .write(
+                "models/schema.yml",
+                schema_with("        data_tests: [unique, not_null]", "        constraints:\n          - type: not_nul"),
+            )
+            .expect(&["models/schema.yml:7:", "unknown constraint type 'not_nul'", "not_null"]),
+        case("yaml", "check_constraint_without_expression", "build", 2)
+            .write(
+                "models/schema.yml",
+                schema_with("        data_tests: [unique, not_null]", "        constraints:\n          - type: check"),
+            )
+            .expect(&["models/schema.yml:7:", "a 'check' constraint needs an 'expression:'"]),
+        case("yaml", "model_primary_key_without_columns", "build", 2)
+            .write(
+                "models/schema.yml",
+                schema_with("  - name: stg_orders\n", "  - name: stg_orders\n    constraints:\n      - type: primary_key\n"),
+            )
+            .expect(&["models/schema.yml:5:", "a model-level 'primary_key' constraint needs 'columns:'"]),
+        case("yaml", "foreign_key_to_unknown_model", "build", 2)
+            .write(
+                "models/schema.yml",
+                schema_with(
+                    "  - name: stg_orders\n",
+                    "  - name: stg_orders\n    constraints:\n      - type: foreign_key\n        columns: [id]\n        to: ref('no_such_model')\n        to_columns: [id]\n",
+                ),
+            )
+            .expect(&["models/schema.yml:3:", "foreign key to ref('no_such_model'), which names no model"]),
+        case("yaml", "unparsable_contract_type", "build", 2)
+            .write(
+                "models/schema.yml",
+                "version: 2\nmodels:\n  - name: customer_totals\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: customer\n        data_type: varchar\n      - name: total\n        data_type: decimal((\n",
+            )
+            .expect(&["models/schema.yml:9:", "column 'total' has data_type 'decimal(('"]),
         case("yaml", "source_tables_not_a_list", "build", 2)
             .write("models/sources.yml", "version: 2\nsources:\n  - name: raw\n    tables: orders\n")
             .expect(&["models/sources.yml:4:5", "'tables' of source 'raw' must be a list"]),

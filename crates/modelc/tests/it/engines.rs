@@ -793,3 +793,106 @@ fn a_server_that_goes_away_fails_the_running_node_and_starts_nothing_more() {
     );
     assert_eq!(tables, vec![vec!["0".to_string()]]);
 }
+
+const CONSTRAINED_YML: &str = "models:
+  - name: m
+    config:
+      contract: {enforced: true}
+    constraints:
+      - {type: check, name: positive_amount, expression: amount > 0}
+    columns:
+      - name: id
+        data_type: integer
+        constraints:
+          - type: primary_key
+      - name: name
+        data_type: text
+        constraints:
+          - type: not_null
+      - name: amount
+        data_type: integer
+  - name: child
+    config:
+      contract: {enforced: true}
+    columns:
+      - name: m_id
+        data_type: integer
+        constraints:
+          - {type: foreign_key, to: ref('m'), to_columns: [id]}
+";
+
+/// An enforced contract's constraints, in the DDL: a row that breaks one fails
+/// the model and the previous table stays.
+const CONSTRAINTS: Case = Case {
+    name: "constraints_are_enforced",
+    steps: &[
+        Write("models/_m.yml", CONSTRAINED_YML),
+        Write(
+            "models/m.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id, 'a' as name, 10 as amount union all select 2, 'b', 20\n",
+        ),
+        Write("models/child.sql", "{{ config(materialized='table') }}\nselect 2 as m_id\n"),
+        Run(&["run", "-s", "m"], 0),
+        Query("select id, name, amount from {s}.m order by id", Some(&["1|a|10", "2|b|20"])),
+        // A duplicate key, a null, a failed check.
+        Write(
+            "models/m.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id, 'a' as name, 10 as amount union all select 1, 'b', 20\n",
+        ),
+        Run(&["run", "-s", "m"], 1),
+        Write(
+            "models/m.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id, cast(null as text) as name, 10 as amount\n",
+        ),
+        Run(&["run", "-s", "m"], 1),
+        Write(
+            "models/m.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id, 'a' as name, -10 as amount\n",
+        ),
+        Run(&["run", "-s", "m"], 1),
+        Query("select id, name, amount from {s}.m order by id", Some(&["1|a|10", "2|b|20"])),
+        // A foreign key to a row that exists, then to one that does not.
+        Run(&["run", "-s", "child"], 0),
+        Write("models/child.sql", "{{ config(materialized='table') }}\nselect 3 as m_id\n"),
+        Run(&["run", "-s", "child"], 1),
+        Query("select m_id from {s}.child", Some(&["2"])),
+    ],
+};
+
+/// DuckDB and PostgreSQL enforce every kind of constraint; Spark tables take
+/// none, and each is reported as ignored, in dbt's words.
+#[test]
+fn constraints_are_enforced_on_duckdb_and_postgres_and_reported_on_spark() {
+    let duck = run_case(&CONSTRAINTS, &Engine::DuckDb);
+    let pg = PgServer::from_env();
+    let answers = run_case(&CONSTRAINTS, &Engine::Postgres(&pg, pg.fresh_database("constraints")));
+    assert_eq!(duck, answers);
+
+    let spark = SparkServer::from_env();
+    let fixture = Fixture::new(&[("project.yml", PROJECT)]);
+    Engine::Spark(&spark, "constraints".into()).setup(&fixture, "conformance");
+    fixture.write(
+        "models/_m.yml",
+        &CONSTRAINED_YML.replace("data_type: text", "data_type: string"),
+    );
+    fixture.write(
+        "models/m.sql",
+        "{{ config(materialized='table') }}\nselect 1 as id, 'a' as name, -10 as amount\n",
+    );
+    fixture.write(
+        "models/child.sql",
+        "{{ config(materialized='table') }}\nselect 3 as m_id\n",
+    );
+    let out = fixture.modelc(&["run"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for kind in ["check", "primary_key", "not_null", "foreign_key"] {
+        let warning = format!("the constraint type {kind} is not supported by spark, and will be ignored.");
+        assert!(out.stderr.contains(&warning), "{kind}: {}", out.stderr);
+    }
+    assert_eq!(
+        out.stderr.matches("'warn_unsupported: false'").count(),
+        4,
+        "{}",
+        out.stderr
+    );
+}

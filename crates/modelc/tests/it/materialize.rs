@@ -200,3 +200,137 @@ fn an_enforced_contract_checks_types_before_building() {
         vec![vec!["1".to_string(), "a".to_string()]]
     );
 }
+
+/// The contract of the constraints tests: `m` with column and model-level
+/// constraints, in another column order than its SQL returns.
+const CONSTRAINED_YML: &str = "models:
+  - name: m
+    config:
+      contract: {enforced: true}
+    constraints:
+      - type: check
+        name: positive_amount
+        expression: amount > 0
+      - type: unique
+        columns: [name, amount]
+    columns:
+      - name: id
+        data_type: integer
+        constraints:
+          - type: not_null
+          - type: primary_key
+      - name: name
+        data_type: varchar
+      - name: amount
+        data_type: integer
+";
+
+/// An enforced contract's constraints go in the table's DDL (dbt's
+/// `get_table_columns_and_constraints`), where DuckDB enforces them: rows that
+/// break one fail the model, and the previous table stays as it was.
+#[test]
+fn contract_constraints_are_enforced_by_the_table() {
+    let rows = |values: &str| {
+        format!("{{{{ config(materialized='table') }}}}\nselect amount, id, name from (values {values}) t(id, amount, name)\n")
+    };
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("models/m.sql", &rows("(1, 10, 'a'), (2, 20, 'b')")),
+        ("models/_m.yml", CONSTRAINED_YML),
+    ]);
+    let out = f.modelc(&["run"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("CREATE TABLE (2 rows)"), "{}", out.stdout);
+    insta::assert_snapshot!(
+        "contract_constraints_ddl",
+        table(&f.query("select sql from duckdb_tables() where table_name = 'm'"))
+    );
+    // The columns are in the contract's order, whatever the select's.
+    assert_eq!(
+        table(&f.query("select * from main.m order by id")),
+        "1 | a | 10\n2 | b | 20"
+    );
+
+    for (values, error) in [
+        ("(1, 10, 'a'), (null, 20, 'b')", "NOT NULL constraint failed: m.id"),
+        (
+            "(1, 10, 'a'), (1, 20, 'b')",
+            "PRIMARY KEY or UNIQUE constraint violation: duplicate key \"1\"",
+        ),
+        (
+            "(1, 10, 'a'), (2, 10, 'a')",
+            "PRIMARY KEY or UNIQUE constraint violation: duplicate key \"a, 10\"",
+        ),
+        ("(1, 10, 'a'), (2, -5, 'b')", "CHECK constraint failed"),
+    ] {
+        f.write("models/m.sql", &rows(values));
+        let out = f.modelc(&["run"]);
+        assert_eq!(out.code, 1, "{values}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(error), "{values}: {}", out.stdout);
+        assert_eq!(
+            table(&f.query("select * from main.m order by id")),
+            "1 | a | 10\n2 | b | 20",
+            "{values}: the previous table must stay"
+        );
+    }
+}
+
+/// A foreign key's `to: ref(...)` names the referenced table in the DDL and
+/// makes it a dependency (built first, though the SQL never refs it), as in dbt
+/// 1.9; the manifest shows the resolved constraint.
+#[test]
+fn foreign_keys_reference_the_model_they_name() {
+    let yml = "models:
+  - name: parents
+    config:
+      contract: {enforced: true}
+    columns:
+      - name: id
+        data_type: integer
+        constraints:
+          - type: primary_key
+  - name: children
+    config:
+      contract: {enforced: true}
+    columns:
+      - name: id
+        data_type: integer
+      - name: parent_id
+        data_type: integer
+        constraints:
+          - type: foreign_key
+            to: ref('parents')
+            to_columns: [id]
+";
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        (
+            "models/parents.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id\n",
+        ),
+        (
+            "models/children.sql",
+            "{{ config(materialized='table') }}\nselect 10 as id, 2 as parent_id\n",
+        ),
+        ("models/_m.yml", yml),
+    ]);
+    let out = f.modelc(&["run", "--threads", "4"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("Violates foreign key constraint because key \"id: 2\" does not exist"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(table(&f.query("select id from main.parents")), "1");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.path().join("target/manifest.json")).unwrap()).unwrap();
+    let child = &manifest["nodes"]["model.shop.children"];
+    assert_eq!(child["depends_on"]["nodes"], serde_json::json!(["model.shop.parents"]));
+    assert_eq!(
+        child["columns"]["parent_id"]["constraints"],
+        serde_json::json!([{"type": "foreign_key", "name": null, "expression": null,
+            "warn_unenforced": true, "warn_unsupported": true,
+            "to": "\"main\".\"parents\"", "to_columns": ["id"]}])
+    );
+}

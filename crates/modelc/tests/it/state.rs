@@ -101,3 +101,93 @@ fn source_status_fresher_selects_sources_loaded_since_the_state() {
         ["from_a", "raw.a"]
     );
 }
+
+/// `--defer --state`: a selected model's ref to a model left out of the selection
+/// reads the state's relation where this environment has not built it (always,
+/// with `--favor-state`): a schema of the same file, or another DuckDB file
+/// attached read-only (dbt-duckdb's `attach:`).
+#[test]
+fn defer_reads_unselected_parents_from_the_states_environment() {
+    let profiles = "shop:
+  target: dev
+  outputs:
+    dev: {type: duckdb, path: shop.duckdb, schema: dev}
+    prod: {type: duckdb, path: shop.duckdb, schema: prod}
+    prod_file: {type: duckdb, path: prod.duckdb, schema: main}
+    dev_file:
+      type: duckdb
+      path: dev.duckdb
+      schema: main
+      attach:
+        - {path: prod.duckdb, read_only: true}
+";
+    let f = Fixture::new(&[
+        ("project.yml", "name: shop\nprofile: shop\n"),
+        ("profiles.yml", profiles),
+        (
+            "models/parent.sql",
+            "{{ config(materialized='table') }}\nselect '{{ target.name }}' as env\n",
+        ),
+        (
+            "models/child.sql",
+            "{{ config(materialized='table') }}\nselect env from {{ ref('parent') }}\n",
+        ),
+    ]);
+    let run = |args: &[&str]| {
+        let out = f.modelc(args);
+        assert_eq!(out.code, 0, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        out
+    };
+    let dir = |name: &str| f.path().join(name).to_string_lossy().into_owned();
+    let (prod_state, prod_file_state, not_state) = (dir("prod-state"), dir("prod-file-state"), dir("not-state"));
+    let env = |db: &str, rel: &str| crate::support::query(&f.path().join(db), &format!("select env from {rel}"));
+    run(&["build", "--target", "prod", "--target-path", &prod_state]);
+
+    // The parent was never built in dev: the child reads prod's.
+    let out = run(&["run", "-s", "child", "--defer", "--state", &prod_state]);
+    assert!(
+        out.stdout
+            .contains(&format!(r#"Deferred to {prod_state}: "shop"."prod"."parent""#)),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env("shop.duckdb", "dev.child"), [["prod"]]);
+    // Once dev has its own parent, that one is read, unless --favor-state.
+    run(&["run", "-s", "parent"]);
+    run(&["run", "-s", "child", "--defer", "--state", &prod_state]);
+    assert_eq!(env("shop.duckdb", "dev.child"), [["dev"]]);
+    run(&["run", "-s", "child", "--defer", "--favor-state", "--state", &prod_state]);
+    assert_eq!(env("shop.duckdb", "dev.child"), [["prod"]]);
+
+    // Production in another file, attached read-only to dev's.
+    run(&["build", "--target", "prod_file", "--target-path", &prod_file_state]);
+    run(&[
+        "run",
+        "-s",
+        "child",
+        "--target",
+        "dev_file",
+        "--defer",
+        "--state",
+        &prod_file_state,
+    ]);
+    assert_eq!(env("dev.duckdb", "main.child"), [["prod_file"]]);
+
+    // What cannot be deferred is an error before anything runs.
+    let out = f.modelc(&["run", "-s", "child", "--defer"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--defer reads the relations of another environment"),
+        "{}",
+        out.stderr
+    );
+    f.write("not-state/manifest.json", r#"{"results": []}"#);
+    let out = f.modelc(&["run", "-s", "child", "--defer", "--state", &not_state]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("manifest.json is not a dbt manifest"),
+        "{}",
+        out.stderr
+    );
+}

@@ -295,3 +295,45 @@ fn overrides_give_the_model_other_vars_and_env_vars() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("PASS=2"), "{}", out.stdout);
 }
+
+/// An ephemeral model a model reads is given rows like any other input (dbt asks
+/// for `format: sql` there; any format works here): its CTE reads them, and the
+/// ephemeral models only it read are left out, so nothing upstream is needed.
+#[test]
+fn an_ephemeral_input_is_given_rows() {
+    let yml = "unit_tests:
+  - name: big_orders_from_the_ephemeral_model
+    model: big_orders
+    given:
+      - input: ref('open_orders')
+        format: sql
+        rows: select 1 as id, 50 as amount union all select 2, 500
+    expect:
+      rows:
+        - {id: 2}
+";
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("seeds/orders.csv", "id,status,amount\n1,open,10\n"),
+        (
+            "models/base_orders.sql",
+            "{{ config(materialized='ephemeral') }}\nselect * from {{ ref('orders') }}\n",
+        ),
+        (
+            "models/open_orders.sql",
+            "{{ config(materialized='ephemeral') }}\nselect id, amount from {{ ref('base_orders') }} where status = 'open'\n",
+        ),
+        (
+            "models/big_orders.sql",
+            "with big as (select id from {{ ref('open_orders') }} where amount > 100)\nselect id from big\n",
+        ),
+        ("models/_unit_tests.yml", yml),
+    ]);
+    let out = f.modelc(&["test", "-s", "test_type:unit"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("PASS=1"), "{}", out.stdout);
+    // The rows are what the test sees: other expected rows fail it.
+    f.write("models/_unit_tests.yml", &yml.replace("{id: 2}", "{id: 1}"));
+    let out = f.modelc(&["test", "-s", "test_type:unit"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+}
