@@ -149,21 +149,25 @@ pub(crate) fn enforced(n: &Node) -> bool {
 /// Resolves each foreign key's `to:` (`ref('x')`, `source('a', 'b')`) to the
 /// relation it names, schema-qualified (DuckDB and PostgreSQL refuse a foreign
 /// key that names a database), and makes that node a dependency of the model, so the
-/// referenced table exists before the model's is created. An unknown target is
-/// an error at the constraint's model entry.
+/// referenced table exists before the model's is created; for models with an
+/// enforced contract, whose tables get the constraints. An unknown target is an
+/// error at the constraint's model entry.
 pub(crate) fn resolve_foreign_keys(
     nodes: &mut BTreeMap<String, Node>,
     sources: &BTreeMap<String, SourceTable>,
     yaml: &std::collections::HashMap<String, YamlSite>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    // Only enforced contracts put constraints in DDL (and the compile state's
+    // fast path leaves such models to a full compile).
     let ids: Vec<String> = nodes
         .values()
         .filter(|n| {
-            n.constraints
-                .iter()
-                .chain(n.columns.iter().flat_map(|c| &c.constraints))
-                .any(|c| c.to.is_some())
+            enforced(n)
+                && n.constraints
+                    .iter()
+                    .chain(n.columns.iter().flat_map(|c| &c.constraints))
+                    .any(|c| c.to.is_some())
         })
         .map(|n| n.unique_id.clone())
         .collect();

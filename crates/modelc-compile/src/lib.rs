@@ -95,8 +95,9 @@ pub struct Project {
     pub lineage: Lineage,
     /// Rendered `on-run-start` hooks.
     pub on_run_start: Vec<String>,
-    /// Rendered `on-run-end` hooks.
-    pub on_run_end: Vec<String>,
+    /// The `on-run-end` hooks as written, and the project file: rendered again
+    /// when the run ends, with its `results` and `schemas`.
+    pub on_run_end_templates: (String, Vec<String>),
     /// The template environment, for late renders.
     jinja: std::sync::Arc<Jinja>,
     /// Each node's resolved `ref` and `source` targets, for late renders.
@@ -110,6 +111,25 @@ pub struct Project {
 }
 
 impl Project {
+    /// The `on-run-end` hooks rendered again when the run ends, seeing `globals`
+    /// (dbt's `results`, `schemas`, `database_schemas`).
+    pub fn render_on_run_end(&self, globals: JsonMap) -> Result<Vec<String>, Diagnostic> {
+        let (file, templates) = &self.on_run_end_templates;
+        let ctx = NodeContext {
+            globals,
+            ..NodeContext::default()
+        };
+        templates
+            .iter()
+            .map(|t| {
+                self.jinja
+                    .render(file, t, &ctx)
+                    .map(|o| o.sql)
+                    .map_err(|e| e.to_diagnostic(file))
+            })
+            .collect()
+    }
+
     /// Renders a late node (see [`late`]) with `database` answering its questions:
     /// its compiled SQL and incremental variant, relations substituted.
     pub fn render_late(
@@ -1175,11 +1195,12 @@ fn compile_phases(
             .map(|o| o.sql)
             .map_err(|e| e.to_diagnostic(&input.config.file))
     };
+    // `on-run-end` hooks are rendered here for their errors, and again when the
+    // run ends, with its results (`Project::render_on_run_end`).
     let mut on_run_start = Vec::new();
-    let mut on_run_end = Vec::new();
     for (hooks, out) in [
         (&input.config.on_run_start, &mut on_run_start),
-        (&input.config.on_run_end, &mut on_run_end),
+        (&input.config.on_run_end, &mut Vec::new()),
     ] {
         for h in hooks {
             match render_hook(h) {
@@ -1200,7 +1221,7 @@ fn compile_phases(
         dag,
         lineage,
         on_run_start,
-        on_run_end,
+        on_run_end_templates: (input.config.file.clone(), input.config.on_run_end.clone()),
         jinja: std::sync::Arc::new(jinja),
         deps,
         graph: std::sync::OnceLock::new(),

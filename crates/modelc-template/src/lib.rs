@@ -158,6 +158,8 @@ pub struct NodeContext {
     pub vars: JsonMap,
     /// `env_var()` values this render sees over the environment's.
     pub env_vars: BTreeMap<String, String>,
+    /// More names the template sees (`results` and `schemas` for `on-run-end`).
+    pub globals: JsonMap,
 }
 
 /// What rendering a node produced.
@@ -465,6 +467,9 @@ fn context_for(capture: &Arc<Capture>, node: &NodeContext) -> BTreeMap<String, V
         "graph".to_string(),
         Value::from_object(database::GraphObj(capture.clone())),
     );
+    for (k, v) in &node.globals {
+        ctx.insert(k.clone(), crate::to_value(v));
+    }
     ctx
 }
 

@@ -861,7 +861,8 @@ fn execute_selected(
     let end_hooks = if cancel.is_cancelled() {
         Ok(())
     } else {
-        run_hooks(adapter.as_ref(), &project.root, &project.on_run_end, "on-run-end")
+        on_run_end(project, &results, deferred.as_ref().unwrap_or(&project.nodes))
+            .and_then(|hooks| run_hooks(adapter.as_ref(), &project.root, &hooks, "on-run-end"))
     };
     let elapsed = started.elapsed().as_secs_f64();
     let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures, "empty": args.empty, "defer": args.defer, "favor_state": args.favor_state, "state": args.common.state, "defer_state": args.defer_state});
@@ -911,6 +912,65 @@ fn cancel_on_ctrl_c() -> std::sync::Arc<modelc_exec::Cancel> {
         eprintln!("warning: Ctrl-C will stop modelc without a summary: {e}");
     }
     cancel
+}
+
+/// The `on-run-end` hooks rendered with dbt's `results` (one per node run: its
+/// `node`, `status`, `message`, `execution_time`, `failures`,
+/// `adapter_response`) and `schemas` / `database_schemas` (where the run built).
+fn on_run_end(
+    project: &Project,
+    results: &[modelc_exec::NodeResult],
+    nodes: &BTreeMap<String, modelc_core::Node>,
+) -> Result<Vec<String>, u8> {
+    let mut schemas = BTreeSet::new();
+    let listed: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            let node = nodes.get(&r.unique_id);
+            let rel = node.and_then(|n| n.relation.as_ref());
+            if let Some(rel) = rel.filter(|_| r.status != Status::Skipped) {
+                schemas.insert((rel.database.clone(), rel.schema.clone()));
+            }
+            serde_json::json!({
+                "node": {
+                    "unique_id": r.unique_id,
+                    "name": node.map(|n| n.name.as_str()),
+                    "resource_type": node.map(|n| n.resource_type.as_str()),
+                    "database": rel.map(|r| r.database.as_str()),
+                    "schema": rel.map(|r| r.schema.as_str()),
+                    "alias": rel.map(|r| r.identifier.as_str()),
+                    "relation_name": rel.map(ToString::to_string),
+                    "config": node.map(|n| &n.config.0),
+                    "tags": node.map(|n| n.config.tags()),
+                },
+                "status": r.status,
+                "message": r.message,
+                "execution_time": r.execution_time,
+                "failures": r.failures,
+                "adapter_response": {"rows_affected": r.rows_affected},
+                "thread_id": format!("Thread-{}", r.thread),
+            })
+        })
+        .collect();
+    let mut globals = JsonMap::new();
+    globals.insert("results".into(), serde_json::Value::from(listed));
+    globals.insert(
+        "schemas".into(),
+        schemas
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    );
+    globals.insert(
+        "database_schemas".into(),
+        schemas.iter().map(|(d, s)| serde_json::json!([d, s])).collect(),
+    );
+    project.render_on_run_end(globals).map_err(|d| {
+        report::print_all(&Diagnostics(vec![d]), &project.root);
+        FAILED
+    })
 }
 
 /// Runs the project's `on-run-start` or `on-run-end` hooks. A hook that fails is a

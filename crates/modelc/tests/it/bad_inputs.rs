@@ -288,7 +288,7 @@ fn cases() -> Vec<Case> {
                 "models/schema.yml",
                 schema_with(
                     "  - name: stg_orders\n",
-                    "  - name: stg_orders\n    constraints:\n      - type: foreign_key\n        columns: [id]\n        to: ref('no_such_model')\n        to_columns: [id]\n",
+                    "  - name: stg_orders\n    config:\n      contract: {enforced: true}\n    constraints:\n      - type: foreign_key\n        columns: [id]\n        to: ref('no_such_model')\n        to_columns: [id]\n",
                 ),
             )
             .expect(&["models/schema.yml:3:", "foreign key to ref('no_such_model'), which names no model"]),

@@ -65,3 +65,35 @@ fn retry_reruns_the_errors_and_skips_of_the_last_build() {
     assert_eq!(again.code, 0, "{again:?}");
     assert!(again.stdout.contains("Nothing to retry"), "{}", again.stdout);
 }
+
+/// `on-run-end` hooks see dbt's `results` (each node's `node`, `status`, ...)
+/// and `schemas`, rendered when the run ends, after a failure too.
+#[test]
+fn on_run_end_hooks_see_the_runs_results_and_schemas() {
+    let project = r#"name: shop
+duckdb:
+  path: shop.duckdb
+on-run-end:
+  - "create or replace table main.run_log as select * from (values {% for r in results %}('{{ r.node.name }}', '{{ r.status }}', '{{ r.node.schema }}'){{ ',' if not loop.last }}{% endfor %}) t(name, status, schema)"
+  - "create or replace table main.schemas_seen as select unnest([{% for s in schemas %}'{{ s }}'{{ ',' if not loop.last }}{% endfor %}]) as schema"
+"#;
+    let f = Fixture::new(&[
+        ("project.yml", project),
+        ("models/a.sql", "{{ config(materialized='table') }}\nselect 1 as x\n"),
+        ("models/b.sql", "{{ config(schema='other') }}\nselect 2 as x\n"),
+        (
+            "models/c.sql",
+            "{{ config(materialized='table') }}\nselect * from {{ ref('a') }} where cast('x' as integer) = x\n",
+        ),
+    ]);
+    let out = f.modelc(&["run"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        table(&f.query("select name, status, schema from main.run_log order by name")),
+        "a | success | main\nb | success | main_other\nc | error | main"
+    );
+    assert_eq!(
+        table(&f.query("select schema from main.schemas_seen order by 1")),
+        "main\nmain_other"
+    );
+}
