@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 const FILE: &str = "compile_cache.msgpack";
-const FORMAT: &str = concat!("modelc-compile-cache-4/", env!("CARGO_PKG_VERSION"));
+const FORMAT: &str = concat!("modelc-compile-cache-5/", env!("CARGO_PKG_VERSION"));
 /// Template names whose value changes from one invocation to the next.
 const VOLATILE: &[&str] = &["invocation_id", "run_started_at", "modules"];
 

@@ -10,14 +10,20 @@ use modelc_core::{Node, Relation, ResourceType};
 use serde_json::Value;
 
 /// The relation each model, seed and snapshot has in a previous run's manifest:
-/// unique id → relation as that run rendered it (`relation_name`).
-pub fn state_relations(previous: &Value) -> HashMap<String, String> {
+/// unique id → its `database`, `schema` and `alias` there (nodes without a
+/// `relation_name`, ephemeral ones, are left out).
+pub fn state_relations(previous: &Value) -> HashMap<String, Relation> {
     previous["nodes"]
         .as_object()
         .into_iter()
         .flatten()
         .filter(|(_, n)| matches!(n["resource_type"].as_str(), Some("model" | "seed" | "snapshot")))
-        .filter_map(|(id, n)| Some((id.clone(), n["relation_name"].as_str()?.to_string())))
+        .filter(|(_, n)| n["relation_name"].is_string())
+        .filter_map(|(id, n)| {
+            let part = |k: &str| n[k].as_str().unwrap_or_default();
+            let identifier = n["alias"].as_str().or_else(|| n["name"].as_str())?;
+            Some((id.clone(), Relation::new(part("database"), part("schema"), identifier)))
+        })
         .collect()
 }
 
@@ -29,17 +35,19 @@ pub struct Deferred {
     /// Its relation here.
     pub here: Relation,
     /// Its relation in the state's environment.
-    pub state: String,
+    pub state: Relation,
 }
 
-/// Points the compiled SQL of every selected node at the state's relations of the
-/// unselected nodes it reads (through ephemeral models too), where
-/// `favor_state` is set or the node's relation does not `exist` here. Nodes the
-/// state does not have (new ones) are built here as usual. Returns what was deferred.
+/// Points the compiled SQL and hooks of every selected node at the state's
+/// relations of the unselected nodes it reads (through ephemeral models too), where
+/// `favor_state` is set or the node's relation does not `exist` here, and gives
+/// those unselected nodes the state's relation, so that a node rendered at run time
+/// reads (and asks the database about) the same ones. Nodes the state does not have
+/// (new ones) are built here as usual. Returns what was deferred.
 pub fn defer(
     nodes: &mut BTreeMap<String, Node>,
     selected: &BTreeSet<String>,
-    state: &HashMap<String, String>,
+    state: &HashMap<String, Relation>,
     favor_state: bool,
     exists: &mut dyn FnMut(&Relation) -> bool,
 ) -> Vec<Deferred> {
@@ -55,7 +63,7 @@ pub fn defer(
             continue;
         };
         // Built here, and the state not favoured: this environment's own is read.
-        if *there == here.to_string() || (!favor_state && exists(here)) {
+        if there == here || (!favor_state && exists(here)) {
             continue;
         }
         deferred.push(Deferred {
@@ -67,21 +75,40 @@ pub fn defer(
     let mut used = BTreeSet::new();
     for id in selected {
         let Some(node) = nodes.get_mut(id) else { continue };
+        let hooks = node
+            .pre_hooks
+            .iter_mut()
+            .chain(&mut node.post_hooks)
+            .map(|h| &mut h.sql);
         for code in [&mut node.compiled_code, &mut node.compiled_incremental_code]
             .into_iter()
             .flatten()
+            .chain(hooks)
         {
-            for d in &deferred {
-                let here = d.here.to_string();
-                if code.contains(&here) {
-                    *code = code.replace(&here, &d.state);
-                    used.insert(d.unique_id.clone());
-                }
-            }
+            used.extend(repoint(code, &deferred));
         }
     }
     deferred.retain(|d| used.contains(&d.unique_id));
+    for d in &deferred {
+        if let Some(n) = nodes.get_mut(&d.unique_id) {
+            n.relation = Some(d.state.clone());
+        }
+    }
     deferred
+}
+
+/// Replaces this environment's relation of each deferred node in `code` with the
+/// state's; returns the ids of those it found.
+pub fn repoint(code: &mut String, deferred: &[Deferred]) -> Vec<String> {
+    let mut found = Vec::new();
+    for d in deferred {
+        let here = d.here.to_string();
+        if code.contains(&here) {
+            *code = code.replace(&here, &d.state.to_string());
+            found.push(d.unique_id.clone());
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -118,13 +145,16 @@ mod tests {
         .into_iter()
         .map(|n| (n.unique_id.clone(), n))
         .collect();
-        let state: HashMap<String, String> = [
-            ("model.p.orders", r#""prod"."main"."orders""#),
-            ("model.p.orders_v", r#""prod"."main"."orders_v""#),
-        ]
-        .into_iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+        let state: HashMap<String, Relation> = ["orders", "orders_v"]
+            .into_iter()
+            .map(|name| (format!("model.p.{name}"), Relation::new("prod", "main", name)))
+            .collect();
+        if let Some(child) = nodes.get_mut("model.p.child") {
+            child.post_hooks = vec![modelc_core::Hook {
+                sql: r#"insert into log select count(*) from "dev"."main"."orders""#.into(),
+                transaction: true,
+            }];
+        }
         let selected: BTreeSet<String> = ["model.p.child".to_string()].into();
         // `orders_v` exists here: only `orders` is deferred.
         let mut exists = |r: &Relation| r.identifier == "orders_v";
@@ -139,6 +169,19 @@ mod tests {
             Some(
                 r#"select * from "prod"."main"."orders" join "dev"."main"."orders_v" using (id) join "dev"."main"."new_parent" using (id)"#
             )
+        );
+        // Its hooks too; and a late render of it would read the state's relation.
+        assert_eq!(
+            copy["model.p.child"].post_hooks[0].sql,
+            r#"insert into log select count(*) from "prod"."main"."orders""#
+        );
+        assert_eq!(
+            copy["model.p.orders"].relation,
+            Some(Relation::new("prod", "main", "orders"))
+        );
+        assert_eq!(
+            copy["model.p.orders_v"].relation,
+            Some(Relation::new("dev", "main", "orders_v"))
         );
         // --favor-state: both, whatever exists here.
         let done = defer(&mut nodes, &selected, &state, true, &mut exists);

@@ -131,33 +131,36 @@ impl Project {
     }
 
     /// Renders a late node (see [`late`]) with `database` answering its questions:
-    /// its compiled SQL and incremental variant, relations substituted.
+    /// its compiled SQL and incremental variant, relations substituted. The
+    /// relations of its refs are those of `nodes` (the project's own, or those
+    /// `--defer` pointed at another environment: [`defer::defer`]).
     pub fn render_late(
         &self,
         id: &str,
         database: Option<std::sync::Arc<dyn late::External>>,
+        nodes: Option<&BTreeMap<String, Node>>,
     ) -> Result<(String, Option<String>), Diagnostic> {
-        let node = self
-            .nodes
+        let nodes = nodes.unwrap_or(&self.nodes);
+        let node = nodes
             .get(id)
             .ok_or_else(|| Diagnostic::error("late-render", format!("no node '{id}'")))?;
-        let known = std::sync::Arc::new(late::declared_columns(&self.nodes, &self.sources));
+        let known = std::sync::Arc::new(late::declared_columns(nodes, &self.sources));
         let graph = self
             .graph
             .get_or_init(|| std::sync::Arc::new(late::graph_json(&manifest_node::NodeCtx::of(self))))
             .clone();
         let deps = self.deps.get(id);
-        let db = late::NodeDb::new(node, deps, &self.nodes, &self.sources, known, graph, database);
+        let db = late::NodeDb::new(node, deps, nodes, &self.sources, known, graph, database);
         let (sql, incr) = late::render(
             &self.jinja,
             node,
             deps,
-            &self.nodes,
+            nodes,
             &self.sources,
             std::sync::Arc::new(db),
             self.empty,
         )?;
-        let inject = |sql: String| with_ephemeral_parents(sql, node, &self.nodes);
+        let inject = |sql: String| with_ephemeral_parents(sql, node, nodes);
         Ok((inject(sql), incr.map(inject)))
     }
 }
@@ -950,6 +953,9 @@ fn compile_phases(
             && n.test.as_ref().is_some_and(|t| t.name.is_some()))
     });
 
+    // Before refs resolve, as dbt renders hooks at parse time: what they `ref()` is a parent.
+    hooks::render_all(&jinja, &mut nodes, &mut diags);
+
     for key in ["models", "seeds", "snapshots"] {
         if let Some(tree) = input.config.resource_configs.get(key) {
             let rt = match key {
@@ -1110,23 +1116,7 @@ fn compile_phases(
             n.compiled_incremental_code = incr;
         }
     }
-    let with_hooks: Vec<String> = nodes
-        .values()
-        .filter(|n| n.config.get("pre_hook").is_some() || n.config.get("post_hook").is_some())
-        .map(|n| n.unique_id.clone())
-        .collect();
-    for id in with_hooks {
-        let Some(node) = nodes.get(&id) else { continue };
-        match hooks::render_hooks(&jinja, node, &nodes, &sources) {
-            Ok((pre, post)) => {
-                if let Some(n) = nodes.get_mut(&id) {
-                    n.pre_hooks = pre;
-                    n.post_hooks = post;
-                }
-            }
-            Err(d) => diags.push(d),
-        }
-    }
+    hooks::resolve_all(&mut nodes, &deps, &sources);
     if diags.iter().any(Diagnostic::is_error) {
         return finish(None, diags);
     }

@@ -133,7 +133,7 @@ fn default<'a>(c: &mut Vec<(&'a str, J<'a>)>, user: &JsonMap, key: &'a str, valu
 }
 
 /// dbt's hooks: `{"sql", "transaction", "index"}` objects under `pre-hook`/`post-hook`
-/// (modelc keeps them as SQL strings under `pre_hook`/`post_hook`). The modelc key is
+/// (modelc keeps them under `pre_hook`/`post_hook`, as [`modelc_core::Hook::to_config`] writes them). The modelc key is
 /// removed by swapping in the last entry, as `serde_json::Map::remove` does.
 fn hooks<'a>(c: &mut Vec<(&'a str, J<'a>)>, key: &str, dbt_key: &'a str) {
     let removed = c.iter().position(|(k, _)| *k == key).map(|i| c.swap_remove(i).1);
@@ -144,19 +144,15 @@ fn hooks<'a>(c: &mut Vec<(&'a str, J<'a>)>, key: &str, dbt_key: &'a str) {
         // Only user values can be hooks.
         Some(_) => Vec::new(),
     };
-    let hook = |sql: J<'a>| {
-        J::Obj(Obj(vec![
-            ("sql", sql),
-            ("transaction", J::Bool(true)),
-            ("index", J::Null),
-        ]))
-    };
     let list = J::List(
         sqls.into_iter()
-            .map(|h| match h {
-                Value::String(sql) => hook(J::Str(sql)),
-                Value::Object(_) => J::Val(h),
-                other => hook(J::Owned(Value::String(other.to_string()))),
+            .map(|h| {
+                let hook = modelc_core::Hook::from_config(h);
+                J::Obj(Obj(vec![
+                    ("sql", J::Owned(Value::String(hook.sql))),
+                    ("transaction", J::Bool(hook.transaction)),
+                    ("index", J::Null),
+                ]))
             })
             .collect(),
     );

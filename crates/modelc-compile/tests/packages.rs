@@ -298,7 +298,7 @@ fn execute_time_errors_wait_for_the_run() {
         "{diags:#?}"
     );
     // At run time the render fails again: the node's error.
-    let e = project.render_late("model.shop.a", None).unwrap_err();
+    let e = project.render_late("model.shop.a", None, None).unwrap_err();
     assert!(e.message.contains("Unknown adapter duckdb"), "{e:?}");
 
     write(root, "models/c.sql", "select {{ no_such_macro() }}\n");

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::JsonMap;
+use crate::{Hook, JsonMap};
 
 /// Every config key modelc knows (dbt's, dbt-duckdb's and modelc's own).
 /// A key outside this list is reported as a warning with the nearest known key.
@@ -98,24 +98,28 @@ pub fn merge_config(base: &mut JsonMap, overlay: &JsonMap) {
     for (key, value) in overlay {
         let key = normalize_key(key);
         match key.as_str() {
-            "tags" | "pre_hook" | "post_hook" => {
+            "tags" => {
                 let mut items = string_list(base.get(&key));
-                // A hook is SQL, or dbt's `{sql: ..., transaction: ...}` object.
-                let value = match value {
-                    Value::Object(o) if key != "tags" => o.get("sql").unwrap_or(value),
-                    Value::Array(a) if key != "tags" => &Value::Array(
-                        a.iter()
-                            .map(|v| v.get("sql").filter(|_| v.is_object()).unwrap_or(v).clone())
-                            .collect(),
-                    ),
-                    other => other,
-                };
                 for item in string_list(Some(value)) {
-                    if key != "tags" || !items.contains(&item) {
+                    if !items.contains(&item) {
                         items.push(item);
                     }
                 }
                 base.insert(key, Value::from(items));
+            }
+            "pre_hook" | "post_hook" => {
+                let mut items = match base.remove(&key) {
+                    Some(Value::Array(items)) => items,
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(other) => vec![other],
+                };
+                let added: Vec<&Value> = match value {
+                    Value::Array(a) => a.iter().collect(),
+                    Value::Null => Vec::new(),
+                    other => vec![other],
+                };
+                items.extend(added.into_iter().map(|v| Hook::from_config(v).to_config()));
+                base.insert(key, Value::Array(items));
             }
             "meta" | "column_types" | "docs" => match (base.get_mut(&key), value) {
                 (Some(Value::Object(existing)), Value::Object(new)) => {
@@ -184,6 +188,15 @@ impl NodeConfig {
     /// A string-or-list value as a list.
     pub fn get_list(&self, key: &str) -> Vec<String> {
         string_list(self.get(key))
+    }
+
+    /// The `pre_hook` or `post_hook` list (`key`), each with its `transaction` flag.
+    pub fn hooks(&self, key: &str) -> Vec<Hook> {
+        match self.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items.iter().map(Hook::from_config).collect(),
+            Some(other) => vec![Hook::from_config(other)],
+        }
     }
 
     /// Sets a key.
@@ -257,12 +270,14 @@ mod tests {
         merge_config(
             &mut base,
             &map(json!({"materialized": "table", "tags": "b", "meta": {"tier": 2},
-                "pre-hook": ["select 2", {"sql": "select 3", "transaction": false}], "post-hook": {"sql": "select 4"}})),
+                "pre-hook": ["select 2", {"sql": "select 3", "transaction": false}],
+                "post-hook": [{"sql": "select 4"}, "\n {\"sql\": \"select 5\", \"transaction\": false}\n"]})),
         );
         assert_eq!(
             Value::Object(base),
             json!({"materialized": "table", "tags": ["a", "b"], "meta": {"owner": "x", "tier": 2},
-                "pre_hook": ["select 1", "select 2", "select 3"], "post_hook": ["select 4"]})
+                "pre_hook": ["select 1", "select 2", {"sql": "select 3", "transaction": false}],
+                "post_hook": ["select 4", {"sql": "select 5", "transaction": false}]})
         );
     }
 

@@ -236,12 +236,13 @@ pub struct Node {
     /// A versioned model's latest version: what an unversioned `ref` resolves to.
     #[serde(default)]
     pub latest_version: Option<String>,
-    /// The `pre_hook` SQL statements, rendered (`this` resolved): run before the node.
+    /// The `pre_hook` statements, rendered (`this`, `ref()` and `source()` resolved):
+    /// run before the node.
     #[serde(default)]
-    pub pre_hooks: Vec<String>,
-    /// The `post_hook` SQL statements, rendered: run after the node was built.
+    pub pre_hooks: Vec<Hook>,
+    /// The `post_hook` statements, rendered: run after the node was built.
     #[serde(default)]
-    pub post_hooks: Vec<String>,
+    pub post_hooks: Vec<Hook>,
     /// For unit tests: the rows given and expected. Its `compiled_code` is the
     /// model's SQL reading the given rows.
     #[serde(default)]
@@ -386,4 +387,57 @@ pub struct SourceDef {
     pub name: String,
     /// Its tables.
     pub tables: Vec<SourceTable>,
+}
+
+/// A `pre_hook` or `post_hook`: its SQL, and whether it runs inside the node's
+/// transaction (dbt's `transaction`, true unless configured otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hook {
+    /// The statement(s).
+    pub sql: String,
+    /// Inside the node's transaction (with its build: committed or rolled back
+    /// together), or outside it: before `begin` for a pre-hook, after `commit` for
+    /// a post-hook.
+    pub transaction: bool,
+}
+
+impl Hook {
+    /// A hook as configured: SQL; dbt's `{sql, transaction}` object; or that object
+    /// as JSON text, which dbt's `before_begin()`/`after_commit()` render to.
+    pub fn from_config(value: &serde_json::Value) -> Hook {
+        use serde_json::Value;
+        let object = |o: &serde_json::Map<String, Value>| {
+            let sql = match o.get("sql") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let transaction = o.get("transaction").and_then(Value::as_bool).unwrap_or(true);
+            Hook { sql, transaction }
+        };
+        match value {
+            Value::Object(o) => object(o),
+            Value::String(s) => match serde_json::from_str::<Value>(s.trim()) {
+                Ok(Value::Object(o)) if o.contains_key("sql") => object(&o),
+                _ => Hook {
+                    sql: s.clone(),
+                    transaction: true,
+                },
+            },
+            other => Hook {
+                sql: other.to_string(),
+                transaction: true,
+            },
+        }
+    }
+
+    /// How the config keeps it: the SQL alone when it runs in the transaction (as
+    /// most hooks do), else `{sql, transaction: false}`.
+    pub fn to_config(&self) -> serde_json::Value {
+        if self.transaction {
+            serde_json::Value::String(self.sql.clone())
+        } else {
+            serde_json::json!({"sql": self.sql, "transaction": false})
+        }
+    }
 }

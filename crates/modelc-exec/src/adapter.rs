@@ -74,6 +74,13 @@ pub trait Connection: Send {
     fn catalog(&self) -> DbResult<Vec<Vec<Option<String>>>> {
         self.query(self.dialect().catalog_query())
     }
+    /// The flag a caller sets while it holds a transaction open on this connection
+    /// (a node whose hooks share its transaction): [`crate::materialize::in_transaction`]
+    /// then runs its steps in that transaction instead of beginning its own. `None`
+    /// on an engine without transactions.
+    fn joined_transaction(&self) -> Option<&std::cell::Cell<bool>> {
+        None
+    }
     /// Whether the connection is gone (the server closed it or went away), so
     /// nothing more can run on it. An embedded database never is.
     fn is_lost(&self) -> bool {

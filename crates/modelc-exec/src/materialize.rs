@@ -4,7 +4,7 @@
 //! transactional: the old version is dropped and the new one built in it), so a
 //! failed or killed run leaves the previous version in place.
 
-use modelc_core::{Constraint, Node, Relation, ResourceType};
+use modelc_core::{Constraint, Hook, Node, Relation, ResourceType};
 
 use crate::adapter::{Connection, DbError, DbResult};
 use crate::snapshot;
@@ -276,11 +276,14 @@ pub fn strip_semicolons(sql: &str) -> &str {
 }
 
 /// Runs `steps` in one transaction; rolls back on error. Returns the value of the
-/// step marked as the row count, if any. On an engine without transactions the
-/// steps run one by one: callers give such an engine only steps that are each
-/// safe to stop after (see [`replace_table`]).
+/// step marked as the row count, if any. Inside a transaction the caller holds
+/// open ([`Connection::joined_transaction`]), the steps join it, and an error is
+/// left to that caller to roll back. On an engine without transactions the steps
+/// run one by one: callers give such an engine only steps that are each safe to
+/// stop after (see [`replace_table`]).
 pub fn in_transaction(conn: &dyn Connection, steps: &[(&str, bool)]) -> DbResult<Option<u64>> {
-    let transactional = conn.dialect().transactions();
+    let joined = conn.joined_transaction().is_some_and(std::cell::Cell::get);
+    let transactional = conn.dialect().transactions() && !joined;
     if transactional {
         conn.batch("begin transaction")?;
     }
@@ -456,26 +459,64 @@ pub fn swap_in(
     Ok(rows)
 }
 
-/// Executes one node: its pre-hooks, its materialization, then its post-hooks, on
-/// one connection. Hooks run outside the node's transaction (dbt's
-/// `transaction: false`): a failing pre-hook stops the node before it changes
-/// anything; a failing post-hook fails the node after it was built.
+/// Executes one node on one connection, in dbt's order: the pre-hooks that run
+/// outside the transaction (`transaction: false`); then, in one transaction, the
+/// pre-hooks inside it, the materialization and the post-hooks inside it, committed
+/// together, so that a failing hook rolls the build back and the previous version
+/// stays; then the post-hooks outside it. On an engine without transactions
+/// (Spark) they run in the same order, one by one.
 pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> Outcome {
-    if let Err(e) = run_hooks(conn, &node.pre_hooks) {
+    let (pre_in, pre_out): (Vec<&Hook>, Vec<&Hook>) = node.pre_hooks.iter().partition(|h| h.transaction);
+    let (post_in, post_out): (Vec<&Hook>, Vec<&Hook>) = node.post_hooks.iter().partition(|h| h.transaction);
+    if let Err(e) = run_hooks(conn, &pre_out) {
         return Outcome::error(format!("pre_hook failed: {e}"));
     }
-    let outcome = materialize(conn, node, settings);
-    if outcome.status != Status::Success {
-        return outcome;
+    let shared = (!pre_in.is_empty() || !post_in.is_empty()) && conn.dialect().transactions();
+    let joined = conn.joined_transaction().filter(|_| shared);
+    if let Some(flag) = joined {
+        if let Err(e) = conn.batch("begin transaction") {
+            return Outcome::error(describe_error(node, &e));
+        }
+        flag.set(true);
     }
-    match run_hooks(conn, &node.post_hooks) {
-        Ok(()) => outcome,
-        Err(e) => Outcome::error(format!("post_hook failed (the node was built): {e}")),
+    let built = || {
+        if let Err(e) = run_hooks(conn, &pre_in) {
+            return Outcome::error(format!("pre_hook failed: {e}"));
+        }
+        let outcome = materialize(conn, node, settings);
+        if outcome.status != Status::Success {
+            return outcome;
+        }
+        match run_hooks(conn, &post_in) {
+            Ok(()) => outcome,
+            Err(e) if joined.is_some() => Outcome::error(format!(
+                "post_hook failed, so the build was rolled back (the previous version stays): {e}"
+            )),
+            Err(e) => Outcome::error(format!("post_hook failed (the node was built): {e}")),
+        }
+    };
+    let mut outcome = built();
+    if let Some(flag) = joined {
+        flag.set(false);
+        if outcome.status == Status::Success {
+            if let Err(e) = conn.batch("commit") {
+                let _ = conn.batch("rollback");
+                return Outcome::error(describe_error(node, &e));
+            }
+        } else {
+            let _ = conn.batch("rollback");
+        }
     }
+    if outcome.status == Status::Success {
+        if let Err(e) = run_hooks(conn, &post_out) {
+            outcome = Outcome::error(format!("post_hook failed (the node was built): {e}"));
+        }
+    }
+    outcome
 }
 
-fn run_hooks(conn: &dyn Connection, hooks: &[String]) -> DbResult<()> {
-    hooks.iter().try_for_each(|sql| conn.batch(sql))
+fn run_hooks(conn: &dyn Connection, hooks: &[&Hook]) -> DbResult<()> {
+    hooks.iter().try_for_each(|h| conn.batch(&h.sql))
 }
 
 /// Executes one node's materialization.

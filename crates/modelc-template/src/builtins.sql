@@ -26,6 +26,24 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- dbt's hook helpers: a hook with its `transaction` flag, as JSON text that the
+    hook configs read (`pre_hook=before_begin("...")`). -#}
+{% macro make_hook_config(sql, inside_transaction) -%}
+    {{ tojson({"sql": sql, "transaction": inside_transaction}) }}
+{%- endmacro %}
+
+{% macro before_begin(sql) -%}
+    {{ make_hook_config(sql, inside_transaction=False) }}
+{%- endmacro %}
+
+{% macro in_transaction(sql) -%}
+    {{ make_hook_config(sql, inside_transaction=True) }}
+{%- endmacro %}
+
+{% macro after_commit(sql) -%}
+    {{ make_hook_config(sql, inside_transaction=False) }}
+{%- endmacro %}
+
 {% test not_null(model, column_name) %}
 {% set column_list = '*' if should_store_failures() else column_name %}
 select {{ column_list }}

@@ -3,8 +3,10 @@
 //! before it runs, on a connection of its own, so its answers come from the
 //! relations this run has built, as in dbt.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use modelc_compile::defer::{self, Deferred};
 use modelc_compile::late::{DbColumn, External, QueryTable};
 use modelc_compile::Project;
 use modelc_core::{Node, Relation};
@@ -14,15 +16,25 @@ use modelc_exec::{Adapter, Connection, LateRender};
 pub struct RunTimeRender<'a> {
     pub project: &'a Project,
     pub adapter: &'a dyn Adapter,
+    /// `--defer`: the nodes whose refs read another environment's relations, and
+    /// which ([`modelc_compile::defer`]).
+    pub deferred: Option<(&'a BTreeMap<String, Node>, &'a [Deferred])>,
 }
 
 impl LateRender for RunTimeRender<'_> {
     fn render(&self, node: &Node) -> Result<(String, Option<String>), String> {
         let conn = self.adapter.connect().map_err(|e| e.to_string())?;
         let db = Arc::new(ConnDb(Mutex::new(conn)));
-        self.project
-            .render_late(&node.unique_id, Some(db))
-            .map_err(|d| d.to_string())
+        let (nodes, deferred) = self.deferred.unzip();
+        let (mut sql, mut incremental) = self
+            .project
+            .render_late(&node.unique_id, Some(db), nodes)
+            .map_err(|d| d.to_string())?;
+        // The ephemeral parents' CTEs were compiled against this environment's relations.
+        for code in std::iter::once(&mut sql).chain(&mut incremental) {
+            defer::repoint(code, deferred.unwrap_or_default());
+        }
+        Ok((sql, incremental))
     }
 }
 

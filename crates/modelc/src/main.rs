@@ -265,13 +265,19 @@ fn read_manifest(dir: &std::path::Path) -> Result<serde_json::Value, String> {
 }
 
 /// `--defer`: the nodes to run, the refs of the selected ones to unselected
-/// nodes pointed at the state's relations where dbt would defer them.
+/// nodes pointed at the state's relations where dbt would defer them, and which.
 fn deferred_nodes(
     project: &Project,
     args: &RunArgs,
     selected: &BTreeSet<String>,
     adapter: &dyn Adapter,
-) -> Result<BTreeMap<String, modelc_core::Node>, u8> {
+) -> Result<
+    (
+        BTreeMap<String, modelc_core::Node>,
+        Vec<modelc_compile::defer::Deferred>,
+    ),
+    u8,
+> {
     let Some(dir) = args.defer_state.as_ref().or(args.common.state.as_ref()) else {
         return Err(invalid(
             "--defer reads the relations of another environment: give its artifacts with --state DIR (or --defer-state DIR)",
@@ -284,10 +290,10 @@ fn deferred_nodes(
     let mut nodes = project.nodes.clone();
     let done = modelc_compile::defer::defer(&mut nodes, selected, &state, args.favor_state, &mut exists);
     if !done.is_empty() {
-        let names: Vec<String> = done.iter().map(|d| d.state.clone()).collect();
+        let names: Vec<String> = done.iter().map(|d| d.state.to_string()).collect();
         println!("Deferred to {}: {}", dir.display(), names.join(", "));
     }
-    Ok(nodes)
+    Ok((nodes, done))
 }
 
 /// The sources loaded since the previous `source freshness` (dbt's
@@ -831,7 +837,7 @@ fn execute_selected(
     run_hooks(adapter.as_ref(), &project.root, &project.on_run_start, "on-run-start")?;
     let cancel = cancel_on_ctrl_c();
     let req = RunRequest {
-        nodes: deferred.as_ref().unwrap_or(&project.nodes),
+        nodes: deferred.as_ref().map_or(&project.nodes, |(nodes, _)| nodes),
         dag: &project.dag,
         selected,
         tests_gate_children: verb == Verb::Build,
@@ -845,6 +851,7 @@ fn execute_selected(
         late: Some(&late::RunTimeRender {
             project,
             adapter: adapter.as_ref(),
+            deferred: deferred.as_ref().map(|(nodes, done)| (nodes, done.as_slice())),
         }),
         cancel: Some(&cancel),
     };
@@ -861,8 +868,12 @@ fn execute_selected(
     let end_hooks = if cancel.is_cancelled() {
         Ok(())
     } else {
-        on_run_end(project, &results, deferred.as_ref().unwrap_or(&project.nodes))
-            .and_then(|hooks| run_hooks(adapter.as_ref(), &project.root, &hooks, "on-run-end"))
+        on_run_end(
+            project,
+            &results,
+            deferred.as_ref().map_or(&project.nodes, |(nodes, _)| nodes),
+        )
+        .and_then(|hooks| run_hooks(adapter.as_ref(), &project.root, &hooks, "on-run-end"))
     };
     let elapsed = started.elapsed().as_secs_f64();
     let args_json = serde_json::json!({"which": format!("{verb:?}").to_lowercase(), "select": args.common.select, "exclude": args.common.exclude, "full_refresh": args.full_refresh, "store_failures": args.store_failures, "empty": args.empty, "defer": args.defer, "favor_state": args.favor_state, "state": args.common.state, "defer_state": args.defer_state});

@@ -54,6 +54,7 @@ pub fn cmd_run_operation(args: &RunOperationArgs) -> Result<(), u8> {
     let late = late::RunTimeRender {
         project: &project,
         adapter: adapter.as_ref(),
+        deferred: None,
     };
     match late.render(node) {
         Ok(_) => Ok(()),

@@ -37,6 +37,7 @@ pub fn cmd_show(args: &ShowArgs) -> Result<(), u8> {
     let late = late::RunTimeRender {
         project: &project,
         adapter: adapter.as_ref(),
+        deferred: None,
     };
     let mut failed = false;
     for node in ids.iter().filter_map(|id| project.nodes.get(id)) {

@@ -122,7 +122,11 @@ impl Adapter for DuckDb {
             conn.execute_batch(&self.setup)?;
         }
         let interrupt = conn.interrupt_handle();
-        Ok(Box::new(DuckConn { conn, interrupt }))
+        Ok(Box::new(DuckConn {
+            conn,
+            interrupt,
+            joined: Default::default(),
+        }))
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
@@ -138,6 +142,8 @@ impl Adapter for DuckDb {
 pub(crate) struct DuckConn {
     conn: duckdb::Connection,
     interrupt: std::sync::Arc<duckdb::InterruptHandle>,
+    /// See [`Connection::joined_transaction`].
+    joined: std::cell::Cell<bool>,
 }
 
 impl Connection for DuckConn {
@@ -185,6 +191,10 @@ impl Connection for DuckConn {
     fn interrupt_handle(&self) -> std::sync::Arc<dyn Interrupt> {
         self.interrupt.clone()
     }
+
+    fn joined_transaction(&self) -> Option<&std::cell::Cell<bool>> {
+        Some(&self.joined)
+    }
 }
 
 /// A connection to a new in-memory database: the CSV reader of engines whose
@@ -197,7 +207,11 @@ pub fn in_memory() -> DbResult<Box<dyn Connection>> {
 pub(crate) fn in_memory_conn() -> DbResult<DuckConn> {
     let conn = duckdb::Connection::open_in_memory()?;
     let interrupt = conn.interrupt_handle();
-    Ok(DuckConn { conn, interrupt })
+    Ok(DuckConn {
+        conn,
+        interrupt,
+        joined: Default::default(),
+    })
 }
 
 impl DuckConn {

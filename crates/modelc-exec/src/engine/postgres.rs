@@ -144,6 +144,7 @@ impl Adapter for Postgres {
             client: Mutex::new(client),
             cancel,
             lost: std::sync::atomic::AtomicBool::new(false),
+            joined: Default::default(),
         }))
     }
 
@@ -171,6 +172,8 @@ struct PgConn {
     cancel: Arc<Cancel>,
     /// An error said the session is over (the server ended it or went away).
     lost: std::sync::atomic::AtomicBool,
+    /// See [`Connection::joined_transaction`].
+    joined: std::cell::Cell<bool>,
 }
 
 impl PgConn {
@@ -264,7 +267,9 @@ impl Connection for PgConn {
             })
             .collect();
         let names: Vec<String> = columns.iter().map(|(name, _)| quote_ident(name)).collect();
-        let mut setup = String::from("begin;\n");
+        // In a transaction the node's hooks share, that one; else its own.
+        let own = !self.joined.get();
+        let mut setup = String::from(if own { "begin;\n" } else { "" });
         if let Some(kind) = old {
             setup.push_str(&format!("{};\n", PostgresDialect.drop_relation(rel, kind)));
         }
@@ -277,11 +282,15 @@ impl Connection for PgConn {
                 let sent = std::fs::File::open(&file.0).and_then(|mut f| std::io::copy(&mut f, &mut writer));
                 if let Err(e) = sent {
                     drop(writer);
-                    c.batch_execute("rollback")?;
+                    if own {
+                        c.batch_execute("rollback")?;
+                    }
                     return Ok(Err(DbError(format!("cannot send {}: {e}", seed.shown))));
                 }
                 let rows = writer.finish()?;
-                c.batch_execute("commit")?;
+                if own {
+                    c.batch_execute("commit")?;
+                }
                 Ok(Ok(rows))
             },
             &copy,
@@ -289,7 +298,9 @@ impl Connection for PgConn {
         match loaded {
             Ok(result) => result.map(Some),
             Err(e) => {
-                let _ = self.batch("rollback");
+                if own {
+                    let _ = self.batch("rollback");
+                }
                 Err(DbError(format!("cannot load {}: {e}", seed.shown)))
             }
         }
@@ -305,6 +316,10 @@ impl Connection for PgConn {
 
     fn is_lost(&self) -> bool {
         self.lost.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn joined_transaction(&self) -> Option<&std::cell::Cell<bool>> {
+        Some(&self.joined)
     }
 }
 

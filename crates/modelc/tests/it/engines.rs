@@ -896,3 +896,35 @@ fn constraints_are_enforced_on_duckdb_and_postgres_and_reported_on_spark() {
         out.stderr
     );
 }
+
+/// Hooks around a node on a transactional engine: `transaction: true` ones (the
+/// default) commit or roll back with the build, `before_begin()`/`after_commit()`
+/// ones run outside it, and a hook's `ref()` is a parent of the node.
+const HOOKS: Case = Case {
+    name: "hooks_share_the_transaction",
+    steps: &[
+        Write("models/z.sql", "{{ config(materialized='table') }}\nselect 1 as id union all select 2\n"),
+        Write(
+            "models/m.sql",
+            "{{ config(materialized='table',\n  pre_hook=[before_begin('create table if not exists {{ this.schema }}.log (what varchar(40))'),\n            \"insert into {{ this.schema }}.log values ('pre')\"],\n  post_hook=[\"insert into {{ this.schema }}.log select 'reads ' || count(*) from {{ ref('z') }}\",\n             after_commit(\"insert into {{ this.schema }}.log values ('after')\")]) }}\nselect 1 as a\n",
+        ),
+        Run(&["run", "--threads", "1"], 0),
+        Query("select what from {s}.log order by what", Some(&["after", "pre", "reads 2"])),
+        // A failing hook inside the transaction: the build and the pre-hook's row roll back.
+        Write(
+            "models/m.sql",
+            "{{ config(materialized='table',\n  pre_hook=\"insert into {{ this.schema }}.log values ('pre')\",\n  post_hook=['select * from no_such_table', after_commit(\"insert into {{ this.schema }}.log values ('after')\")]) }}\nselect 2 as a\n",
+        ),
+        Run(&["run", "-s", "m"], 1),
+        Query("select a from {s}.m", Some(&["1"])),
+        Query("select count(*) from {s}.log", Some(&["3"])),
+    ],
+};
+
+#[test]
+fn hooks_share_the_nodes_transaction_on_duckdb_and_postgres() {
+    let duck = run_case(&HOOKS, &Engine::DuckDb);
+    let pg = PgServer::from_env();
+    let answers = run_case(&HOOKS, &Engine::Postgres(&pg, pg.fresh_database("hooks")));
+    assert_eq!(duck, answers);
+}

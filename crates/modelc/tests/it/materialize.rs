@@ -162,6 +162,83 @@ fn node_hooks_run_before_and_after_the_node_with_this() {
     );
 }
 
+/// Hooks share the node's transaction unless told otherwise (dbt's
+/// `transaction: true` default): a failing post-hook rolls the build and the
+/// earlier hooks back, so the previous table stays. `before_begin()` and
+/// `after_commit()` hooks run outside it. A `ref()` in a hook makes the node
+/// depend on what it names, as in dbt.
+#[test]
+fn hooks_share_the_nodes_transaction_unless_told_otherwise() {
+    let model = |post_in: &str, post_out: &str, value: u32| {
+        format!(
+            "{{{{ config(materialized='table',\n\
+               pre_hook=[before_begin('create table if not exists log (what varchar)'),\n\
+                         \"insert into log values ('pre {value}')\"],\n\
+               post_hook=[\"{post_in}\", after_commit(\"{post_out}\")]) }}}}\n\
+             select {value} as a\n"
+        )
+    };
+    let reads_z = "insert into log select 'post reads ' || count(*) from {{ ref('z') }}";
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        (
+            "models/m.sql",
+            &model(reads_z, "insert into log values ('after commit')", 1),
+        ),
+        (
+            "models/z.sql",
+            "{{ config(materialized='table') }}\nselect 1 as id union all select 2",
+        ),
+    ]);
+    let out = f.modelc(&["build", "--threads", "1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // `z` sorts after `m`, but the post-hook's ref makes it a parent: it was built first.
+    assert_eq!(
+        table(&f.query("select * from log")),
+        "pre 1\npost reads 2\nafter commit"
+    );
+    let manifest = std::fs::read_to_string(f.path().join("target/manifest.json")).expect("manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("json");
+    let m = &manifest["nodes"]["model.shop.m"];
+    assert_eq!(m["depends_on"]["nodes"], serde_json::json!(["model.shop.z"]));
+    let transactions: Vec<Option<bool>> = ["pre-hook", "post-hook"]
+        .iter()
+        .flat_map(|k| m["config"][k].as_array().into_iter().flatten())
+        .map(|h| h["transaction"].as_bool())
+        .collect();
+    assert_eq!(transactions, [Some(false), Some(true), Some(true), Some(false)]);
+
+    // A post-hook inside the transaction fails: the table and the log are as they were.
+    f.write(
+        "models/m.sql",
+        &model("select * from no_such_table", "insert into log values ('never')", 2),
+    );
+    let out = f.modelc(&["run", "-s", "m"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout.contains("post_hook failed, so the build was rolled back"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(table(&f.query("select a from m")), "1");
+    assert_eq!(
+        table(&f.query("select count(*) from log")),
+        "3",
+        "the pre-hook's insert is rolled back too"
+    );
+
+    // One after the commit fails: the node was built, and says so.
+    f.write("models/m.sql", &model("select 1", "select * from no_such_table", 3));
+    let out = f.modelc(&["run", "-s", "m"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout.contains("post_hook failed (the node was built)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(table(&f.query("select a from m")), "3");
+}
+
 /// An enforced contract is checked against the model's query when it runs, before
 /// anything is built, with each declared type as the engine spells it (`int` is
 /// `INTEGER`): a type the compile-time check cannot see fails the model and keeps

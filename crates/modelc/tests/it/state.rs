@@ -132,6 +132,13 @@ fn defer_reads_unselected_parents_from_the_states_environment() {
             "models/child.sql",
             "{{ config(materialized='table') }}\nselect env from {{ ref('parent') }}\n",
         ),
+        (
+            // Rendered when it runs (it asks the database), with the deferred relation.
+            "models/late_child.sql",
+            "{{ config(materialized='table') }}\n\
+             {% set seen = run_query('select env from ' ~ ref('parent')).rows[0][0] if execute else '' %}\n\
+             select '{{ seen }}' as seen, env from {{ ref('parent') }}\n",
+        ),
     ]);
     let run = |args: &[&str]| {
         let out = f.modelc(args);
@@ -152,6 +159,11 @@ fn defer_reads_unselected_parents_from_the_states_environment() {
         out.stdout
     );
     assert_eq!(env("shop.duckdb", "dev.child"), [["prod"]]);
+    run(&["run", "-s", "late_child", "--defer", "--state", &prod_state]);
+    assert_eq!(
+        crate::support::query(&f.path().join("shop.duckdb"), "select seen, env from dev.late_child"),
+        [["prod", "prod"]]
+    );
     // Once dev has its own parent, that one is read, unless --favor-state.
     run(&["run", "-s", "parent"]);
     run(&["run", "-s", "child", "--defer", "--state", &prod_state]);
