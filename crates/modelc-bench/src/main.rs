@@ -210,10 +210,7 @@ fn recompile_after_one_change(path: &Path, models: usize) -> Result<(Duration, O
     };
     let file = path.join(format!("models/layer_{}/m_{}.sql", (models / 2) / 100, models / 2 - 10));
     let original = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let modelc = std::env::current_exe()
-        .ok()
-        .map(|p| p.with_file_name("modelc"))
-        .filter(|p| p.is_file());
+    let modelc = modelc_binary();
     let mut best = Duration::MAX;
     let mut best_cli: Option<Duration> = None;
     std::fs::write(&file, &original).map_err(|e| e.to_string())?;
@@ -240,6 +237,89 @@ fn recompile_after_one_change(path: &Path, models: usize) -> Result<(Duration, O
     }
     std::fs::write(&file, &original).map_err(|e| e.to_string())?;
     Ok((best, best_cli))
+}
+
+/// The `modelc` binary next to this one, if it was built.
+fn modelc_binary() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .map(|p| p.with_file_name("modelc"))
+        .filter(|p| p.is_file())
+}
+
+/// A wall time and a peak resident memory (MB, when it could be read).
+type Measured = (Duration, Option<f64>);
+
+/// `modelc compile --no-partial-parse` as a user runs it, with the `modelc` binary
+/// next to this one (`None` without it): into a `--target-path` never used (cold:
+/// a fresh clone's first compile, every file created) and into the same one again
+/// (warm: the files are there, compared, unchanged ones not rewritten). The median
+/// of `iterations` runs of each.
+fn cli_cold_and_warm(path: &Path, iterations: usize) -> Result<Option<(Measured, Measured)>, String> {
+    let Some(bin) = modelc_binary() else {
+        return Ok(None);
+    };
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let (mut cold, mut warm, mut dirs) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..iterations.max(1) {
+        let target = path.join(format!("target-cold-{stamp}-{i}"));
+        cold.push(cli_compile(&bin, path, &target)?);
+        warm.push(cli_compile(&bin, path, &target)?);
+        dirs.push(target);
+    }
+    // Removed only now: on these disks a removal slows the next cold run 2-6x.
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(Some((median(&cold), median(&warm))))
+}
+
+/// The median wall time and the median peak memory.
+fn median(runs: &[Measured]) -> Measured {
+    let mut times: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    times.sort();
+    let mut mbs: Vec<f64> = runs.iter().filter_map(|r| r.1).collect();
+    mbs.sort_by(f64::total_cmp);
+    (
+        times.get(times.len() / 2).copied().unwrap_or_default(),
+        mbs.get(mbs.len() / 2).copied(),
+    )
+}
+
+/// One `modelc compile --no-partial-parse` into `target`: its wall time, and its
+/// peak resident memory as GNU time reports it (when `/usr/bin/time` is there).
+fn cli_compile(bin: &Path, project: &Path, target: &Path) -> Result<Measured, String> {
+    let gnu_time = Path::new("/usr/bin/time");
+    let maxrss = target.with_extension("maxrss");
+    let mut cmd = if gnu_time.is_file() {
+        let mut c = std::process::Command::new(gnu_time);
+        c.args(["-f", "%M", "-o"]).arg(&maxrss).arg(bin);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    cmd.args(["compile", "--no-partial-parse", "--project-dir"])
+        .arg(project)
+        .arg("--target-path")
+        .arg(target);
+    let start = Instant::now();
+    let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        return Err(format!(
+            "modelc compile failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mb = std::fs::read_to_string(&maxrss)
+        .ok()
+        .and_then(|s| s.lines().last()?.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0);
+    let _ = std::fs::remove_file(&maxrss);
+    Ok((elapsed, mb))
 }
 
 /// Runs `modelc compile`; returns what it printed on stderr.
@@ -395,7 +475,7 @@ fn real_main() -> Result<(), String> {
                 "recompile",
                 "CLI recomp"
             );
-            for n in models {
+            for &n in &models {
                 let path = project_dir(&dir, n)?;
                 for f in [
                     "compile_cache.msgpack",
@@ -426,7 +506,7 @@ fn real_main() -> Result<(), String> {
                     timings.push(("manifest", lap.elapsed()));
                     let through_manifest = start.elapsed();
                     let lap = Instant::now();
-                    modelc_compile::artifacts::write_compiled(&p, p.nodes.values()).map_err(|e| e.to_string())?;
+                    modelc_compile::artifacts::write_compiled_files(&p).map_err(|e| e.to_string())?;
                     timings.push(("compiled files", lap.elapsed()));
                     timings.push(("with files", start.elapsed()));
                     let total = through_manifest;
@@ -465,8 +545,31 @@ fn real_main() -> Result<(), String> {
             }
             println!(
                 "(total: load through manifest.json written, no database, no cache; files: then writing the \
-                 compiled SQL of every node under target/compiled; with files: both; peak: of all that; recompile: `modelc compile` after one model file changed, from the compile state, in \
+                 compiled SQL files under target/compiled that `modelc compile` writes (generic tests' on demand); with files: both; peak: of all that; recompile: `modelc compile` after one model file changed, from the compile state, in \
                  process; CLI recomp: the same as the `modelc` binary next to this one, process start included)"
+            );
+            println!(
+                "\n{:>7}  {:>9}  {:>8}  {:>9}  {:>8}",
+                "models", "CLI cold", "cold MB", "CLI warm", "warm MB"
+            );
+            for &n in &models {
+                let path = project_dir(&dir, n)?;
+                let Some(((cold, cold_mb), (warm, warm_mb))) = cli_cold_and_warm(&path, iterations)? else {
+                    println!("(no modelc binary next to this one: build it with `cargo build --release -p modelc`)");
+                    break;
+                };
+                let mb = |m: Option<f64>| m.map_or_else(|| "-".into(), |m| format!("{m:.0}"));
+                println!(
+                    "{n:>7}  {:>9}  {:>8}  {:>9}  {:>8}",
+                    secs(cold),
+                    mb(cold_mb),
+                    secs(warm),
+                    mb(warm_mb)
+                );
+            }
+            println!(
+                "(`modelc compile --no-partial-parse`, process start to exit, median of the iterations: cold into a \
+                 --target-path never used, as in a fresh clone; warm into the same one again; MB: peak RSS by GNU time)"
             );
         }
         Cmd::Seed { rows, iterations, dir } => seed_bench(&dir, rows, iterations)?,

@@ -289,11 +289,19 @@ pub fn manifest(project: &Project, invocation_id: &str) -> Value {
     serde_json::from_str(&manifest_text(project, invocation_id)).unwrap_or(Value::Null)
 }
 
-/// Writes every node's compiled SQL under `target/compiled/` and `target/manifest.json`;
-/// returns where the manifest put each model.
+/// Writes the compiled SQL files users open (see [`write_compiled_to`]) and
+/// `target/manifest.json`; returns where the manifest put each model.
+/// The files are written while the manifest streams: creating thousands of small
+/// files waits on the file system more than it works the CPU.
 pub fn write(project: &Project, invocation_id: &str) -> std::io::Result<Layout> {
-    write_compiled(project, project.nodes.values())?;
-    write_manifest_file(project, invocation_id)
+    std::thread::scope(|s| {
+        let files = s.spawn(|| write_compiled_files(project));
+        let layout = write_manifest_file(project, invocation_id);
+        files
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("writing the compiled SQL failed")))?;
+        layout
+    })
 }
 
 /// Writes `target/manifest.json` (atomically); returns where it put each model.
@@ -335,14 +343,53 @@ pub fn generated_at() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// Writes the compiled SQL of some nodes.
-pub fn write_compiled<'a>(project: &Project, nodes: impl Iterator<Item = &'a Node>) -> std::io::Result<()> {
-    write_compiled_to(&project.target_dir, nodes)
+/// Writes the compiled SQL files of the project's nodes that users open (see
+/// [`write_compiled_to`]).
+pub fn write_compiled_files(project: &Project) -> std::io::Result<()> {
+    write_compiled_to(&project.target_dir, project.nodes.values())
 }
 
-/// Writes the compiled SQL of some nodes under `target_dir`, in parallel.
+/// Writes the compiled SQL of some nodes, each one: what `compile -s` selects, a
+/// test that failed.
+pub fn write_compiled<'a>(project: &Project, nodes: impl Iterator<Item = &'a Node>) -> std::io::Result<()> {
+    write_files(&project.target_dir, nodes.collect())
+}
+
+/// Writes the compiled SQL of some nodes under `target_dir`, in parallel: every one
+/// but generic data tests, whose file is written when it is asked for
+/// ([`write_compiled`]) and kept current once it is there. They are most nodes of a
+/// project (70% of a large one's files) and nobody opens them unless they fail;
+/// their SQL is in `manifest.json` all the same.
 pub(crate) fn write_compiled_to<'a>(target_dir: &Path, nodes: impl Iterator<Item = &'a Node>) -> std::io::Result<()> {
+    let (tests, mut written): (Vec<&Node>, Vec<&Node>) = nodes.partition(|n| is_generic_test(n));
+    // The files already there, one directory listing per YAML file's folder.
+    let mut present: HashMap<std::path::PathBuf, BTreeSet<std::ffi::OsString>> = HashMap::new();
+    for t in tests {
+        let path = target_dir.join(t.compiled_path());
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            continue;
+        };
+        let names = present.entry(dir.to_path_buf()).or_insert_with(|| {
+            std::fs::read_dir(dir)
+                .map(|entries| entries.filter_map(|e| Some(e.ok()?.file_name())).collect())
+                .unwrap_or_default()
+        });
+        if names.contains(name) {
+            written.push(t);
+        }
+    }
+    write_files(target_dir, written)
+}
+
+/// A test a YAML file defines (`not_null`, `dbt_utils.expression_is_true`, ...),
+/// not a singular test's file.
+fn is_generic_test(n: &Node) -> bool {
+    n.resource_type == ResourceType::Test && n.test.as_ref().is_some_and(|t| t.name.is_some())
+}
+
+fn write_files(target_dir: &Path, nodes: Vec<&Node>) -> std::io::Result<()> {
     let files: Vec<(std::path::PathBuf, &str)> = nodes
+        .into_iter()
         .filter(|n| n.resource_type != ResourceType::Seed)
         .filter_map(|n| Some((target_dir.join(n.compiled_path()), n.compiled_code.as_deref()?)))
         .collect();

@@ -190,3 +190,33 @@ fn changed_models_are_checked_and_column_changes_compile_in_full() {
     assert!(!recompile(root, &cached()), "a full compile");
     assert!(recompile(root, &cached()), "then patches again");
 }
+
+/// Generic tests' compiled files are written when something asks for them
+/// (`artifacts::write_compiled`: `compile -s`, a failing test), not by every compile,
+/// and kept current once they are there.
+#[test]
+fn generic_tests_files_are_written_when_asked_for_and_kept_current() {
+    let dir = shop();
+    let root = dir.path();
+    recompile(root, &cached());
+    let compiled = root.join("target/compiled/shop/models");
+    let test_file = compiled.join("_models.yml/unique_customers_id.sql");
+    assert!(compiled.join("customers.sql").exists());
+    assert!(!test_file.exists(), "not asked for yet");
+    let (project, _) = common::compile_ok(root);
+    let test = project.nodes.values().filter(|n| n.name == "unique_customers_id");
+    artifacts::write_compiled(&project, test).unwrap();
+    assert!(std::fs::read_to_string(&test_file)
+        .unwrap()
+        .contains(r#""shop"."main"."customers""#));
+    // Its SQL changes with its model's alias: the file follows (and equals a compile's).
+    write(
+        root,
+        "models/customers.sql",
+        "{{ config(alias='clients') }}\nselect c.*, 'eu' as region from {{ ref('stg_customers') }} c\n",
+    );
+    assert!(!recompile(root, &cached()), "a config() call changed: a full compile");
+    assert!(std::fs::read_to_string(&test_file)
+        .unwrap()
+        .contains(r#""shop"."main"."clients""#));
+}

@@ -441,6 +441,13 @@ fn cmd_compile(common: &Common) -> Result<(), u8> {
             ResourceType::Analysis,
         ],
     )?;
+    // Generic tests' files are written when asked for: here.
+    artifacts::write_compiled(project, ids.iter().filter_map(|id| project.nodes.get(id))).map_err(|e| {
+        invalid(format!(
+            "cannot write compiled SQL under {}: {e}",
+            project.target_dir.display()
+        ))
+    })?;
     let many = ids.len() > 1;
     for id in &ids {
         if let Some(sql) = project.nodes.get(id).and_then(|n| n.compiled_code.as_ref()) {
@@ -862,6 +869,16 @@ fn execute_selected(
         .count();
     let progress = progress::Progress::new(total);
     let results = modelc_exec::run(adapter.as_ref(), &req, &progress).map_err(invalid)?;
+    // The failure messages point at these tests' compiled SQL, which compile does
+    // not write for generic tests (see `artifacts::write_compiled_to`).
+    let failed = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Error | Status::Fail | Status::Warn))
+        .filter_map(|r| req.nodes.get(&r.unique_id))
+        .filter(|n| n.resource_type == ResourceType::Test);
+    if let Err(e) = artifacts::write_compiled(project, failed) {
+        eprintln!("warning: cannot write the failed tests' compiled SQL: {e}");
+    }
     progress.finish();
     // A failing on-run-end hook fails the run, which is still reported; a
     // cancelled run skips the hooks.

@@ -20,6 +20,26 @@ fn tests_pass_warn_and_fail() {
     let out = f.modelc(&["test", "--threads", "1"]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     insta::assert_snapshot!(out.redacted(f.path()));
+    // Every compiled file a message names is there; a passing generic test's file
+    // is written only when asked for (`compile -s`), which prints its SQL too.
+    let named: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("compiled SQL: "))
+        .collect();
+    assert_eq!(named.len(), 4, "{}", out.stdout);
+    for path in named {
+        assert!(f.path().join(path).is_file(), "{path}");
+    }
+    let passed = f
+        .path()
+        .join("target/compiled/shop/seeds/schema.yml/not_null_orders_id.sql");
+    assert!(!passed.exists());
+    let out = f.modelc(&["compile", "-s", "not_null_orders_id"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("where id is null"), "{}", out.stdout);
+    let written = std::fs::read_to_string(&passed).expect("written by compile -s");
+    assert_eq!(written.trim_end(), out.stdout.trim_end());
     // store_failures kept the failing rows of the relationships test.
     let stored =
         f.query("select from_field from main_dbt_test__audit.relationships_orders_customer_id__id__ref_customers_");
