@@ -108,7 +108,8 @@ pub fn merge_config(base: &mut JsonMap, overlay: &JsonMap) {
                 base.insert(key, Value::from(items));
             }
             "pre_hook" | "post_hook" => {
-                let mut items = match base.remove(&key) {
+                // Taken out and put back in place: the key keeps its position.
+                let mut items = match base.get_mut(&key).map(Value::take) {
                     Some(Value::Array(items)) => items,
                     None | Some(Value::Null) => Vec::new(),
                     Some(other) => vec![other],

@@ -264,6 +264,12 @@ fn read_manifest(dir: &std::path::Path) -> Result<serde_json::Value, String> {
     Ok(manifest)
 }
 
+/// The nodes to run under `--defer`, and which of their parents were deferred.
+type Deferral = (
+    BTreeMap<String, modelc_core::Node>,
+    Vec<modelc_compile::defer::Deferred>,
+);
+
 /// `--defer`: the nodes to run, the refs of the selected ones to unselected
 /// nodes pointed at the state's relations where dbt would defer them, and which.
 fn deferred_nodes(
@@ -271,13 +277,7 @@ fn deferred_nodes(
     args: &RunArgs,
     selected: &BTreeSet<String>,
     adapter: &dyn Adapter,
-) -> Result<
-    (
-        BTreeMap<String, modelc_core::Node>,
-        Vec<modelc_compile::defer::Deferred>,
-    ),
-    u8,
-> {
+) -> Result<Deferral, u8> {
     let Some(dir) = args.defer_state.as_ref().or(args.common.state.as_ref()) else {
         return Err(invalid(
             "--defer reads the relations of another environment: give its artifacts with --state DIR (or --defer-state DIR)",
