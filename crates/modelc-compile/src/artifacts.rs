@@ -291,6 +291,7 @@ pub fn manifest(project: &Project, invocation_id: &str) -> Value {
 
 /// Writes the compiled SQL files users open (see [`write_compiled_to`]) and
 /// `target/manifest.json`; returns where the manifest put each model.
+///
 /// The files are written while the manifest streams: creating thousands of small
 /// files waits on the file system more than it works the CPU.
 pub fn write(project: &Project, invocation_id: &str) -> std::io::Result<Layout> {
@@ -387,6 +388,7 @@ fn is_generic_test(n: &Node) -> bool {
     n.resource_type == ResourceType::Test && n.test.as_ref().is_some_and(|t| t.name.is_some())
 }
 
+/// Writes each node's compiled SQL to its file, unless the file already has it.
 fn write_files(target_dir: &Path, nodes: Vec<&Node>) -> std::io::Result<()> {
     let files: Vec<(std::path::PathBuf, &str)> = nodes
         .into_iter()
