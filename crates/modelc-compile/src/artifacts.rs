@@ -362,7 +362,7 @@ pub fn write_compiled<'a>(project: &Project, nodes: impl Iterator<Item = &'a Nod
 /// project (70% of a large one's files) and nobody opens them unless they fail;
 /// their SQL is in `manifest.json` all the same.
 pub(crate) fn write_compiled_to<'a>(target_dir: &Path, nodes: impl Iterator<Item = &'a Node>) -> std::io::Result<()> {
-    let (tests, mut written): (Vec<&Node>, Vec<&Node>) = nodes.partition(|n| is_generic_test(n));
+    let (tests, mut written): (Vec<&Node>, Vec<&Node>) = nodes.partition(|n| n.is_generic_test());
     // The files already there, one directory listing per YAML file's folder.
     let mut present: HashMap<std::path::PathBuf, BTreeSet<std::ffi::OsString>> = HashMap::new();
     for t in tests {
@@ -380,12 +380,6 @@ pub(crate) fn write_compiled_to<'a>(target_dir: &Path, nodes: impl Iterator<Item
         }
     }
     write_files(target_dir, written)
-}
-
-/// A test a YAML file defines (`not_null`, `dbt_utils.expression_is_true`, ...),
-/// not a singular test's file.
-fn is_generic_test(n: &Node) -> bool {
-    n.resource_type == ResourceType::Test && n.test.as_ref().is_some_and(|t| t.name.is_some())
 }
 
 /// Writes each node's compiled SQL to its file, unless the file already has it.

@@ -412,10 +412,7 @@ fn render_node(
 ) -> Result<(RenderOutput, Option<RenderOutput>), Diagnostic> {
     let relocate = |e: modelc_template::RenderError, node: &Node| {
         let mut d = e.to_diagnostic(&node.original_file_path);
-        if node.resource_type == ResourceType::Test
-            && node.test.as_ref().is_some_and(|t| t.name.is_some())
-            && d.file.as_deref() == Some(Path::new(&node.original_file_path))
-        {
+        if node.is_generic_test() && d.file.as_deref() == Some(Path::new(&node.original_file_path)) {
             d.line = node.defined_at_line;
             d.message = format!("in generic test '{}': {}", node.name, d.message);
         }
@@ -947,11 +944,7 @@ fn compile_phases(
     }
     let mut nodes: BTreeMap<String, Node> = kept.into_iter().collect();
     // Tests of disabled nodes are dropped with them.
-    nodes.retain(|_, n| {
-        !(n.resource_type == ResourceType::Test
-            && n.refs.iter().any(|r| disabled.contains(&r.name))
-            && n.test.as_ref().is_some_and(|t| t.name.is_some()))
-    });
+    nodes.retain(|_, n| !(n.is_generic_test() && n.refs.iter().any(|r| disabled.contains(&r.name))));
 
     // Before refs resolve, as dbt renders hooks at parse time: what they `ref()` is a parent.
     hooks::render_all(&jinja, &mut nodes, &mut diags);

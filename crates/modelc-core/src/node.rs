@@ -326,6 +326,12 @@ impl Node {
         }
     }
 
+    /// `true` for a test a YAML file defines (`not_null`,
+    /// `dbt_utils.expression_is_true`, ...), not a singular test's file.
+    pub fn is_generic_test(&self) -> bool {
+        self.resource_type == ResourceType::Test && self.test.as_ref().is_some_and(|t| t.name.is_some())
+    }
+
     /// `true` for ephemeral models.
     pub fn is_ephemeral(&self) -> bool {
         self.resource_type == ResourceType::Model && self.config.materialized() == "ephemeral"

@@ -479,6 +479,7 @@ pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
         }
         flag.set(true);
     }
+    let failed_after_build = |e: DbError| Outcome::error(format!("post_hook failed (the node was built): {e}"));
     let built = || {
         if let Err(e) = run_hooks(conn, &pre_in) {
             return Outcome::error(format!("pre_hook failed: {e}"));
@@ -492,7 +493,7 @@ pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
             Err(e) if joined.is_some() => Outcome::error(format!(
                 "post_hook failed, so the build was rolled back (the previous version stays): {e}"
             )),
-            Err(e) => Outcome::error(format!("post_hook failed (the node was built): {e}")),
+            Err(e) => failed_after_build(e),
         }
     };
     let mut outcome = built();
@@ -509,7 +510,7 @@ pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
     }
     if outcome.status == Status::Success {
         if let Err(e) = run_hooks(conn, &post_out) {
-            outcome = Outcome::error(format!("post_hook failed (the node was built): {e}"));
+            outcome = failed_after_build(e);
         }
     }
     outcome

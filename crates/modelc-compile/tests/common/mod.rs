@@ -183,10 +183,7 @@ pub fn reference(root: &Path, opts: &CompileOptions) -> Outcome {
             )
         })
         // Generic tests' files are written on demand (and kept current once there).
-        .filter(|n| {
-            let generic = n.test.as_ref().is_some_and(|t| t.name.is_some());
-            !generic || root.join("target").join(n.compiled_path()).exists()
-        })
+        .filter(|n| !n.is_generic_test() || root.join("target").join(n.compiled_path()).exists())
         .filter_map(|n| Some((format!("target/{}", n.compiled_path()), n.compiled_code.clone()?)))
         .collect();
     Outcome {
