@@ -119,15 +119,14 @@ pub(crate) fn build(
                 ));
                 ok = false;
             }
-            let incremental = match p.overrides.get("macros").and_then(|m| m.get("is_incremental")) {
-                None => false,
-                Some(v) => v.as_bool().unwrap_or(false),
-            };
             let map = |key: &str| match p.overrides.get(key) {
                 Some(serde_json::Value::Object(m)) => m.clone(),
                 _ => JsonMap::new(),
             };
-            let (vars, env) = (map("vars"), map("env_vars"));
+            let (vars, env, mut macros) = (map("vars"), map("env_vars"), map("macros"));
+            let incremental = macros
+                .remove("is_incremental")
+                .is_some_and(|v| v.as_bool().unwrap_or(false));
             let env_vars: BTreeMap<String, String> = env
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
@@ -157,6 +156,7 @@ pub(crate) fn build(
             if let Some(spec) = &mut node.unit_test {
                 spec.vars = vars;
                 spec.env_vars = env_vars;
+                spec.macros = macros;
             }
             nodes.insert(node.unique_id.clone(), node);
         }
@@ -291,9 +291,10 @@ pub(crate) struct Renderer<'a> {
 }
 
 /// Gives each unit test its model's compiled SQL (the incremental variant when it
-/// overrides `is_incremental`; rendered again when it overrides `vars` or
-/// `env_vars`) reading its fixtures, and the known columns of each input
-/// (`columns`: the analysis's, by relation).
+/// overrides `is_incremental`; rendered again when it overrides `vars`,
+/// `env_vars` or other macros) reading its fixtures, its `format: sql` fixtures
+/// rendered, and the known columns of each input (`columns`: the analysis's, by
+/// relation).
 pub(crate) fn finish(
     nodes: &mut BTreeMap<String, Node>,
     columns: &Columns,
@@ -317,21 +318,45 @@ pub(crate) fn finish(
         } else {
             model.compiled_code.as_ref()
         };
-        let sql = if spec.vars.is_empty() && spec.env_vars.is_empty() {
+        let at = |message: String| {
+            Diagnostic::error("unit-test", format!("unit test '{}': {message}", test.name)).at(
+                &test.original_file_path,
+                test.defined_at_line,
+                1,
+            )
+        };
+        let mut render_error = None;
+        let sql = if spec.vars.is_empty() && spec.env_vars.is_empty() && spec.macros.is_empty() {
             compiled.cloned().unwrap_or_default()
         } else {
             match render_again(model, spec, renderer, nodes) {
                 Ok(sql) => sql,
+                // Only running tells (dbt renders the test then): the test's error.
+                Err(message) if model.late_render => {
+                    render_error = Some(message);
+                    String::new()
+                }
                 Err(message) => {
-                    diags.push(
-                        Diagnostic::error("unit-test", format!("unit test '{}': {message}", test.name)).at(
-                            &test.original_file_path,
-                            test.defined_at_line,
-                            1,
-                        ),
-                    );
+                    diags.push(at(message));
                     continue;
                 }
+            }
+        };
+        let fixtures: Result<Vec<Option<String>>, (String, bool)> = spec
+            .given
+            .iter()
+            .chain([&spec.expect])
+            .map(|f| render_fixture(f, test, renderer.jinja))
+            .collect();
+        let fixtures = match fixtures {
+            Ok(f) => f,
+            Err((message, true)) => {
+                render_error.get_or_insert(message);
+                Vec::new()
+            }
+            Err((message, false)) => {
+                diags.push(at(message));
+                continue;
             }
         };
         let mut sql = sql;
@@ -369,8 +394,42 @@ pub(crate) fn finish(
             for (f, cols) in spec.given.iter_mut().zip(known) {
                 f.columns = cols;
             }
+            for (f, rendered) in spec.given.iter_mut().chain([&mut spec.expect]).zip(fixtures) {
+                if let Some(sql) = rendered {
+                    f.rows = FixtureRows::Sql(sql);
+                }
+            }
+            spec.render_error = render_error;
         }
     }
+}
+
+/// A `format: sql` fixture's query rendered (dbt compiles it as a node's SQL);
+/// `None` for other fixtures and SQL without Jinja. An error says whether only
+/// running can tell (the template renders in dbt's parse phase): the test's error
+/// then, as in dbt.
+fn render_fixture(f: &Fixture, test: &Node, jinja: &modelc_template::Jinja) -> Result<Option<String>, (String, bool)> {
+    let FixtureRows::Sql(sql) = &f.rows else {
+        return Ok(None);
+    };
+    if !sql.contains("{{") && !sql.contains("{%") {
+        return Ok(None);
+    }
+    let what = if f.input.is_empty() {
+        "the expected rows".to_string()
+    } else {
+        format!("the rows of {}", f.input)
+    };
+    let mut ctx = crate::node_context(test, false);
+    let out = jinja.render(&test.original_file_path, sql, &ctx).map_err(|e| {
+        ctx.parse_only = true;
+        let late = jinja.render(&test.original_file_path, sql, &ctx).is_ok();
+        (format!("{what}: {}", e.message), late)
+    })?;
+    if !out.refs.is_empty() || !out.sources.is_empty() {
+        return Err((format!("{what}: a fixture's SQL cannot call ref() or source()"), false));
+    }
+    Ok(Some(out.sql))
 }
 
 /// A unit test's entry in `manifest.json`'s `unit_tests`, as dbt writes it.
@@ -394,14 +453,26 @@ pub(crate) fn manifest_json(n: &Node, spec: &UnitTestSpec) -> serde_json::Value 
         "path": n.path, "original_file_path": n.original_file_path, "unique_id": n.unique_id,
         "fqn": n.fqn, "model": model, "given": given, "expect": rows(&spec.expect),
         "description": n.description,
-        "overrides": if spec.incremental { serde_json::json!({"macros": {"is_incremental": true}}) } else { serde_json::Value::Null },
+        "overrides": overrides_json(spec),
         "depends_on": {"macros": [], "nodes": [spec.model]},
         "config": n.config, "checksum": n.checksum, "schema": null, "created_at": 0.0,
         "versions": null, "version": null,
     })
 }
 
-/// The model's SQL rendered with the unit test's `vars` and `env_vars`.
+/// A unit test's `overrides` as written, `null` when it has none.
+fn overrides_json(spec: &UnitTestSpec) -> serde_json::Value {
+    let mut macros = spec.macros.clone();
+    if spec.incremental {
+        macros.insert("is_incremental".into(), true.into());
+    }
+    if macros.is_empty() && spec.vars.is_empty() && spec.env_vars.is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::json!({"macros": macros, "vars": spec.vars, "env_vars": spec.env_vars})
+}
+
+/// The model's SQL rendered with the unit test's `vars`, `env_vars` and `macros`.
 fn render_again(
     model: &Node,
     spec: &UnitTestSpec,
@@ -414,12 +485,14 @@ fn render_again(
         .is_some_and(|c| c.contains("__dbt__cte__"))
     {
         return Err(
-            "overriding vars or env_vars of a model that reads ephemeral models is not supported by modelc yet".into(),
+            "overriding vars, env_vars or macros of a model that reads ephemeral models is not supported by modelc yet"
+                .into(),
         );
     }
     let mut ctx = crate::node_context(model, spec.incremental);
     ctx.vars = spec.vars.clone();
     ctx.env_vars = spec.env_vars.clone();
+    ctx.macro_overrides = spec.macros.clone();
     let out = r
         .jinja
         .render(&model.original_file_path, &model.raw_code, &ctx)

@@ -266,6 +266,15 @@ pub struct UnitTestSpec {
     /// `overrides: {env_vars: ...}`, likewise.
     #[serde(default)]
     pub env_vars: BTreeMap<String, String>,
+    /// `overrides: {macros: ...}` but `is_incremental`: what a call of each macro
+    /// returns instead of running it; the model is rendered again with them.
+    #[serde(default)]
+    pub macros: JsonMap,
+    /// The error of rendering the model for this test, when only running it can
+    /// tell (the model renders late, as its queries need the database): the
+    /// test's error when it runs, as in dbt.
+    #[serde(default)]
+    pub render_error: Option<String>,
 }
 
 /// Fixed rows of a unit test.

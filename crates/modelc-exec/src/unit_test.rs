@@ -38,12 +38,14 @@ fn check(node: &Node) -> DbResult<Option<(u64, String)>> {
         .unit_test
         .as_ref()
         .ok_or_else(|| DbError(format!("{} is not a unit test", node.unique_id)))?;
+    if let Some(message) = &spec.render_error {
+        return Err(DbError(message.clone()));
+    }
     let conn = in_memory_conn()?;
     let at = |f: &Fixture| format!("{}:{}", node.original_file_path, f.line);
     for f in &spec.given {
         load(&conn, f).map_err(|e| DbError(format!("the rows of {} ({}): {e}", f.input, at(f))))?;
     }
-    load(&conn, &spec.expect).map_err(|e| DbError(format!("the expected rows ({}): {e}", at(&spec.expect))))?;
     let sql = node.compiled_code.as_deref().unwrap_or_default();
     conn.batch(&format!(
         "create temp table __modelc_actual as (\n{}\n)",
@@ -52,6 +54,23 @@ fn check(node: &Node) -> DbResult<Option<(u64, String)>> {
     .map_err(|e| DbError(format!("the model's SQL failed on the given rows: {e}")))?;
 
     let actual = conn.describe("select * from __modelc_actual")?;
+    if no_rows(&spec.expect) {
+        // `expect: {rows: []}`: no rows, whatever the columns.
+        let all = actual
+            .iter()
+            .map(|(c, _)| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let extra = text_rows(&conn, &format!("select {all} from __modelc_actual"))?;
+        if extra.is_empty() {
+            return Ok(None);
+        }
+        let names: Vec<String> = actual.into_iter().map(|(c, _)| c).collect();
+        let table = diff_table(&names, Vec::new(), extra);
+        let count = table.lines().skip(4).count() as u64;
+        return Ok(Some((count, table)));
+    }
+    load(&conn, &spec.expect).map_err(|e| DbError(format!("the expected rows ({}): {e}", at(&spec.expect))))?;
     let expected = conn.describe(&format!("select * from {}", quote_ident(&spec.expect.table)))?;
     let mut columns = Vec::new();
     for (name, _) in &expected {
@@ -77,20 +96,13 @@ fn check(node: &Node) -> DbResult<Option<(u64, String)>> {
         .join(", ");
     let expected_rows = format!("select {expected_list} from {}", quote_ident(&spec.expect.table));
     let actual_rows = format!("select {actual_list} from __modelc_actual");
-    let text = |sql: String| -> DbResult<Vec<Vec<String>>> {
-        Ok(conn
-            .query(&sql)?
-            .into_iter()
-            .map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "null".into())).collect())
-            .collect())
-    };
-    let missing = text(format!("{expected_rows} except all {actual_rows}")).map_err(|e| {
+    let missing = text_rows(&conn, &format!("{expected_rows} except all {actual_rows}")).map_err(|e| {
         DbError(format!(
             "cannot compare with the expected rows ({}): {e}",
             at(&spec.expect)
         ))
     })?;
-    let extra = text(format!("{actual_rows} except all {expected_rows}"))?;
+    let extra = text_rows(&conn, &format!("{actual_rows} except all {expected_rows}"))?;
     if missing.is_empty() && extra.is_empty() {
         return Ok(None);
     }
@@ -100,10 +112,35 @@ fn check(node: &Node) -> DbResult<Option<(u64, String)>> {
     Ok(Some((count, table)))
 }
 
+/// A query's rows as text, `null` for NULL.
+fn text_rows(conn: &dyn Connection, sql: &str) -> DbResult<Vec<Vec<String>>> {
+    Ok(conn
+        .query(sql)?
+        .into_iter()
+        .map(|r| r.into_iter().map(|v| v.unwrap_or_else(|| "null".into())).collect())
+        .collect())
+}
+
+/// Whether a fixture gives no rows and names no column (`rows: []`).
+fn no_rows(f: &Fixture) -> bool {
+    matches!(&f.rows, FixtureRows::Csv(text) if text.trim().is_empty())
+}
+
 /// Loads a fixture's rows as the table `f.table`.
 fn load(conn: &dyn Connection, f: &Fixture) -> DbResult<()> {
     let select = match &f.rows {
         FixtureRows::Sql(sql) => strip_semicolons(sql).to_string(),
+        // No rows: the input's known columns, empty.
+        FixtureRows::Csv(_) if no_rows(f) => {
+            let known = f.columns.as_deref().unwrap_or_default();
+            if known.is_empty() {
+                return Err(DbError(
+                    "no rows, and modelc does not know the input's columns: give a row, or the columns in YAML".into(),
+                ));
+            }
+            let nulls: Vec<String> = known.iter().map(|c| format!("null as {}", quote_ident(c))).collect();
+            format!("select {} where false", nulls.join(", "))
+        }
         FixtureRows::Csv(text) => {
             let file = TempFile::new("csv");
             std::fs::write(&file.0, text).map_err(|e| DbError(format!("cannot write the rows: {e}")))?;

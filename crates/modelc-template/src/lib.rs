@@ -158,6 +158,9 @@ pub struct NodeContext {
     pub vars: JsonMap,
     /// `env_var()` values this render sees over the environment's.
     pub env_vars: BTreeMap<String, String>,
+    /// What a call of a macro returns instead of running it, by its name or
+    /// `package.name` (a unit test's `overrides: macros`).
+    pub macro_overrides: JsonMap,
     /// More names the template sees (`results` and `schemas` for `on-run-end`).
     pub globals: JsonMap,
 }

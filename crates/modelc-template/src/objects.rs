@@ -56,6 +56,8 @@ pub struct Capture {
     /// The node's own `var()` and `env_var()` values, over the project's.
     vars: JsonMap,
     env_vars: BTreeMap<String, String>,
+    /// Macros answered with a value instead of run (see `NodeContext`).
+    macro_overrides: JsonMap,
     inner: Mutex<Captured>,
 }
 
@@ -72,6 +74,7 @@ impl Capture {
             database: node.database.clone(),
             vars: node.vars.clone(),
             env_vars: node.env_vars.clone(),
+            macro_overrides: node.macro_overrides.clone(),
             inner: Mutex::new(Captured::default()),
         }
     }
@@ -346,6 +349,9 @@ impl MacroFn {
         let capture = capture(state).ok();
         if let Some(c) = &capture {
             c.lock().macros.insert(self.unique_id.clone());
+            if let Some(value) = self.overridden(c) {
+                return Ok(crate::to_value(value));
+            }
             let depth = c.depth.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if depth >= MAX_MACRO_DEPTH {
                 c.depth.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -361,6 +367,18 @@ impl MacroFn {
             c.depth.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }
         result
+    }
+
+    /// The value a unit test's `overrides: macros` gives this macro, as dbt looks
+    /// it up: by `package.name`, then by name.
+    fn overridden<'c>(&self, c: &'c Capture) -> Option<&'c serde_json::Value> {
+        if c.macro_overrides.is_empty() {
+            return None;
+        }
+        let qualified = self.unique_id.strip_prefix("macro.")?;
+        c.macro_overrides
+            .get(qualified)
+            .or_else(|| c.macro_overrides.get(&self.name))
     }
 
     fn invoke_inner(&self, state: &State, args: &[Value]) -> Result<Value, Error> {

@@ -337,3 +337,114 @@ fn an_ephemeral_input_is_given_rows() {
     let out = f.modelc(&["test", "-s", "test_type:unit"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// dbt's other overrides and fixtures, as packages' own unit tests use them
+/// (dbt-audit-helper's): a macro answered with a value, `expect: {rows: []}`, a
+/// `format: sql` fixture file with Jinja, and a render error only running can tell.
+#[test]
+fn macro_overrides_empty_expectations_and_sql_fixtures_with_jinja() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("seeds/src.csv", "id\n1\n"),
+        // A macro that asks the database: overridden, it is not run.
+        (
+            "macros/bounds.sql",
+            "{% macro bounds() %}{% set r = run_query('select 1 as lo') %}{{ return({'lo': r.columns[0].values()[0]}) }}{% endmacro %}\n\
+             {% macro not_here() %}{% if execute %}{{ exceptions.raise_compiler_error('not_here() is not implemented for duckdb') }}{% endif %}{% endmacro %}\n",
+        ),
+        (
+            "models/m.sql",
+            "{% set b = bounds() if var('use_bounds', false) else {'lo': 0} %}select id from {{ ref('src') }} where id >= {{ b['lo'] }}\n",
+        ),
+        ("models/none.sql", "select id from {{ ref('src') }} where id < 0\n"),
+        ("models/late.sql", "select id from {{ ref('src') }}{{ not_here() }}\n"),
+        ("tests/fixtures/two.sql", "select {{ 1 + 1 }} as id union all select 5\n"),
+        (
+            "tests/fixtures/late.sql",
+            "{% if execute %}{{ exceptions.raise_compiler_error('no such fixture on duckdb') }}{% endif %}select 1 as id\n",
+        ),
+        (
+            "models/_unit_tests.yml",
+            r#"unit_tests:
+  - name: overridden_macro
+    model: m
+    overrides:
+      vars: {use_bounds: true}
+      macros: {bounds: {lo: 2}}
+    given:
+      - input: ref('src')
+        rows: [{id: 1}, {id: 2}, {id: 3}]
+    expect:
+      rows: [{id: 2}, {id: 3}]
+  - name: no_rows_expected
+    model: none
+    given:
+      - input: ref('src')
+        format: sql
+        fixture: two
+    expect:
+      rows: []
+  - name: rows_from_a_rendered_fixture
+    model: m
+    given:
+      - input: ref('src')
+        format: sql
+        fixture: two
+    expect:
+      rows: [{id: 2}, {id: 5}]
+  - name: late_fixture
+    model: none
+    given:
+      - input: ref('src')
+        format: sql
+        fixture: late
+    expect:
+      rows: []
+  - name: late_error
+    model: late
+    overrides:
+      vars: {x: 1}
+    given:
+      - input: ref('src')
+        rows: [{id: 1}]
+    expect:
+      rows: [{id: 1}]
+"#,
+        ),
+    ]);
+    let out = f.modelc(&["test", "--threads", "1"]);
+    // The package's own error is the test's, when it runs; the others pass.
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    for line in [
+        "PASS  unit_test m::overridden_macro",
+        "PASS  unit_test none::no_rows_expected",
+        "PASS  unit_test m::rows_from_a_rendered_fixture",
+        "ERROR unit_test late::late_error",
+        "Failure in unit_test late_error (models/_unit_tests.yml:36)\n  rendering model 'late' with its overrides",
+        "Failure in unit_test late_fixture (models/_unit_tests.yml:28)\n  the rows of ref('src'): invalid operation: no such fixture on duckdb",
+        "not_here() is not implemented for duckdb",
+    ] {
+        assert!(out.stdout.contains(line), "{line}\n{}\n{}", out.stdout, out.stderr);
+    }
+
+    // Rows where none are expected fail, and show.
+    f.write("models/none.sql", "select id from {{ ref('src') }} where id > 3\n");
+    let out = f.modelc(&["test", "-s", "none"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("actual differs from expected in 1 row\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("+ | 5"), "{}", out.stdout);
+
+    // The override is the macro's answer: another value, other rows.
+    let yml = std::fs::read_to_string(f.path().join("models/_unit_tests.yml")).expect("yml");
+    f.write(
+        "models/_unit_tests.yml",
+        &yml.replace("{bounds: {lo: 2}}", "{bounds: {lo: 3}}"),
+    );
+    let out = f.modelc(&["test", "-s", "m"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("- | 2"), "{}", out.stdout);
+}
