@@ -206,13 +206,13 @@ fn unit_test_node(
         latest_version: None,
         pre_hooks: Vec::new(),
         post_hooks: Vec::new(),
-        unit_test: Some(UnitTestSpec {
+        unit_test: Some(Box::new(UnitTestSpec {
             model: model.unique_id.clone(),
             given,
             expect,
             incremental,
             ..UnitTestSpec::default()
-        }),
+        })),
     }
 }
 
