@@ -410,7 +410,7 @@ impl Jinja {
         if let Some((line, _)) = preprocess::overlong_chain(source) {
             return Err(overlong_chain_error(file, line));
         }
-        let source = preprocess::mutable_literals(source);
+        let source = preprocess::expressions(source);
         let tmpl = self
             .env
             .template_from_named_str(file, &source)

@@ -234,11 +234,199 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
         }
     }
     out.push_str(&text[pos..]);
-    let out = match mutable_literals(&out) {
+    let out = match expressions(&out) {
         std::borrow::Cow::Borrowed(_) => out,
         std::borrow::Cow::Owned(o) => o,
     };
     (out, defs)
+}
+
+/// The rewrites of a template's expressions that let minijinja run dbt's Jinja:
+/// [`mutable_literals`], then [`datetime_arithmetic`].
+pub fn expressions(text: &str) -> std::borrow::Cow<'_, str> {
+    match mutable_literals(text) {
+        std::borrow::Cow::Borrowed(t) => datetime_arithmetic(t),
+        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(datetime_arithmetic(&t).into_owned()),
+    }
+}
+
+/// The function [`datetime_arithmetic`] calls: `(left, '+' or '-', right)`.
+pub const DATETIME_OP_FN: &str = "__modelc_datetime_op";
+
+/// Rewrites `a - <x>.timedelta(...)` and `a + <x>.timedelta(...)` (Python's date
+/// arithmetic, which Jinja2 gets from Python and minijinja has no operator for) into
+/// `__modelc_datetime_op(a, '-', <x>.timedelta(...))`. The left operand is what
+/// Jinja2 would take: back to the enclosing bracket, a comma, colon, comparison,
+/// `=` or keyword (`+`, `-` and `~` bind tighter, so they are part of it). A
+/// timedelta held in a variable is not seen: that subtraction stays an error naming
+/// its line. Borrowed when nothing changes.
+pub fn datetime_arithmetic(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("timedelta") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    // One rewrite at a time, from the start: each removes one operator, and the
+    // next may enclose it.
+    while let Some((left, op, right_end)) = next_timedelta_op(&out) {
+        let (op_at, right_start) = op;
+        let lhs = out[left..op_at].trim_end().to_string();
+        let sign = &out[op_at..op_at + 1];
+        let rhs = out[right_start..right_end].to_string();
+        let call = format!("{DATETIME_OP_FN}({lhs}, '{sign}', {rhs})");
+        // Line breaks between the operands are kept after the call.
+        let breaks = "\n".repeat(
+            out[left..right_end]
+                .matches('\n')
+                .count()
+                .saturating_sub(call.matches('\n').count()),
+        );
+        out.replace_range(left..right_end, &format!("{call}{breaks}"));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The first `a ± <x>.timedelta(...)` of a template's expressions: the left
+/// operand's start, the operator's and the right operand's offsets, and its end.
+fn next_timedelta_op(text: &str) -> Option<(usize, (usize, usize), usize)> {
+    let bytes = text.as_bytes();
+    for (start, end) in expression_regions(text) {
+        let region = &text[start..end];
+        for (found, _) in region.match_indices("timedelta") {
+            let at = start + found;
+            let name_end = at + "timedelta".len();
+            let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+            if bytes.get(name_end).copied().is_some_and(is_word) || in_string(&region[..found]) {
+                continue;
+            }
+            // The dotted name the call starts with (`modules.datetime.timedelta`).
+            let mut right_start = at;
+            while right_start > start && (is_word(bytes[right_start - 1]) || bytes[right_start - 1] == b'.') {
+                right_start -= 1;
+            }
+            let open = name_end + text[name_end..end].len() - text[name_end..end].trim_start().len();
+            if bytes.get(open) != Some(&b'(') {
+                continue;
+            }
+            let Some(close) = matching_paren(text, open, end) else {
+                continue;
+            };
+            // A binary `+` or `-` before it.
+            let before = text[start..right_start].trim_end();
+            let op_at = start + before.len();
+            if op_at == start || !matches!(bytes[op_at - 1], b'+' | b'-') {
+                continue;
+            }
+            let op_at = op_at - 1;
+            let operand_end = text[start..op_at].trim_end();
+            let last = operand_end.as_bytes().last().copied();
+            if !last.is_some_and(|b| is_word(b) || matches!(b, b')' | b']' | b'\'' | b'"')) {
+                continue; // unary
+            }
+            let left = left_operand_start(text, start, op_at);
+            if left >= op_at {
+                continue;
+            }
+            return Some((left, (op_at, right_start), close + 1));
+        }
+    }
+    None
+}
+
+/// Whether the end of an expression's text is inside a string literal.
+fn in_string(text: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None => {}
+        }
+    }
+    quote.is_some()
+}
+
+/// The offset of the `)` closing the `(` at `open`, strings skipped.
+fn matching_paren(text: &str, open: usize, end: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut i = open;
+    while i < end {
+        let b = bytes[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where the left operand of a binary `+`/`-` at `op` starts: after the enclosing
+/// bracket, the last comma, colon, comparison or `=`, or keyword before it at its
+/// bracket depth (leading whitespace skipped).
+fn left_operand_start(text: &str, start: usize, op: usize) -> usize {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut depth = 0usize;
+    let mut i = op;
+    let mut cut = start;
+    while i > start {
+        i -= 1;
+        let b = bytes[i];
+        match b {
+            b'\'' | b'"' => {
+                // Back over the string.
+                match text[start..i].rfind(b as char) {
+                    Some(q) => i = start + q,
+                    None => break,
+                }
+            }
+            b')' | b']' | b'}' => depth += 1,
+            b'(' | b'[' | b'{' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => {
+                    cut = i + 1;
+                    break;
+                }
+            },
+            b',' | b':' | b'=' | b'<' | b'>' | b'!' if depth == 0 => {
+                cut = i + 1;
+                break;
+            }
+            _ if depth == 0 && is_word(b) && (i == start || !is_word(bytes[i - 1])) => {
+                let word_end = (i..op).find(|&j| !is_word(bytes[j])).unwrap_or(op);
+                let after_dot = i > start && bytes[i - 1] == b'.';
+                if !after_dot
+                    && matches!(
+                        &text[i..word_end],
+                        "and" | "or" | "not" | "if" | "else" | "in" | "is" | "set" | "do" | "return" | "elif"
+                    )
+                {
+                    cut = word_end;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    cut + text[cut..op].len() - text[cut..op].trim_start().len()
 }
 
 /// Wraps every list and dict literal of the template's expressions (`{{ }}` and
@@ -595,6 +783,49 @@ mod tests {
         for (src, want) in cases {
             assert_eq!(mutable_literals(src), want, "{src}");
         }
+    }
+
+    #[test]
+    fn datetime_arithmetic_becomes_a_call() {
+        let f = DATETIME_OP_FN;
+        let cases = [
+            (
+                "{{ modules.datetime.date.today() - modules.datetime.timedelta(365) }}",
+                format!("{{{{ {f}(modules.datetime.date.today(), '-', modules.datetime.timedelta(365)) }}}}"),
+            ),
+            (
+                "{% set start_date = (end_date - modules.datetime.timedelta(days=10)) %}",
+                format!("{{% set start_date = ({f}(end_date, '-', modules.datetime.timedelta(days=10))) %}}"),
+            ),
+            // Left-associative: the first result is the left operand of the second.
+            (
+                "{{ d + timedelta(1) - timedelta(hours=2) }}",
+                format!("{{{{ {f}({f}(d, '+', timedelta(1)), '-', timedelta(hours=2)) }}}}"),
+            ),
+            (
+                "{% if x and d - dt.timedelta(1) > y %}",
+                format!("{{% if x and {f}(d, '-', dt.timedelta(1)) > y %}}"),
+            ),
+            (
+                "{{ f(a, b.c(1) - timedelta(days=n['k'])) }}",
+                format!("{{{{ f(a, {f}(b.c(1), '-', timedelta(days=n['k']))) }}}}"),
+            ),
+            // Not arithmetic: a bare timedelta, a unary minus, a string, another name.
+            (
+                "{{ -timedelta(1) }} {{ 'a - timedelta(1)' }}",
+                "{{ -timedelta(1) }} {{ 'a - timedelta(1)' }}".into(),
+            ),
+            (
+                "{{ a - timedeltas(1) }} {{ timedelta(1) }}",
+                "{{ a - timedeltas(1) }} {{ timedelta(1) }}".into(),
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(datetime_arithmetic(src), want, "{src}");
+        }
+        // Line breaks stay where lines are counted.
+        let src = "{{ d -\n timedelta(1) }}\nx";
+        assert_eq!(datetime_arithmetic(src).matches('\n').count(), 2);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! `strptime`, `fromisoformat`, `isoformat`, `timestamp`) and `modules.pytz`
 //! (IANA time zones, from chrono-tz, with pytz's `localize` and its quirks).
 //!
-//! Jinja cannot add objects, so `date + timedelta` is not available; templates that
-//! need it fail with minijinja's "unsupported operation" naming the line.
+//! `modules.datetime.timedelta` too. Jinja cannot add objects: `date - timedelta(...)`
+//! is rewritten into a call of [`datetime_op`] ([`crate::preprocess::datetime_arithmetic`]);
+//! a timedelta held in a variable and subtracted later fails with minijinja's
+//! "unsupported operation" naming the line.
 
 use std::fmt;
 use std::sync::Arc;
@@ -83,6 +85,9 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("print", |msg: Value| -> Value {
         eprintln!("{msg}");
         Value::from("")
+    });
+    env.add_function(crate::preprocess::DATETIME_OP_FN, |l: Value, op: String, r: Value| {
+        datetime_op(&l, &op, &r)
     });
     env.add_function("local_md5", |s: String| -> Value {
         use md5::{Digest, Md5};
@@ -213,8 +218,130 @@ impl Object for DatetimeModule {
         match key.as_str()? {
             "datetime" => Some(Value::from_object(DatetimeClass { date_only: false })),
             "date" => Some(Value::from_object(DatetimeClass { date_only: true })),
+            "timedelta" => Some(Value::from_object(TimedeltaClass)),
             _ => None,
         }
+    }
+}
+
+/// `datetime.timedelta(days, seconds, microseconds, milliseconds, minutes, hours,
+/// weeks)`, each positional or by name, integers or floats, as in Python.
+#[derive(Debug)]
+struct TimedeltaClass;
+
+impl Object for TimedeltaClass {
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (args, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
+        const UNITS: [(&str, f64); 7] = [
+            ("days", 86_400e6),
+            ("seconds", 1e6),
+            ("microseconds", 1.0),
+            ("milliseconds", 1e3),
+            ("minutes", 60e6),
+            ("hours", 3_600e6),
+            ("weeks", 604_800e6),
+        ];
+        if args.len() > UNITS.len() {
+            return Err(err("timedelta() takes at most 7 arguments"));
+        }
+        let mut micros = 0f64;
+        for (i, (name, scale)) in UNITS.iter().enumerate() {
+            let v = match args.get(i) {
+                Some(v) => Some(v.clone()),
+                None => kwargs.get::<Option<Value>>(name)?,
+            };
+            if let Some(v) = v {
+                let n = f64::try_from(v.clone())
+                    .map_err(|_| err(format!("timedelta(): {name} must be a number, not {v}")))?;
+                micros += n * scale;
+            }
+        }
+        kwargs.assert_all_used()?;
+        Ok(Value::from_object(Timedelta(micros.round() as i64)))
+    }
+}
+
+/// A `datetime.timedelta`, in microseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Timedelta(i64);
+
+impl Timedelta {
+    const DAY: i64 = 86_400_000_000;
+
+    /// Python's normalized parts: days (any sign), seconds and microseconds (not negative).
+    fn parts(self) -> (i64, i64, i64) {
+        let days = self.0.div_euclid(Self::DAY);
+        let rest = self.0.rem_euclid(Self::DAY);
+        (days, rest / 1_000_000, rest % 1_000_000)
+    }
+}
+
+impl Object for Timedelta {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let (days, seconds, micros) = self.parts();
+        Some(match key.as_str()? {
+            "days" => Value::from(days),
+            "seconds" => Value::from(seconds),
+            "microseconds" => Value::from(micros),
+            _ => return None,
+        })
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "total_seconds" => Ok(Value::from(self.0 as f64 / 1e6)),
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+
+    /// Python's `str()`: `10 days, 2:03:04`, `-1 day, 23:59:59`, `0:00:00.500000`.
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (days, seconds, micros) = self.parts();
+        if days != 0 {
+            write!(f, "{days} day{}, ", if days.abs() == 1 { "" } else { "s" })?;
+        }
+        write!(f, "{}:{:02}:{:02}", seconds / 3600, seconds % 3600 / 60, seconds % 60)?;
+        if micros != 0 {
+            write!(f, ".{micros:06}")?;
+        }
+        Ok(())
+    }
+
+    fn custom_cmp(self: &Arc<Self>, other: &minijinja::value::DynObject) -> Option<std::cmp::Ordering> {
+        Some(self.0.cmp(&other.downcast_ref::<Timedelta>()?.0))
+    }
+}
+
+/// `left + right` or `left - right` with Python's date arithmetic, for what
+/// [`crate::preprocess::datetime_arithmetic`] rewrites: a date or datetime and a
+/// timedelta (a date moves by whole days, as in Python), or two timedeltas.
+pub fn datetime_op(left: &Value, op: &str, right: &Value) -> Result<Value, Error> {
+    let sign = match op {
+        "+" => 1,
+        "-" => -1,
+        _ => return Err(err(format!("unknown operator {op:?}"))),
+    };
+    let date = |v: &Value| v.downcast_object_ref::<DateTime>().cloned();
+    let delta = |v: &Value| v.downcast_object_ref::<Timedelta>().copied();
+    match (date(left), delta(left), delta(right)) {
+        (Some(d), _, Some(t)) => {
+            let micros = if d.date_only { t.parts().0 * Timedelta::DAY } else { t.0 };
+            let dt =
+                d.dt.checked_add_signed(chrono::Duration::microseconds(sign * micros))
+                    .ok_or_else(|| err("date value out of range"))?;
+            Ok(Value::from_object(DateTime { dt, ..d }))
+        }
+        (_, Some(a), Some(b)) => Ok(Value::from_object(Timedelta(a.0 + sign * b.0))),
+        _ => Err(err(format!(
+            "unsupported operand types for {op}: {} and {}",
+            left.kind(),
+            right.kind()
+        ))),
     }
 }
 

@@ -397,6 +397,27 @@ fn python_helpers_behave_as_in_dbt() {
             "{{ run_started_at.year }} {{ run_started_at.tzinfo }} {{ run_started_at }}",
             "2026 UTC 2026-11-30 22:00:00.123456+00:00",
         ),
+        // Python's date arithmetic: a date moves by whole days.
+        (
+            "{{ modules.datetime.date(2024, 3, 1) - modules.datetime.timedelta(1) }} {{ modules.datetime.date(2024, 3, 1) - modules.datetime.timedelta(hours=36) }}",
+            "2024-02-29 2024-02-29",
+        ),
+        (
+            "{% set end = modules.datetime.datetime(2024, 1, 10, 5).replace(hour=0) %}{% set start = (end - modules.datetime.timedelta(days=10)) %}{{ start }}",
+            "2023-12-31 00:00:00",
+        ),
+        (
+            "{{ modules.datetime.datetime(2024, 1, 1, 12) + modules.datetime.timedelta(minutes=90, seconds=1.5) }}",
+            "2024-01-01 13:30:01.500000",
+        ),
+        (
+            "{{ modules.datetime.timedelta(days=-1, seconds=1) }} {{ modules.datetime.timedelta(weeks=1, hours=2).total_seconds() }} {{ modules.datetime.timedelta(hours=25).days }}",
+            "-1 day, 0:00:01 612000.0 1",
+        ),
+        (
+            "{{ modules.datetime.timedelta(1) + modules.datetime.timedelta(hours=12) }}",
+            "1 day, 12:00:00",
+        ),
     ];
     for (src, want) in cases {
         assert_eq!(render(&j, "shop", src).as_deref(), Ok(want), "{src}");
