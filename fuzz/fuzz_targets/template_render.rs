@@ -1,5 +1,5 @@
 //! Fuzzes the Jinja front end of `modelc-template`: the preprocessor
-//! (`preprocess::mutable_literals`, `rewrite_macro_file`, `extract_blocks` for
+//! (`preprocess::expressions`, `rewrite_macro_file`, `extract_blocks` for
 //! `{% snapshot %}` and `{% docs %}`, `scan_tags`) and the rendering of a model
 //! (`Jinja::render`) in an environment holding modelc's built-ins and the example
 //! project's macros.
@@ -74,7 +74,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = preprocess::mutable_literals(text);
+    // The rewrites keep every line break: error lines stay true.
+    let rewritten = preprocess::expressions(text);
+    assert_eq!(rewritten.matches('\n').count(), text.matches('\n').count());
     let _ = preprocess::scan_tags(text, &["macro", "endmacro", "test", "endtest"]);
     let _ = preprocess::extract_blocks(text, "snapshot");
     let _ = preprocess::extract_blocks(text, "docs");

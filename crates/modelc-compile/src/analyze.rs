@@ -112,6 +112,17 @@ fn key(parts: &[&str]) -> String {
     parts.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>().join(".")
 }
 
+/// The code of the error for SQL only DuckDB's ICU extension runs: dropped where
+/// [`Extensions::has`] says the engine has ICU.
+pub(crate) const NEEDS_ICU: &str = "needs-icu";
+
+/// The extensions of the engine's DuckDB (lent by the CLI, which has one).
+pub trait Extensions: Send + Sync + std::fmt::Debug {
+    /// Whether extension `name` is there (or can be installed), so what needs it
+    /// runs.
+    fn has(&self, name: &str) -> bool;
+}
+
 /// Reads a seed's column types as a run will load them: the compiler itself
 /// reads no CSV (DuckDB does, in the runner), so the CLI lends it DuckDB's reader.
 pub trait SeedTypes: Send + Sync + std::fmt::Debug {
@@ -419,7 +430,16 @@ fn type_problem(n: &Node, sql: &str, p: &TypeProblem) -> Diagnostic {
         located(n, sql, (p.line, p.column_number), word)
     });
     let message = format!("{} '{}': {}", n.resource_type, n.name, p.message);
-    let d = if p.error {
+    let d = if p.needs_icu {
+        Diagnostic::error(
+            NEEDS_ICU,
+            format!("{message}, which modelc's DuckDB does not include and could not download"),
+        )
+        .with_help(
+            "cast the value to TIMESTAMP first (`cast(now() as timestamp)`); DuckDB installs ICU \
+             by itself once it can reach extensions.duckdb.org",
+        )
+    } else if p.error {
         Diagnostic::error("type-mismatch", message)
             .with_help("DuckDB refuses this when the model runs; modelc found it from the column types")
     } else {

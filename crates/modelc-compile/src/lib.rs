@@ -33,7 +33,7 @@ use rayon::prelude::*;
 pub use cache::CacheStats;
 use cache::Cached;
 
-pub use analyze::{Lineage, SeedTypes};
+pub use analyze::{Extensions, Lineage, SeedTypes};
 pub use resolve::{cte_name, inject_ctes};
 
 /// Options that change what a compile produces.
@@ -70,6 +70,9 @@ pub struct CompileOptions {
     /// Reads seeds' column types (DuckDB's CSV reader, lent by the CLI); without
     /// it, only the types seeds declare are known.
     pub seed_types: Option<std::sync::Arc<dyn analyze::SeedTypes>>,
+    /// The DuckDB extensions the engine has (asked only when SQL needs one);
+    /// without it, none.
+    pub extensions: Option<std::sync::Arc<dyn analyze::Extensions>>,
 }
 
 /// A compiled project, ready to run.
@@ -1177,6 +1180,9 @@ fn compile_phases(
     // The parse-phase SQL of a node rendered only when it runs is no SQL to check
     // (the analysis does not check its columns either).
     found.retain(|d| !(d.code == "sql-parse" && d.file.as_ref().is_some_and(|f| unrendered.contains(f))));
+    if found.iter().any(|d| d.code == analyze::NEEDS_ICU) && opts.extensions.as_ref().is_some_and(|e| e.has("icu")) {
+        found.retain(|d| d.code != analyze::NEEDS_ICU);
+    }
     diags.extend(found);
     clock.lap("analyze");
     let cache_stats = cache.stats();

@@ -812,6 +812,29 @@ fn value_text(v: &Value) -> String {
 
 /// A Jinja literal for a JSON value; strings that look like `ref(...)`/`source(...)`/`var(...)`
 /// calls are kept as expressions, as dbt does for test arguments.
+/// A test argument with `{{ ... }}` inside other text (`id = {{ two() }}`) as one
+/// Jinja expression: the text and the expressions' values joined with `~`, the
+/// string dbt renders it to. `None` for text without `{{`, or with `{%` tags.
+fn interpolated(s: &str) -> Option<String> {
+    if !s.contains("{{") || s.contains("{%") {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut rest = s;
+    while let Some(open) = rest.find("{{") {
+        let close = rest[open..].find("}}")? + open;
+        if open > 0 {
+            parts.push(serde_json::to_string(&rest[..open]).ok()?);
+        }
+        parts.push(format!("({})", rest[open + 2..close].trim()));
+        rest = &rest[close + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(serde_json::to_string(rest).ok()?);
+    }
+    Some(parts.join(" ~ "))
+}
+
 fn jinja_literal(v: &Value, key: &str) -> String {
     match v {
         Value::String(s) => {
@@ -822,8 +845,14 @@ fn jinja_literal(v: &Value, key: &str) -> String {
                 && t.ends_with(')');
             if looks_like_call && key != "column_name" {
                 t.to_string()
-            } else if let Some(inner) = t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
+            } else if let Some(inner) = t
+                .strip_prefix("{{")
+                .and_then(|r| r.strip_suffix("}}"))
+                .filter(|inner| !inner.contains("{{"))
+            {
                 inner.trim().to_string()
+            } else if let Some(concat) = interpolated(s) {
+                concat
             } else {
                 serde_json::to_string(s).unwrap_or_default()
             }
@@ -976,5 +1005,18 @@ mod tests {
             "[\"a\", 1, none, true]"
         );
         assert_eq!(jinja_literal(&json!("{{ var('v') }}"), "x"), "var('v')");
+        // Jinja inside other text renders to a string, as in dbt.
+        assert_eq!(
+            jinja_literal(&json!("cast(d as date) = {{ dbt_date.yesterday() }}"), "row_condition"),
+            "\"cast(d as date) = \" ~ (dbt_date.yesterday())"
+        );
+        assert_eq!(
+            jinja_literal(&json!("{{ 'id' }} = {{ 1 + 1 }}"), "x"),
+            "('id') ~ \" = \" ~ (1 + 1)"
+        );
+        assert_eq!(
+            jinja_literal(&json!("a {% if x %}b{% endif %}"), "x"),
+            "\"a {% if x %}b{% endif %}\""
+        );
     }
 }

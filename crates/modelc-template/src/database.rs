@@ -234,6 +234,8 @@ impl ColumnObj {
 }
 
 impl Object for ColumnObj {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         Some(match key.as_str()? {
             "name" | "column" => Value::from(self.name.as_str()),
@@ -447,6 +449,8 @@ impl Object for ColumnsObj {
 struct TableColumnObj(Arc<QueryTable>, usize);
 
 impl Object for TableColumnObj {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let (name, ty) = self.0.columns.get(self.1)?;
         Some(match key.as_str()? {
@@ -487,6 +491,8 @@ impl Object for TableColumnObj {
 pub struct Api;
 
 impl Object for Api {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "Relation" => Some(Value::from_object(ApiRelation)),
@@ -541,6 +547,8 @@ impl ApiColumn {
 }
 
 impl Object for ApiColumn {
+    truthy!();
+
     fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         ApiColumn::create(args)
     }

@@ -6,6 +6,17 @@
 //! Relations render as placeholders (see [`placeholder`]) that the compiler resolves
 //! once every node's config is known.
 
+/// `fn is_true` for an [`minijinja::value::Object`] Python takes as true:
+/// minijinja's default takes an object that does not enumerate for an empty map,
+/// so `{% if modules.re.match(...) %}` or `{% if column %}` would be false.
+macro_rules! truthy {
+    () => {
+        fn is_true(self: &std::sync::Arc<Self>) -> bool {
+            true
+        }
+    };
+}
+
 pub mod database;
 mod mutable;
 mod objects;

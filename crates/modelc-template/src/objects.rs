@@ -227,6 +227,8 @@ impl Object for RelObj {
 pub struct ConfigObj(pub Arc<Capture>);
 
 impl Object for ConfigObj {
+    truthy!();
+
     fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let mut map = JsonMap::new();
         for a in args {
@@ -426,6 +428,8 @@ impl MacroFn {
 }
 
 impl Object for MacroFn {
+    truthy!();
+
     fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         self.invoke(state, args)
     }
@@ -447,6 +451,8 @@ struct PackageNs {
 }
 
 impl Object for PackageNs {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         self.macros.0.get(key.as_str()?).cloned()
     }
@@ -559,6 +565,8 @@ pub fn register_namespaces(
 struct Adapter(Arc<Dispatcher>);
 
 impl Object for Adapter {
+    truthy!();
+
     fn call_method(self: &Arc<Self>, state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
             "dispatch" => {
@@ -640,6 +648,8 @@ impl Object for Adapter {
 struct Exceptions;
 
 impl Object for Exceptions {
+    truthy!();
+
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         let msg = args.first().map(|v| v.to_string()).unwrap_or_default();
         match method {
@@ -660,6 +670,8 @@ impl Object for Exceptions {
 struct Namespace(Arc<Dispatcher>);
 
 impl Object for Namespace {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
         let root = self.0.namespaces.get(&self.0.root);

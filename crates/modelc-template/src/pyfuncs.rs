@@ -102,6 +102,8 @@ pub fn register(env: &mut Environment<'static>) {
 struct Modules;
 
 impl Object for Modules {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "re" => Some(Value::from_object(Re)),
@@ -131,6 +133,8 @@ fn str_arg(args: &[Value], i: usize, what: &str) -> Result<String, Error> {
 }
 
 impl Object for Re {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "IGNORECASE" | "I" => Some(Value::from(2)),
@@ -198,6 +202,8 @@ impl Object for Re {
 struct Match(Vec<Option<String>>);
 
 impl Object for Match {
+    truthy!();
+
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         let group = |i: usize| Value::from(self.0.get(i).cloned().flatten());
         match method {
@@ -214,6 +220,8 @@ impl Object for Match {
 struct DatetimeModule;
 
 impl Object for DatetimeModule {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "datetime" => Some(Value::from_object(DatetimeClass { date_only: false })),
@@ -230,6 +238,8 @@ impl Object for DatetimeModule {
 struct TimedeltaClass;
 
 impl Object for TimedeltaClass {
+    truthy!();
+
     fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let (args, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
         const UNITS: [(&str, f64); 7] = [
@@ -277,6 +287,11 @@ impl Timedelta {
 }
 
 impl Object for Timedelta {
+    /// False only when zero, as in Python.
+    fn is_true(self: &Arc<Self>) -> bool {
+        self.0 != 0
+    }
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let (days, seconds, micros) = self.parts();
         Some(match key.as_str()? {
@@ -390,6 +405,8 @@ impl Zone {
 struct Pytz;
 
 impl Object for Pytz {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "utc" | "UTC" => Some(Value::from_object(Zone::utc())),
@@ -412,6 +429,8 @@ impl Object for Pytz {
 }
 
 impl Object for Zone {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         match key.as_str()? {
             "zone" => Some(Value::from(self.name.as_str())),
@@ -470,6 +489,8 @@ impl DatetimeClass {
 }
 
 impl Object for DatetimeClass {
+    truthy!();
+
     fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
         let (args, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(args)?;
         let n = |i, name, default| int_arg(args, &kwargs, i, name, default);
@@ -599,6 +620,8 @@ impl DateTime {
 }
 
 impl Object for DateTime {
+    truthy!();
+
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let d = &self.dt;
         Some(match key.as_str()? {

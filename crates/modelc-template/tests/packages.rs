@@ -418,6 +418,17 @@ fn python_helpers_behave_as_in_dbt() {
             "{{ modules.datetime.timedelta(1) + modules.datetime.timedelta(hours=12) }}",
             "1 day, 12:00:00",
         ),
+        // Python's truth: objects are true (minijinja's default takes them for
+        // empty maps); a timedelta unless zero.
+        (
+            "{% for x in [modules.re.match('a', 'a'), api.Column('a', 'integer'), api.Relation.create(identifier='x'), this, model, adapter, exceptions, config, modules, modules.re, modules.datetime, dbt, modules.datetime.date] %}{{ 'T' if x else 'F' }}{% endfor %}",
+            "TTTTTTTTTTTTT",
+        ),
+        // Python's truth: dates and zones are true, a timedelta unless zero.
+        (
+            "{{ 'T' if modules.datetime.date.today() else 'F' }}{{ 'T' if modules.pytz.utc else 'F' }}{{ 'T' if modules.datetime.timedelta(2) else 'F' }}{{ 'T' if modules.datetime.timedelta(0) else 'F' }}",
+            "TTTF",
+        ),
     ];
     for (src, want) in cases {
         assert_eq!(render(&j, "shop", src).as_deref(), Ok(want), "{src}");

@@ -1,11 +1,12 @@
 //! Seed column types for the compiler: it reads no CSV itself, so the CLI lends
 //! it DuckDB's reader, the one a seed run loads the file with, so the types the
-//! analysis sees are the types the table gets.
+//! analysis sees are the types the table gets. The same DuckDB tells which
+//! extensions it has (ICU: time zones), for SQL only an extension runs.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use modelc_compile::SeedTypes;
+use modelc_compile::{Extensions, SeedTypes};
 use modelc_core::Node;
 use modelc_exec::{Connection, SeedFile};
 
@@ -31,12 +32,35 @@ impl std::fmt::Debug for CsvTypes {
     }
 }
 
-impl SeedTypes for CsvTypes {
-    fn types(&self, seed: &Node) -> Option<Vec<String>> {
+impl CsvTypes {
+    /// Runs `f` on the in-memory DuckDB, opened on first use.
+    fn with<T>(&self, f: impl FnOnce(&dyn Connection) -> Option<T>) -> Option<T> {
         let mut reader = self.reader.lock().ok()?;
         if reader.is_none() {
             *reader = Some(modelc_exec::engine::duckdb::in_memory().ok()?);
         }
-        SeedFile::of(seed, &self.root).column_types(reader.as_deref()?)
+        f(reader.as_deref()?)
+    }
+}
+
+impl SeedTypes for CsvTypes {
+    fn types(&self, seed: &Node) -> Option<Vec<String>> {
+        self.with(|conn| SeedFile::of(seed, &self.root).column_types(conn))
+    }
+}
+
+impl Extensions for CsvTypes {
+    /// Installed already, or now: DuckDB downloads it where it can reach
+    /// extensions.duckdb.org, as it would when the model runs.
+    fn has(&self, name: &str) -> bool {
+        let name = name.replace('\'', "''");
+        let sql = format!(
+            "select count(*) from duckdb_extensions() where extension_name = '{name}' and (installed or loaded)"
+        );
+        self.with(|conn| {
+            let installed = conn.query(&sql).ok()?.first()?.first()?.as_deref() != Some("0");
+            Some(installed || conn.batch(&format!("install '{name}'")).is_ok())
+        })
+        .unwrap_or(false)
     }
 }

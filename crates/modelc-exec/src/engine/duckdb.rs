@@ -11,7 +11,15 @@ use crate::seed::SeedFile;
 
 impl From<duckdb::Error> for DbError {
     fn from(e: duckdb::Error) -> Self {
-        DbError(e.to_string())
+        let message = e.to_string();
+        // DuckDB asks to download what the `duckdb` crate's build leaves out.
+        if message.contains("Extension Autoloading Error") && message.contains("\"icu\"") {
+            return DbError(format!(
+                "{message}\n(time zones and TIMESTAMPTZ arithmetic need DuckDB's ICU extension, which \
+                 modelc's DuckDB does not include and could not download: cast the value to TIMESTAMP first)"
+            ));
+        }
+        DbError(message)
     }
 }
 

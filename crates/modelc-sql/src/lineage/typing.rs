@@ -2,6 +2,11 @@
 //! mistakes DuckDB's binder refuses that types reveal: an ordering comparison of
 //! text with a number, `sum` of text, text in arithmetic, `CASE` branches of types
 //! that do not mix. Anything not certain is unknown, and unknown is never an error.
+//!
+//! Also what modelc's DuckDB cannot run at all: time zones and `TIMESTAMPTZ`
+//! arithmetic need the ICU extension, which the `duckdb` crate's bundled build does
+//! not include ([`Typer::needs_icu`]); the model fails before anything runs,
+//! naming it, instead of half-way through a build.
 
 use sqlparser::ast::{
     BinaryOperator, CastKind, CeilFloorKind, DataType, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
@@ -54,6 +59,12 @@ impl Typer<'_> {
                         data_type(to).map_or_else(Typed::unknown, Typed::of)
                     }
                 }
+            }
+            Expr::AtTimeZone { timestamp, time_zone } => {
+                self.expr(timestamp);
+                self.expr(time_zone);
+                self.needs_icu(e, "AT TIME ZONE");
+                Typed::unknown()
             }
             Expr::BinaryOp { .. } => self.chain(e),
             Expr::UnaryOp { op, expr } => {
@@ -144,7 +155,9 @@ impl Typer<'_> {
                 ty.map_or_else(Typed::unknown, |t| Typed { literal: false, ..t })
             }
             Expr::Extract { expr, .. } => {
-                self.expr(expr);
+                if is_tz(&self.expr(expr)) {
+                    self.needs_icu(e, "EXTRACT from a TIMESTAMPTZ");
+                }
                 Typed::of(Ty::BigInt)
             }
             Expr::Substring { expr, .. } | Expr::Trim { expr, .. } => {
@@ -191,6 +204,13 @@ impl Typer<'_> {
     }
 
     fn binary(&self, e: &Expr, op: &BinaryOperator, a: &Typed, b: &Typed) -> Typed {
+        if matches!(op, BinaryOperator::Plus | BinaryOperator::Minus) && (is_tz(a) || is_tz(b)) {
+            self.needs_icu(
+                e,
+                &format!("{op} on a TIMESTAMPTZ (now() and current_timestamp are one)"),
+            );
+            return Typed::unknown();
+        }
         let arith = match op {
             BinaryOperator::Plus => Arith::Add,
             BinaryOperator::Minus => Arith::Sub,
@@ -265,6 +285,12 @@ impl Typer<'_> {
             .map(|a| a.map_or_else(Typed::unknown, |x| self.expr(x)))
             .collect();
         if args.iter().any(Option::is_none) && name != "count" {
+            return Typed::unknown();
+        }
+        // `timezone(zone, ts)` is what AT TIME ZONE calls.
+        let zone_call = name == "timezone" && typed.len() == 2;
+        if ICU_FUNCTIONS.contains(&name.as_str()) && typed.iter().any(is_tz) || zone_call {
+            self.needs_icu(f, &format!("{name}() of a TIMESTAMPTZ"));
             return Typed::unknown();
         }
         let first = typed.first().cloned().unwrap_or_default();
@@ -439,6 +465,70 @@ impl Typer<'_> {
     fn error(&self, at: &dyn Spanned, message: String) {
         self.cx.missing.problem(TypeProblem::at(at.span(), message, true));
     }
+
+    /// What only DuckDB's ICU extension runs: an error where DuckDB has no ICU,
+    /// as DuckDB refuses it.
+    fn needs_icu(&self, at: &dyn Spanned, what: &str) {
+        let message = format!("{what} needs DuckDB's ICU extension (time zones)");
+        self.cx.missing.problem(TypeProblem {
+            needs_icu: true,
+            ..TypeProblem::at(at.span(), message, true)
+        });
+    }
+}
+
+/// The date-part and date-difference functions DuckDB implements for
+/// `TIMESTAMPTZ` only in its ICU extension (comparisons, `min`/`max`, `strftime`
+/// and casts to `TIMESTAMP` or `VARCHAR` work without it).
+const ICU_FUNCTIONS: &[&str] = &[
+    "age",
+    "century",
+    "date_diff",
+    "date_part",
+    "date_sub",
+    "date_trunc",
+    "datediff",
+    "datepart",
+    "datesub",
+    "datetrunc",
+    "day",
+    "dayname",
+    "dayofmonth",
+    "dayofweek",
+    "dayofyear",
+    "decade",
+    "epoch",
+    "epoch_ms",
+    "epoch_ns",
+    "epoch_us",
+    "era",
+    "hour",
+    "isodow",
+    "isoyear",
+    "julian",
+    "last_day",
+    "microsecond",
+    "millennium",
+    "millisecond",
+    "minute",
+    "month",
+    "monthname",
+    "quarter",
+    "second",
+    "time_bucket",
+    "timezone",
+    "timezone_hour",
+    "timezone_minute",
+    "week",
+    "weekday",
+    "weekofyear",
+    "year",
+    "yearweek",
+];
+
+/// A value known to be a `TIMESTAMPTZ`.
+fn is_tz(t: &Typed) -> bool {
+    matches!(t.known(), Some(Ty::TimestampTz))
 }
 
 /// A literal's type, as DuckDB types it.
