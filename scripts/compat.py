@@ -14,6 +14,7 @@ Only the standard library is used.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -53,6 +54,8 @@ def main():
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     target = os.path.join(args.project, "target_modelc")
+    # A run that stops before running writes no results: never read an old one.
+    shutil.rmtree(target, ignore_errors=True)
     cmd = [args.modelc, "build", "--project-dir", args.project, "--profiles-dir", args.profiles_dir,
            "--db", db, "--target-path", target]
     if args.exclude:

@@ -436,8 +436,8 @@ fn type_problem(n: &Node, sql: &str, p: &TypeProblem) -> Diagnostic {
             format!("{message}, which modelc's DuckDB does not include and could not download"),
         )
         .with_help(
-            "cast the value to TIMESTAMP first (`cast(now() as timestamp)`); DuckDB installs ICU \
-             by itself once it can reach extensions.duckdb.org",
+            "DuckDB installs ICU by itself once it can reach extensions.duckdb.org; without it, \
+             work in TIMESTAMP (`cast(now() as timestamp) + interval 1 day` needs no ICU)",
         )
     } else if p.error {
         Diagnostic::error("type-mismatch", message)

@@ -244,9 +244,13 @@ pub fn rewrite_macro_file(text: &str) -> (String, Vec<MacroDef>) {
 /// The rewrites of a template's expressions that let minijinja run dbt's Jinja:
 /// [`mutable_literals`], then [`datetime_arithmetic`].
 pub fn expressions(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
     match mutable_literals(text) {
-        std::borrow::Cow::Borrowed(t) => datetime_arithmetic(t),
-        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(datetime_arithmetic(&t).into_owned()),
+        Cow::Borrowed(t) => datetime_arithmetic(t),
+        Cow::Owned(t) => match datetime_arithmetic(&t) {
+            Cow::Borrowed(_) => Cow::Owned(t),
+            Cow::Owned(o) => Cow::Owned(o),
+        },
     }
 }
 
@@ -264,10 +268,14 @@ pub fn datetime_arithmetic(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains("timedelta") {
         return std::borrow::Cow::Borrowed(text);
     }
+    let Some(mut next) = next_timedelta_op(text) else {
+        return std::borrow::Cow::Borrowed(text);
+    };
     let mut out = text.to_string();
     // One rewrite at a time, from the start: each removes one operator, and the
     // next may enclose it.
-    while let Some((left, op, right_end)) = next_timedelta_op(&out) {
+    loop {
+        let (left, op, right_end) = next;
         let (op_at, right_start) = op;
         let lhs = out[left..op_at].trim_end().to_string();
         let sign = &out[op_at..op_at + 1];
@@ -281,8 +289,11 @@ pub fn datetime_arithmetic(text: &str) -> std::borrow::Cow<'_, str> {
                 .saturating_sub(call.matches('\n').count()),
         );
         out.replace_range(left..right_end, &format!("{call}{breaks}"));
+        match next_timedelta_op(&out) {
+            Some(n) => next = n,
+            None => return std::borrow::Cow::Owned(out),
+        }
     }
-    std::borrow::Cow::Owned(out)
 }
 
 /// The first `a ± <x>.timedelta(...)` of a template's expressions: the left
@@ -823,6 +834,10 @@ mod tests {
         for (src, want) in cases {
             assert_eq!(datetime_arithmetic(src), want, "{src}");
         }
+        assert!(matches!(
+            datetime_arithmetic("{{ timedelta(1) }}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
         // Line breaks stay where lines are counted.
         let src = "{{ d -\n timedelta(1) }}\nx";
         assert_eq!(datetime_arithmetic(src).matches('\n').count(), 2);
