@@ -403,7 +403,7 @@ pub fn validate(node: &Node, sql_config: &JsonMap, sites: &Sites<'_>, diags: &mu
 /// Points a diagnostic about `key` of a node where the key's value was set; when it
 /// is not set anywhere, at the node's `config()` call, else its YAML entry, else its
 /// definition.
-fn locate(d: Diagnostic, node: &Node, key: &str, sql_config: &JsonMap, sites: &Sites<'_>) -> Diagnostic {
+pub(crate) fn locate(d: Diagnostic, node: &Node, key: &str, sql_config: &JsonMap, sites: &Sites<'_>) -> Diagnostic {
     let in_sql = |key: &str| sql_config.keys().any(|k| normalize_key(k) == key);
     // Lines of a node's SQL are lines of its file (snapshot blocks keep their
     // place); a generic test's SQL is its call, written at its YAML entry.

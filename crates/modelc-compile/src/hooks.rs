@@ -15,16 +15,27 @@ use modelc_core::{Diagnostic, Hook, Node, ResourceType, SourceTable};
 use modelc_template::placeholder::{self, Target};
 use modelc_template::Jinja;
 
-use crate::{node_context, resolve};
+use crate::{configs, node_context, resolve};
 
-/// Renders the hooks of every node that has some ([`render_hooks`]).
-pub(crate) fn render_all(jinja: &Jinja, nodes: &mut BTreeMap<String, Node>, diags: &mut Vec<Diagnostic>) {
+/// Renders the hooks of every node that has some ([`render_hooks`]); an error is
+/// placed where the hook is configured (`sites`).
+pub(crate) fn render_all(
+    jinja: &Jinja,
+    nodes: &mut BTreeMap<String, Node>,
+    sites: &configs::Sites<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
     for node in nodes
         .values_mut()
         .filter(|n| n.config.get("pre_hook").is_some() || n.config.get("post_hook").is_some())
     {
-        if let Err(d) = render_hooks(jinja, node) {
-            diags.push(d);
+        if let Err((d, key)) = render_hooks(jinja, node) {
+            // Set in the node's own SQL, or else in YAML or the project file.
+            diags.push(if node.raw_code.contains(key) {
+                d
+            } else {
+                configs::locate(d, node, key, &serde_json::Map::new(), sites)
+            });
         }
     }
 }
@@ -54,8 +65,9 @@ pub(crate) fn resolve_all(
 
 /// Renders the node's pre- and post-hooks into `node.pre_hooks`/`node.post_hooks`,
 /// with relation placeholders; their `ref()`/`source()` calls are appended to the
-/// node's. A hook that fails to render is an error at the node's file.
-fn render_hooks(jinja: &Jinja, node: &mut Node) -> Result<(), Diagnostic> {
+/// node's. A hook that fails to render is an error at the node's file, with the
+/// config key it came from.
+fn render_hooks(jinja: &Jinja, node: &mut Node) -> Result<(), (Diagnostic, &'static str)> {
     if !matches!(
         node.resource_type,
         ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
@@ -68,11 +80,11 @@ fn render_hooks(jinja: &Jinja, node: &mut Node) -> Result<(), Diagnostic> {
         let render = |sql: &str| {
             jinja.render_str(key, sql, &ctx).map_err(|e| {
                 let (line, col) = resolve::locate_word(&node.raw_code, key);
-                Diagnostic::error(
+                let d = Diagnostic::error(
                     "hook",
                     format!("in the {key} of {} '{}': {}", node.resource_type, node.name, e.message),
-                )
-                .at(&node.original_file_path, line, col)
+                );
+                (d.at(&node.original_file_path, line, col), key)
             })
         };
         for hook in node.config.hooks(key) {

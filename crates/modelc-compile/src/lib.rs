@@ -961,7 +961,7 @@ fn compile_phases(
     nodes.retain(|_, n| !(n.is_generic_test() && n.refs.iter().any(|r| disabled.contains(&r.name))));
 
     // Before refs resolve, as dbt renders hooks at parse time: what they `ref()` is a parent.
-    hooks::render_all(&jinja, &mut nodes, &mut diags);
+    hooks::render_all(&jinja, &mut nodes, &sites, &mut diags);
 
     for key in ["models", "seeds", "snapshots"] {
         if let Some(tree) = input.config.resource_configs.get(key) {

@@ -576,6 +576,13 @@ fn cases() -> Vec<Case> {
                 "{{ config(materialized='table', pre_hook='analyze {{ this ') }}\nselect customer, sum(amount) as total\nfrom {{ ref('stg_orders') }}\ngroup by customer\n",
             )
             .expect(&["models/customer_totals.sql:1:33", "in the pre_hook of model 'customer_totals'"]),
+        // A hook set in the project file is an error there.
+        case("config", "seed_post_hook_unsupported", "build", 2)
+            .write(
+                "project.yml",
+                "name: shop\nduckdb:\n  path: shop.duckdb\nseeds:\n  shop:\n    orders:\n      +post-hook: \"{% do adapter.drop_relation(this) %}\"\n",
+            )
+            .expect(&["project.yml:7:", "in the post_hook of seed 'orders'", "adapter.drop_relation", "nothing was run"]),
         case("config", "meta_not_a_mapping", "build", 2)
             .write("models/j.sql", "{{ config(meta='owner') }}\nselect 1 as x\n")
             .expect(&["models/j.sql:1:11", "meta must be a mapping"]),
