@@ -17,8 +17,7 @@ use modelc_template::Jinja;
 
 use crate::{configs, node_context, resolve};
 
-/// Renders the hooks of every node that has some ([`render_hooks`]); an error is
-/// placed where the hook is configured (`sites`).
+/// Renders the hooks of every node that has some ([`render_hooks`]).
 pub(crate) fn render_all(
     jinja: &Jinja,
     nodes: &mut BTreeMap<String, Node>,
@@ -29,13 +28,8 @@ pub(crate) fn render_all(
         .values_mut()
         .filter(|n| n.config.get("pre_hook").is_some() || n.config.get("post_hook").is_some())
     {
-        if let Err((d, key)) = render_hooks(jinja, node) {
-            // Set in the node's own SQL, or else in YAML or the project file.
-            diags.push(if node.raw_code.contains(key) {
-                d
-            } else {
-                configs::locate(d, node, key, &serde_json::Map::new(), sites)
-            });
+        if let Err(d) = render_hooks(jinja, node, sites) {
+            diags.push(d);
         }
     }
 }
@@ -65,9 +59,9 @@ pub(crate) fn resolve_all(
 
 /// Renders the node's pre- and post-hooks into `node.pre_hooks`/`node.post_hooks`,
 /// with relation placeholders; their `ref()`/`source()` calls are appended to the
-/// node's. A hook that fails to render is an error at the node's file, with the
-/// config key it came from.
-fn render_hooks(jinja: &Jinja, node: &mut Node) -> Result<(), (Diagnostic, &'static str)> {
+/// node's. A hook that fails to render is an error where it is configured: the
+/// node's SQL, or else its YAML or the project file (`sites`).
+fn render_hooks(jinja: &Jinja, node: &mut Node, sites: &configs::Sites<'_>) -> Result<(), Diagnostic> {
     if !matches!(
         node.resource_type,
         ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
@@ -77,23 +71,15 @@ fn render_hooks(jinja: &Jinja, node: &mut Node) -> Result<(), (Diagnostic, &'sta
     let ctx = node_context(node, false);
     let mut rendered = [Vec::new(), Vec::new()];
     for (key, out) in ["pre_hook", "post_hook"].into_iter().zip(&mut rendered) {
-        let render = |sql: &str| {
-            jinja.render_str(key, sql, &ctx).map_err(|e| {
-                let (line, col) = resolve::locate_word(&node.raw_code, key);
-                let d = Diagnostic::error(
-                    "hook",
-                    format!("in the {key} of {} '{}': {}", node.resource_type, node.name, e.message),
-                );
-                (d.at(&node.original_file_path, line, col), key)
-            })
-        };
+        let render = |sql: &str| jinja.render_str(key, sql, &ctx);
         for hook in node.config.hooks(key) {
-            let mut result = render(&hook.sql)?;
+            let located = |e: modelc_template::RenderError| hook_error(node, key, &e.message, sites);
+            let mut result = render(&hook.sql).map_err(located)?;
             // `{{ after_commit("...") }}` in a project file renders to dbt's
             // `{sql, transaction}` JSON, whose SQL is rendered in its turn.
             let rendered = Hook::from_config(&serde_json::Value::String(result.sql.clone()));
             if rendered.sql != result.sql {
-                result = render(&rendered.sql)?;
+                result = render(&rendered.sql).map_err(located)?;
             }
             if result.sql.trim().is_empty() {
                 continue;
@@ -116,6 +102,21 @@ fn render_hooks(jinja: &Jinja, node: &mut Node) -> Result<(), (Diagnostic, &'sta
     node.pre_hooks = pre;
     node.post_hooks = post;
     Ok(())
+}
+
+/// A hook's render error where the hook is configured: the node's SQL when it
+/// sets the key there, else its YAML or the project file.
+fn hook_error(node: &Node, key: &str, message: &str, sites: &configs::Sites<'_>) -> Diagnostic {
+    let d = Diagnostic::error(
+        "hook",
+        format!("in the {key} of {} '{}': {message}", node.resource_type, node.name),
+    );
+    if node.raw_code.contains(key) {
+        let (line, col) = resolve::locate_word(&node.raw_code, key);
+        d.at(&node.original_file_path, line, col)
+    } else {
+        configs::locate(d, node, key, &serde_json::Map::new(), sites)
+    }
 }
 
 /// The node's hooks, pre and post, with their relations filled in: `this`, and the
