@@ -326,7 +326,7 @@ pub(crate) fn finish(
             )
         };
         let mut render_error = None;
-        let sql = if spec.vars.is_empty() && spec.env_vars.is_empty() && spec.macros.is_empty() {
+        let mut sql = if spec.vars.is_empty() && spec.env_vars.is_empty() && spec.macros.is_empty() {
             compiled.cloned().unwrap_or_default()
         } else {
             match render_again(model, spec, renderer, nodes) {
@@ -359,7 +359,6 @@ pub(crate) fn finish(
                 continue;
             }
         };
-        let mut sql = sql;
         let mut relations: Vec<(String, String)> = spec
             .given
             .iter()
