@@ -150,10 +150,10 @@ mod tests {
             .map(|name| (format!("model.p.{name}"), Relation::new("prod", "main", name)))
             .collect();
         if let Some(child) = nodes.get_mut("model.p.child") {
-            child.post_hooks = vec![modelc_core::Hook {
-                sql: r#"insert into log select count(*) from "dev"."main"."orders""#.into(),
-                transaction: true,
-            }];
+            child.post_hooks = vec![modelc_core::Hook::new(
+                r#"insert into log select count(*) from "dev"."main"."orders""#.into(),
+                true,
+            )];
         }
         let selected: BTreeSet<String> = ["model.p.child".to_string()].into();
         // `orders_v` exists here: only `orders` is deferred.

@@ -11,9 +11,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use modelc_core::{Diagnostic, Hook, Node, ResourceType, SourceTable};
+use modelc_core::{Diagnostic, Hook, LateHook, Node, ResourceType, SourceTable};
 use modelc_template::placeholder::{self, Target};
-use modelc_template::Jinja;
+use modelc_template::{Jinja, NodeContext, RenderOutput};
 
 use crate::{configs, node_context, resolve};
 
@@ -69,32 +69,37 @@ fn render_hooks(jinja: &Jinja, node: &mut Node, sites: &configs::Sites<'_>) -> R
         return Ok(());
     }
     let ctx = node_context(node, false);
+    let mut parse_ctx = node_context(node, false);
+    parse_ctx.parse_only = true;
     let mut rendered = [Vec::new(), Vec::new()];
     for (key, out) in ["pre_hook", "post_hook"].into_iter().zip(&mut rendered) {
-        let render = |sql: &str| jinja.render_str(key, sql, &ctx);
         for hook in node.config.hooks(key) {
             let located = |e: modelc_template::RenderError| hook_error(node, key, &e.message, sites);
-            let mut result = render(&hook.sql).map_err(located)?;
-            // `{{ after_commit("...") }}` in a project file renders to dbt's
-            // `{sql, transaction}` JSON, whose SQL is rendered in its turn.
-            let rendered = Hook::from_config(&serde_json::Value::String(result.sql.clone()));
-            if rendered.sql != result.sql {
-                result = render(&rendered.sql).map_err(located)?;
-            }
-            if result.sql.trim().is_empty() {
+            // A hook that asks the database (`adapter.drop_relation(this)`) renders
+            // as dbt's parse phase does, to learn its refs, and again as it runs.
+            let (result, transaction, late) = match render_hook(jinja, key, &hook.sql, &ctx) {
+                Ok((result, transaction)) => (result, transaction, false),
+                Err(e) if e.message.contains(modelc_template::database::NEEDS_DATABASE) => {
+                    let (result, transaction) = render_hook(jinja, key, &hook.sql, &parse_ctx).map_err(located)?;
+                    (result, transaction, true)
+                }
+                Err(e) => return Err(located(e)),
+            };
+            if result.sql.trim().is_empty() && !late {
                 continue;
             }
-            let (ref_base, source_base) = (node.refs.len(), node.sources.len());
-            let sql = placeholder::resolve(&result.sql, |target, part| match target {
-                Target::Ref(i) => Some(placeholder::placeholder(Target::Ref(ref_base + i), part)),
-                Target::Source(i) => Some(placeholder::placeholder(Target::Source(source_base + i), part)),
-                Target::This => None,
-            });
+            let (first_ref, first_source) = (node.refs.len(), node.sources.len());
+            let sql = shift(&result.sql, first_ref, first_source);
             node.refs.extend(result.refs);
             node.sources.extend(result.sources);
             out.push(Hook {
                 sql,
-                transaction: hook.transaction && rendered.transaction,
+                transaction: hook.transaction && transaction,
+                late: late.then(|| LateHook {
+                    template: hook.sql.clone(),
+                    first_ref,
+                    first_source,
+                }),
             });
         }
     }
@@ -102,6 +107,81 @@ fn render_hooks(jinja: &Jinja, node: &mut Node, sites: &configs::Sites<'_>) -> R
     node.pre_hooks = pre;
     node.post_hooks = post;
     Ok(())
+}
+
+/// Renders one hook; `{{ after_commit("...") }}` in a project file renders to
+/// dbt's `{sql, transaction}` JSON, whose SQL is rendered in its turn. The
+/// rendered hook and whether it runs in the node's transaction.
+fn render_hook(
+    jinja: &Jinja,
+    key: &str,
+    template: &str,
+    ctx: &NodeContext,
+) -> Result<(RenderOutput, bool), modelc_template::RenderError> {
+    let result = jinja.render_str(key, template, ctx)?;
+    let rendered = Hook::from_config(&serde_json::Value::String(result.sql.clone()));
+    if rendered.sql == result.sql {
+        return Ok((result, true));
+    }
+    Ok((jinja.render_str(key, &rendered.sql, ctx)?, rendered.transaction))
+}
+
+/// A hook's relation placeholders numbered among the node's refs and sources,
+/// where its own start.
+fn shift(sql: &str, first_ref: usize, first_source: usize) -> String {
+    placeholder::resolve(sql, |target, part| match target {
+        Target::Ref(i) => Some(placeholder::placeholder(Target::Ref(first_ref + i), part)),
+        Target::Source(i) => Some(placeholder::placeholder(Target::Source(first_source + i), part)),
+        Target::This => None,
+    })
+}
+
+/// A late hook rendered as it runs ([`crate::Project::render_late_hook`]): the
+/// relations its `adapter.drop_relation` calls drop, and its SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedHook {
+    /// Dropped (if they exist) before the hook's SQL runs, on the node's connection.
+    pub drops: Vec<modelc_core::Relation>,
+    /// The hook's statements, relations filled in.
+    pub sql: String,
+}
+
+/// Renders a late hook of `node` with `db` answering: its drops and its SQL, its
+/// relations those of `deps`.
+pub(crate) fn render_late(
+    jinja: &Jinja,
+    node: &Node,
+    late: &LateHook,
+    deps: &resolve::Deps,
+    nodes: &BTreeMap<String, Node>,
+    sources: &BTreeMap<String, SourceTable>,
+    db: std::sync::Arc<crate::late::NodeDb>,
+) -> Result<RenderedHook, Diagnostic> {
+    let mut ctx = node_context(node, false);
+    ctx.database = Some(db.clone());
+    let key = "hook";
+    let (result, _) = render_hook(jinja, key, &late.template, &ctx).map_err(|e| {
+        Diagnostic::error(
+            "hook",
+            format!("in a hook of {} '{}': {}", node.resource_type, node.name, e.message),
+        )
+        .at(&node.original_file_path, node.defined_at_line, 1)
+    })?;
+    if late.first_ref + result.refs.len() > deps.0.len() || late.first_source + result.sources.len() > deps.1.len() {
+        return Err(Diagnostic::error(
+            "late-ref",
+            format!(
+                "a hook of {} '{}' calls ref() or source() only when the database answers; dbt must find every ref while parsing",
+                node.resource_type, node.name
+            ),
+        )
+        .at(&node.original_file_path, node.defined_at_line, 1));
+    }
+    let sql = shift(&result.sql, late.first_ref, late.first_source);
+    Ok(RenderedHook {
+        drops: db.drops(),
+        sql: resolve::substitute(&sql, node, (&deps.0, &deps.1), nodes, sources, None),
+    })
 }
 
 /// A hook's render error where the hook is configured: the node's SQL when it
@@ -132,7 +212,7 @@ fn resolve_hooks(
             .iter()
             .map(|h| Hook {
                 sql: resolve::substitute(&h.sql, node, (&deps.0, &deps.1), nodes, sources, None),
-                transaction: h.transaction,
+                ..h.clone()
             })
             .collect()
     };

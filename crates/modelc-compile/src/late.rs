@@ -94,6 +94,8 @@ pub struct NodeDb {
     known: Arc<KnownColumns>,
     graph: Arc<serde_json::Value>,
     external: Option<Arc<dyn External>>,
+    /// A hook's render: the relations its `adapter.drop_relation` calls drop.
+    drops: Option<std::sync::Mutex<Vec<Relation>>>,
 }
 
 impl NodeDb {
@@ -121,7 +123,25 @@ impl NodeDb {
             known,
             graph,
             external,
+            drops: None,
         }
+    }
+
+    /// For a hook of the node whose refs and sources start at `late`'s, among
+    /// the node's; its `adapter.drop_relation` calls are kept for [`NodeDb::drops`].
+    pub(crate) fn for_hook(mut self, late: &modelc_core::LateHook) -> NodeDb {
+        self.refs.drain(..late.first_ref.min(self.refs.len()));
+        self.sources.drain(..late.first_source.min(self.sources.len()));
+        self.drops = Some(std::sync::Mutex::new(Vec::new()));
+        self
+    }
+
+    /// The relations dropped so far.
+    pub(crate) fn drops(&self) -> Vec<Relation> {
+        self.drops
+            .as_ref()
+            .map(|d| d.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .unwrap_or_default()
     }
 
     fn resolve(&self, arg: &RelationArg) -> Result<Relation, String> {
@@ -183,6 +203,17 @@ impl Database for NodeDb {
 
     fn graph(&self) -> Result<Arc<serde_json::Value>, String> {
         Ok(self.graph.clone())
+    }
+
+    fn drop_relation(&self, arg: &RelationArg) -> Result<(), String> {
+        let rel = self.resolve(arg)?;
+        let Some(drops) = &self.drops else {
+            return Err(format!(
+                "adapter.drop_relation({rel}) is supported in hooks, not in a node's SQL: move it to a pre_hook or post_hook"
+            ));
+        };
+        drops.lock().unwrap_or_else(|p| p.into_inner()).push(rel);
+        Ok(())
     }
 
     fn query(&self, sql: &str) -> Result<QueryTable, String> {

@@ -34,6 +34,7 @@ pub use cache::CacheStats;
 use cache::Cached;
 
 pub use analyze::{Extensions, Lineage, SeedTypes};
+pub use hooks::RenderedHook;
 pub use resolve::{cte_name, inject_ctes};
 
 /// Options that change what a compile produces.
@@ -144,16 +145,8 @@ impl Project {
         nodes: Option<&BTreeMap<String, Node>>,
     ) -> Result<(String, Option<String>), Diagnostic> {
         let nodes = nodes.unwrap_or(&self.nodes);
-        let node = nodes
-            .get(id)
-            .ok_or_else(|| Diagnostic::error("late-render", format!("no node '{id}'")))?;
-        let known = std::sync::Arc::new(late::declared_columns(nodes, &self.sources));
-        let graph = self
-            .graph
-            .get_or_init(|| std::sync::Arc::new(late::graph_json(&manifest_node::NodeCtx::of(self))))
-            .clone();
+        let (node, db) = self.node_db(id, database, nodes)?;
         let deps = self.deps.get(id);
-        let db = late::NodeDb::new(node, deps, nodes, &self.sources, known, graph, database);
         let (sql, incr) = late::render(
             &self.jinja,
             node,
@@ -165,6 +158,60 @@ impl Project {
         )?;
         let inject = |sql: String| with_ephemeral_parents(sql, node, nodes);
         Ok((inject(sql), incr.map(inject)))
+    }
+}
+
+impl Project {
+    /// Renders a hook of node `id` that asks the database ([`modelc_core::Hook::late`])
+    /// as it runs, `database` answering its questions: the relations its
+    /// `adapter.drop_relation` calls drop, and its SQL, relations filled in from
+    /// `nodes` (as [`Project::render_late`]). A hook compiled at compile time is returned as it is.
+    pub fn render_late_hook(
+        &self,
+        id: &str,
+        hook: &modelc_core::Hook,
+        database: Option<std::sync::Arc<dyn late::External>>,
+        nodes: Option<&BTreeMap<String, Node>>,
+    ) -> Result<hooks::RenderedHook, Diagnostic> {
+        let Some(late_hook) = &hook.late else {
+            return Ok(hooks::RenderedHook {
+                drops: Vec::new(),
+                sql: hook.sql.clone(),
+            });
+        };
+        let nodes = nodes.unwrap_or(&self.nodes);
+        let (node, db) = self.node_db(id, database, nodes)?;
+        let db = db.for_hook(late_hook);
+        let no_deps = resolve::Deps::default();
+        let deps = self.deps.get(id).unwrap_or(&no_deps);
+        hooks::render_late(
+            &self.jinja,
+            node,
+            late_hook,
+            deps,
+            nodes,
+            &self.sources,
+            std::sync::Arc::new(db),
+        )
+    }
+
+    /// Node `id` of `nodes`, and the database its late render sees.
+    fn node_db<'n>(
+        &self,
+        id: &str,
+        database: Option<std::sync::Arc<dyn late::External>>,
+        nodes: &'n BTreeMap<String, Node>,
+    ) -> Result<(&'n Node, late::NodeDb), Diagnostic> {
+        let node = nodes
+            .get(id)
+            .ok_or_else(|| Diagnostic::error("late-render", format!("no node '{id}'")))?;
+        let known = std::sync::Arc::new(late::declared_columns(nodes, &self.sources));
+        let graph = self
+            .graph
+            .get_or_init(|| std::sync::Arc::new(late::graph_json(&manifest_node::NodeCtx::of(self))))
+            .clone();
+        let db = late::NodeDb::new(node, self.deps.get(id), nodes, &self.sources, known, graph, database);
+        Ok((node, db))
     }
 }
 

@@ -16,8 +16,8 @@ pub use config::{merge_config, normalize_key, unknown_config_keys, NodeConfig, K
 pub use db::{catalog_name, engine, engine_names, Attach, DbConfig, Engine, ServerConfig, ENGINES, FILE_FORMATS};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use node::{
-    ColumnInfo, Constraint, ConstraintKind, DependsOn, Fixture, FixtureRows, Hook, Node, RefCall, ResourceType,
-    SourceDef, SourceTable, TestInfo, UnitTestSpec,
+    ColumnInfo, Constraint, ConstraintKind, DependsOn, Fixture, FixtureRows, Hook, LateHook, Node, RefCall,
+    ResourceType, SourceDef, SourceTable, TestInfo, UnitTestSpec,
 };
 pub use pyjson::{py_float, python_json};
 pub use relation::{quote_ident, Relation};

@@ -415,6 +415,21 @@ pub struct Hook {
     /// together), or outside it: before `begin` for a pre-hook, after `commit` for
     /// a post-hook.
     pub transaction: bool,
+    /// A hook whose Jinja asks the database (`adapter.drop_relation(this)`): `sql`
+    /// is its parse-phase render, and it is rendered again as it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateHook>,
+}
+
+/// What rendering a hook again as it runs needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateHook {
+    /// The hook's Jinja, as configured.
+    pub template: String,
+    /// Where the hook's `ref()` and `source()` calls start among the node's.
+    pub first_ref: usize,
+    /// The same for `source()`.
+    pub first_source: usize,
 }
 
 impl Hook {
@@ -429,21 +444,24 @@ impl Hook {
                 None => String::new(),
             };
             let transaction = o.get("transaction").and_then(Value::as_bool).unwrap_or(true);
-            Hook { sql, transaction }
+            Hook::new(sql, transaction)
         };
         match value {
             Value::Object(o) => object(o),
             Value::String(s) => match serde_json::from_str::<Value>(s.trim()) {
                 Ok(Value::Object(o)) if o.contains_key("sql") => object(&o),
-                _ => Hook {
-                    sql: s.clone(),
-                    transaction: true,
-                },
+                _ => Hook::new(s.clone(), true),
             },
-            other => Hook {
-                sql: other.to_string(),
-                transaction: true,
-            },
+            other => Hook::new(other.to_string(), true),
+        }
+    }
+
+    /// A hook rendered when the project compiles.
+    pub fn new(sql: String, transaction: bool) -> Hook {
+        Hook {
+            sql,
+            transaction,
+            late: None,
         }
     }
 

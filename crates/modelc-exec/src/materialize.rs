@@ -464,11 +464,18 @@ pub fn swap_in(
 /// pre-hooks inside it, the materialization and the post-hooks inside it, committed
 /// together, so that a failing hook rolls the build back and the previous version
 /// stays; then the post-hooks outside it. On an engine without transactions
-/// (Spark) they run in the same order, one by one.
-pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> Outcome {
+/// (Spark) they run in the same order, one by one. A hook that asks the
+/// database is rendered by `late` as its turn comes.
+pub fn run_node(
+    conn: &dyn Connection,
+    node: &Node,
+    settings: &ExecSettings,
+    late: Option<&dyn crate::LateRender>,
+) -> Outcome {
+    let run_hooks = |hooks: &[&Hook]| run_hooks(conn, node, hooks, late);
     let (pre_in, pre_out): (Vec<&Hook>, Vec<&Hook>) = node.pre_hooks.iter().partition(|h| h.transaction);
     let (post_in, post_out): (Vec<&Hook>, Vec<&Hook>) = node.post_hooks.iter().partition(|h| h.transaction);
-    if let Err(e) = run_hooks(conn, &pre_out) {
+    if let Err(e) = run_hooks(&pre_out) {
         return Outcome::error(format!("pre_hook failed: {e}"));
     }
     let shared = (!pre_in.is_empty() || !post_in.is_empty()) && conn.dialect().transactions();
@@ -481,14 +488,14 @@ pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
     }
     let failed_after_build = |e: DbError| Outcome::error(format!("post_hook failed (the node was built): {e}"));
     let built = || {
-        if let Err(e) = run_hooks(conn, &pre_in) {
+        if let Err(e) = run_hooks(&pre_in) {
             return Outcome::error(format!("pre_hook failed: {e}"));
         }
         let outcome = materialize(conn, node, settings);
         if outcome.status != Status::Success {
             return outcome;
         }
-        match run_hooks(conn, &post_in) {
+        match run_hooks(&post_in) {
             Ok(()) => outcome,
             Err(e) if joined.is_some() => Outcome::error(format!(
                 "post_hook failed, so the build was rolled back (the previous version stays): {e}"
@@ -509,15 +516,42 @@ pub fn run_node(conn: &dyn Connection, node: &Node, settings: &ExecSettings) -> 
         }
     }
     if outcome.status == Status::Success {
-        if let Err(e) = run_hooks(conn, &post_out) {
+        if let Err(e) = run_hooks(&post_out) {
             outcome = failed_after_build(e);
         }
     }
     outcome
 }
 
-fn run_hooks(conn: &dyn Connection, hooks: &[&Hook]) -> DbResult<()> {
-    hooks.iter().try_for_each(|h| conn.batch(&h.sql))
+/// Runs hooks in order. A late hook's drops run on this connection, which sees
+/// the node's own build before it commits, as dbt's `adapter.drop_relation` does.
+fn run_hooks(
+    conn: &dyn Connection,
+    node: &Node,
+    hooks: &[&Hook],
+    late: Option<&dyn crate::LateRender>,
+) -> DbResult<()> {
+    for hook in hooks {
+        if hook.late.is_none() {
+            conn.batch(&hook.sql)?;
+            continue;
+        }
+        let Some(late) = late else {
+            return Err(DbError(
+                "this hook asks the database, so it renders as it runs, and this run cannot render it".into(),
+            ));
+        };
+        let (drops, sql) = late.render_hook(node, hook).map_err(DbError)?;
+        for rel in drops {
+            if let Some(kind) = existing(conn, &rel)? {
+                conn.batch(&conn.dialect().drop_relation(&rel, kind))?;
+            }
+        }
+        if !sql.trim().is_empty() {
+            conn.batch(&sql)?;
+        }
+    }
+    Ok(())
 }
 
 /// Executes one node's materialization.

@@ -28,6 +28,15 @@ pub trait Reporter {
 pub trait LateRender: Sync {
     /// Renders `node` against the database.
     fn render(&self, node: &Node) -> Result<(String, Option<String>), String>;
+    /// Renders a hook of `node` that asks the database ([`modelc_core::Hook::late`])
+    /// just before it runs: the relations its `adapter.drop_relation` calls drop
+    /// (the caller drops them on the node's connection, where the node's own
+    /// uncommitted build is), and its SQL.
+    fn render_hook(
+        &self,
+        node: &Node,
+        hook: &modelc_core::Hook,
+    ) -> Result<(Vec<modelc_core::Relation>, String), String>;
 }
 
 /// What to execute.
@@ -297,14 +306,14 @@ pub fn run(adapter: &dyn Adapter, req: &RunRequest<'_>, reporter: &dyn Reporter)
 /// Runs one node, rendering it first when its template asks the database.
 fn execute_one(conn: &dyn Connection, node: &Node, settings: &ExecSettings, late: Option<&dyn LateRender>) -> Outcome {
     match late.filter(|_| node.late_render).map(|l| l.render(node)) {
-        None => run_node(conn, node, settings),
+        None => run_node(conn, node, settings, late),
         Some(Ok((sql, incremental))) => {
             let rendered = Node {
                 compiled_code: Some(sql),
                 compiled_incremental_code: incremental,
                 ..node.clone()
             };
-            run_node(conn, &rendered, settings)
+            run_node(conn, &rendered, settings, late)
         }
         Some(Err(message)) => Outcome::error(message),
     }

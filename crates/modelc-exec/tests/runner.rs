@@ -47,6 +47,15 @@ impl LateRender for OnRender<'_> {
     fn render(&self, node: &Node) -> Result<(String, Option<String>), String> {
         (self.0)(node)
     }
+
+    /// The projects here have no hooks that ask the database: their SQL as compiled.
+    fn render_hook(
+        &self,
+        _node: &Node,
+        hook: &modelc_core::Hook,
+    ) -> Result<(Vec<modelc_core::Relation>, String), String> {
+        Ok((Vec::new(), hook.sql.clone()))
+    }
 }
 
 /// The node's own SQL.

@@ -62,6 +62,9 @@ pub trait Database: Send + Sync + fmt::Debug {
     fn relation(&self, relation: &RelationArg) -> Result<Option<(String, String, String)>, String>;
     /// Runs a query (its text may hold the render's relation placeholders).
     fn query(&self, sql: &str) -> Result<QueryTable, String>;
+    /// `adapter.drop_relation`: drops the relation if it exists (the database
+    /// decides when: a hook's drops run on the node's connection, before the hook).
+    fn drop_relation(&self, relation: &RelationArg) -> Result<(), String>;
     /// dbt's `graph`: `{"nodes": {...}, "sources": {...}, ...}` as in the manifest.
     fn graph(&self) -> Result<Arc<serde_json::Value>, String>;
 }
@@ -105,6 +108,13 @@ const GRAPH_KEYS: &[&str] = &[
     "semantic_models",
     "saved_queries",
 ];
+
+/// Whether `relation.incorporate(...)` keeps the relation's path (only its
+/// `type` changes, which modelc's relations do not carry): it is then the same relation.
+pub(crate) fn keeps_path(args: &[Value]) -> bool {
+    args.iter()
+        .all(|a| a.is_kwargs() && a.get_attr("path").map_or(true, |p| p.is_undefined()))
+}
 
 fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
@@ -182,6 +192,7 @@ impl Object for NamedRelation {
 
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
+            "incorporate" if keeps_path(args) => Ok(Value::from_dyn_object(self.clone())),
             "render" | "include" | "quote" | "incorporate" => Ok(Value::from(self.to_string())),
             "get" => Ok(mapping_get(|k| self.get_value(k), args)),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),

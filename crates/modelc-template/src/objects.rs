@@ -211,6 +211,7 @@ impl Object for RelObj {
 
     fn call_method(self: &Arc<Self>, _state: &mut State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
         match method {
+            "incorporate" if crate::database::keeps_path(args) => Ok(Value::from_dyn_object(self.clone())),
             "render" | "include" | "quote" | "incorporate" => Ok(Value::from(placeholder(self.0, Part::Whole))),
             "get" => Ok(crate::database::mapping_get(|k| self.get_value(k), args)),
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
@@ -634,6 +635,17 @@ impl Object for Adapter {
                     Some((d, s, i)) => NamedRelation::value(&d, &s, &i),
                     None => Value::from(()),
                 })
+            }
+            "drop_relation" => {
+                let rel = args.first().cloned().unwrap_or_default();
+                let arg = NamedRelation::arg_of(&rel)
+                    .ok_or_else(|| err(format!("adapter.drop_relation expects a relation, got {rel}")))?;
+                let c = capture(state)?;
+                // The parse phase drops nothing (dbt's `available.parse_none`).
+                if let Some(db) = c.database(&format!("adapter.drop_relation({rel})"))? {
+                    db.drop_relation(&arg).map_err(err)?;
+                }
+                Ok(Value::from(()))
             }
             _ => Err(err(format!(
                 "adapter.{method}({}) is not supported by modelc yet: it would need the database at compile time",

@@ -280,6 +280,11 @@ impl modelc_template::database::Database for OneTable {
         })))
     }
 
+    /// Says what it was asked to drop, as an error the render reports.
+    fn drop_relation(&self, relation: &modelc_template::database::RelationArg) -> Result<(), String> {
+        Err(format!("asked to drop {relation:?}"))
+    }
+
     fn query(&self, sql: &str) -> Result<modelc_template::database::QueryTable, String> {
         if !sql.contains("__modelc_ref_0__") {
             return Err(format!("unexpected query: {sql}"));
@@ -338,6 +343,37 @@ fn introspection_answers_truly_or_fails() {
     parse.parse_only = true;
     let out = j.render("models/m.sql", "{{ execute }} {{ adapter.get_columns_in_relation(ref('orders')) | length }} {{ run_query('select 1') is none }}", &parse);
     assert_eq!(out.map(|o| o.sql).as_deref(), Ok("False 0 True"));
+}
+
+/// `adapter.drop_relation` asks the database to drop the relation (`this`, kept
+/// by `incorporate(type=...)`); the parse phase drops nothing; with no database
+/// it needs one, so the compiler renders the hook again as it runs.
+#[test]
+fn drop_relation_asks_the_database() {
+    let j = jinja();
+    let src = "{% do adapter.drop_relation(this.incorporate(type='table')) %}";
+    let mut n = node("shop");
+    n.database = Some(std::sync::Arc::new(OneTable));
+    let e = j.render("models/m.sql", src, &n).unwrap_err();
+    assert!(e.message.contains("asked to drop Target(This)"), "{e:?}");
+    let e = j
+        .render(
+            "models/m.sql",
+            "{% do adapter.drop_relation(api.Relation.create(identifier='t')) %}",
+            &n,
+        )
+        .unwrap_err();
+    assert!(e.message.contains(r#"identifier: "t""#), "{e:?}");
+    let e = j
+        .render("models/m.sql", "{% do adapter.drop_relation('t') %}", &n)
+        .unwrap_err();
+    assert!(e.message.contains("expects a relation"), "{e:?}");
+
+    let e = render(&j, "shop", src).unwrap_err();
+    assert!(e.contains(modelc_template::database::NEEDS_DATABASE), "{e}");
+    let mut parse = node("shop");
+    parse.parse_only = true;
+    assert_eq!(j.render("models/m.sql", src, &parse).map(|o| o.sql).as_deref(), Ok(""));
 }
 
 /// The Python helpers of dbt's context.

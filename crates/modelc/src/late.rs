@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use modelc_compile::defer::{self, Deferred};
 use modelc_compile::late::{DbColumn, External, QueryTable};
 use modelc_compile::Project;
-use modelc_core::{Node, Relation};
+use modelc_core::{Hook, Node, Relation};
 use modelc_exec::{Adapter, Connection, LateRender};
 
 /// Renders late nodes of `project` against the run's database.
@@ -21,10 +21,17 @@ pub struct RunTimeRender<'a> {
     pub deferred: Option<(&'a BTreeMap<String, Node>, &'a [Deferred])>,
 }
 
+impl RunTimeRender<'_> {
+    /// A connection of the render's own, for its questions.
+    fn database(&self) -> Result<Arc<dyn External>, String> {
+        let conn = self.adapter.connect().map_err(|e| e.to_string())?;
+        Ok(Arc::new(ConnDb(Mutex::new(conn))))
+    }
+}
+
 impl LateRender for RunTimeRender<'_> {
     fn render(&self, node: &Node) -> Result<(String, Option<String>), String> {
-        let conn = self.adapter.connect().map_err(|e| e.to_string())?;
-        let db = Arc::new(ConnDb(Mutex::new(conn)));
+        let db = self.database()?;
         let (nodes, deferred) = self.deferred.unzip();
         let (mut sql, mut incremental) = self
             .project
@@ -35,6 +42,16 @@ impl LateRender for RunTimeRender<'_> {
             defer::repoint(code, deferred.unwrap_or_default());
         }
         Ok((sql, incremental))
+    }
+
+    fn render_hook(&self, node: &Node, hook: &Hook) -> Result<(Vec<Relation>, String), String> {
+        let (nodes, deferred) = self.deferred.unzip();
+        let mut rendered = self
+            .project
+            .render_late_hook(&node.unique_id, hook, Some(self.database()?), nodes)
+            .map_err(|d| d.to_string())?;
+        defer::repoint(&mut rendered.sql, deferred.unwrap_or_default());
+        Ok((rendered.drops, rendered.sql))
     }
 }
 

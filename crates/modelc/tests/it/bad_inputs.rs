@@ -580,9 +580,9 @@ fn cases() -> Vec<Case> {
         case("config", "seed_post_hook_unsupported", "build", 2)
             .write(
                 "project.yml",
-                "name: shop\nduckdb:\n  path: shop.duckdb\nseeds:\n  shop:\n    orders:\n      +post-hook: \"{% do adapter.drop_relation(this) %}\"\n",
+                "name: shop\nduckdb:\n  path: shop.duckdb\nseeds:\n  shop:\n    orders:\n      +post-hook: \"{% do adapter.rename_relation(this, this) %}\"\n",
             )
-            .expect(&["project.yml:7:", "in the post_hook of seed 'orders'", "adapter.drop_relation", "nothing was run"]),
+            .expect(&["project.yml:7:", "in the post_hook of seed 'orders'", "adapter.rename_relation", "nothing was run"]),
         case("config", "meta_not_a_mapping", "build", 2)
             .write("models/j.sql", "{{ config(meta='owner') }}\nselect 1 as x\n")
             .expect(&["models/j.sql:1:11", "meta must be a mapping"]),

@@ -162,6 +162,58 @@ fn node_hooks_run_before_and_after_the_node_with_this() {
     );
 }
 
+/// A hook that asks the database renders as it runs, on the node's connection,
+/// as in dbt: dbt-utils' integration project drops a seed in its post-hook
+/// (`adapter.drop_relation(this.incorporate(type='table'))`), and a model that
+/// reads it later sees it gone. The drop runs inside the node's transaction,
+/// where the new table is, and finds a view as well as a table. The hook's
+/// `run_query` and `ref()` answer from what the run built.
+#[test]
+fn hooks_that_ask_the_database_render_as_they_run() {
+    const PROJECT: &str = r#"name: shop
+duckdb:
+  path: shop.duckdb
+seeds:
+  shop:
+    dropped:
+      +post-hook: "{% do adapter.drop_relation(this.incorporate(type='table')) %}"
+models:
+  shop:
+    v:
+      +materialized: view
+      +post-hook:
+        - "{% do adapter.drop_relation(this) %}"
+        - "{% set kept = ref('kept') %}create table log as select {{ run_query('select count(*) from ' ~ kept).columns[0].values()[0] if execute else 0 }} as n"
+"#;
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT),
+        ("seeds/dropped.csv", "field\na\nb\n"),
+        ("seeds/kept.csv", "field\nc\n"),
+        (
+            "models/gone.sql",
+            "{% set rel = load_relation(ref('dropped')) %}\nselect '{{ 'gone' if rel is none else 'there' }}' as state",
+        ),
+        ("models/v.sql", "select 1 as x"),
+    ]);
+    let out = f.modelc(&["compile"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = f.modelc(&["build", "--threads", "1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(table(&f.query("select state from gone")), "gone");
+    assert_eq!(
+        table(&f.query("select table_name from information_schema.tables where table_catalog = 'shop' order by 1")),
+        "gone\nkept\nlog"
+    );
+    assert_eq!(table(&f.query("select n from log")), "1");
+    // The view's hook refs `kept`: it was built first.
+    let manifest = std::fs::read_to_string(f.path().join("target/manifest.json")).expect("manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("json");
+    assert_eq!(
+        manifest["nodes"]["model.shop.v"]["depends_on"]["nodes"],
+        serde_json::json!(["seed.shop.kept"])
+    );
+}
+
 /// Hooks share the node's transaction unless told otherwise (dbt's
 /// `transaction: true` default): a failing post-hook rolls the build and the
 /// earlier hooks back, so the previous table stays. `before_begin()` and
