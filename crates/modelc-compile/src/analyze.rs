@@ -437,8 +437,8 @@ fn type_problem(n: &Node, sql: &str, p: &TypeProblem) -> Diagnostic {
         )
         .with_help(
             "DuckDB installs ICU by itself once it can reach extensions.duckdb.org; without it, \
-             work in TIMESTAMP (`cast(now() as timestamp) + interval 1 day` needs no ICU), or set \
-             `static_analysis: off` on this model to build the others meanwhile",
+             work in TIMESTAMP (`cast(now() as timestamp) + interval 1 day` needs no ICU), or \
+             `--exclude` this model (or set `static_analysis: off` on it) to build the others meanwhile",
         )
     } else if p.error {
         Diagnostic::error("type-mismatch", message)

@@ -246,6 +246,62 @@ pub struct Compiled {
     pub cache: CacheStats,
     /// What [`state::save`] keeps for the next compile (when the cache is on).
     pub state: Option<state::Seed>,
+    /// When the only errors are the analysis's, each in the SQL or YAML of some
+    /// nodes: the project, for a run that selects none of those nodes.
+    pub blocked: Option<Blocked>,
+}
+
+/// A project compiled but for errors its analysis found in some nodes (a
+/// `needs-icu` model, an unknown column): as dbt compiles only what it runs, a
+/// run that selects none of those nodes goes ahead.
+#[derive(Debug)]
+pub struct Blocked {
+    /// The compiled project.
+    pub project: Project,
+    /// Each error, with the nodes of its file.
+    errors: Vec<(Diagnostic, BTreeSet<String>)>,
+}
+
+impl Blocked {
+    /// The project and every error concerning a node of its file, when every
+    /// error does; `None` when one concerns the project as a whole.
+    fn new(project: Project, errors: Vec<Diagnostic>) -> Option<Blocked> {
+        let mut by_file: HashMap<&Path, BTreeSet<String>> = HashMap::new();
+        for n in project.nodes.values() {
+            let yaml = n
+                .patch_path
+                .as_deref()
+                .and_then(|p| p.split_once("://"))
+                .map(|(_, f)| f);
+            for file in std::iter::once(n.original_file_path.as_str()).chain(yaml) {
+                by_file.entry(Path::new(file)).or_default().insert(n.unique_id.clone());
+            }
+        }
+        let errors = errors
+            .into_iter()
+            .map(|d| {
+                let nodes = d.file.as_deref().and_then(|f| by_file.get(f)).cloned()?;
+                Some((d, nodes))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Blocked { project, errors })
+    }
+
+    /// The project, when `selected` holds none of the nodes the errors concern:
+    /// those errors become warnings that say so. `None` when it holds one.
+    pub fn unblock(self, selected: &BTreeSet<String>, diagnostics: &mut Diagnostics) -> Option<Project> {
+        if self.errors.iter().any(|(_, nodes)| !nodes.is_disjoint(selected)) {
+            return None;
+        }
+        for d in diagnostics.0.iter_mut() {
+            if self.errors.iter().any(|(e, _)| e == d) {
+                d.severity = modelc_core::Severity::Warning;
+                d.message
+                    .push_str(" (in nodes not selected: this run goes ahead without them)");
+            }
+        }
+        Some(self.project)
+    }
 }
 
 /// Loads and compiles the project at `root`.
@@ -277,6 +333,7 @@ fn finish(project: Option<Project>, diags: Vec<Diagnostic>) -> Compiled {
         timings: Vec::new(),
         cache: CacheStats::default(),
         state: None,
+        blocked: None,
     }
 }
 
@@ -1230,6 +1287,7 @@ fn compile_phases(
     if found.iter().any(|d| d.code == analyze::NEEDS_ICU) && opts.extensions.as_ref().is_some_and(|e| e.has("icu")) {
         found.retain(|d| d.code != analyze::NEEDS_ICU);
     }
+    let analysis_errors: Vec<Diagnostic> = found.iter().filter(|d| d.is_error()).cloned().collect();
     diags.extend(found);
     clock.lap("analyze");
     let cache_stats = cache.stats();
@@ -1278,7 +1336,15 @@ fn compile_phases(
     if let Some(seed) = &mut seed {
         seed.macro_files = macro_files.iter().map(|f| f.path.clone()).collect();
     }
-    let mut out = finish(Some(project), diags);
+    let other_errors = diags.iter().filter(|d| d.is_error()).count() > analysis_errors.len();
+    let mut out = if analysis_errors.is_empty() || other_errors {
+        finish(Some(project), diags)
+    } else {
+        Compiled {
+            blocked: Blocked::new(project, analysis_errors),
+            ..finish(None, diags)
+        }
+    };
     out.cache = cache_stats;
     out.state = seed;
     out

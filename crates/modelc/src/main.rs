@@ -331,11 +331,38 @@ fn fresher_sources(current: &serde_json::Value, previous: &serde_json::Value) ->
 }
 
 /// Compiles in full, printing diagnostics.
+/// Errors of the analysis in nodes `--select`/`--exclude` leave out do not stop
+/// the command: dbt compiles only the nodes it runs.
 fn compile_full(common: &Common, opts: &CompileOptions) -> Result<FullCompile, u8> {
-    let compiled = compile(&common.project_dir, opts);
-    report::print_all(&compiled.diagnostics, &project_root(common));
-    let mut project = compiled.project.ok_or(INVALID)?;
-    apply_state(&mut project, common)?;
+    let mut compiled = compile(&common.project_dir, opts);
+    let selects = !common.select.is_empty() || !common.exclude.is_empty();
+    let project = match (compiled.project.take(), compiled.blocked.take()) {
+        (Some(mut project), _) => {
+            report::print_all(&compiled.diagnostics, &project_root(common));
+            apply_state(&mut project, common)?;
+            project
+        }
+        (None, Some(mut blocked)) if selects => {
+            apply_state(&mut blocked.project, common)?;
+            let selected =
+                blocked
+                    .project
+                    .dag
+                    .select(&common.select, &common.exclude, indirect(common.indirect_selection));
+            let project = match selected {
+                Ok(selected) => blocked.unblock(&selected.ids, &mut compiled.diagnostics),
+                Err(_) => None,
+            };
+            report::print_all(&compiled.diagnostics, &project_root(common));
+            // What the compile cache would keep holds the errors: nothing is kept.
+            compiled.state = None;
+            project.ok_or(INVALID)?
+        }
+        (None, _) => {
+            report::print_all(&compiled.diagnostics, &project_root(common));
+            return Err(INVALID);
+        }
+    };
     Ok(FullCompile {
         project,
         cache: compiled.cache,

@@ -97,3 +97,41 @@ on-run-end:
         "main\nmain_other"
     );
 }
+
+/// An error the analysis finds in a model stops a command that selects it, and
+/// only those: as dbt compiles only what it runs, `--select`/`--exclude` that leave
+/// the model out run the rest, with the error shown as a warning.
+#[test]
+fn analysis_errors_stop_only_the_commands_that_select_their_nodes() {
+    let f = Fixture::new(&[
+        ("project.yml", PROJECT_YML),
+        ("models/good.sql", "select 1 as v"),
+        ("models/bad.sql", "select nope from {{ ref('good') }}"),
+        ("models/after_bad.sql", "select * from {{ ref('bad') }}"),
+    ]);
+    let built =
+        || table(&f.query("select table_name from information_schema.tables where table_catalog = 'shop' order by 1"));
+    for args in [
+        &["build"][..],
+        &["run", "-s", "bad"],
+        &["run", "-s", "good+"],
+        &["run", "--exclude", "after_bad"],
+    ] {
+        let out = f.modelc(args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("models/bad.sql:1:8"), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains("nothing was run"), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(built(), "", "nothing was built");
+    for args in [&["run", "-s", "good"][..], &["build", "--exclude", "bad+"]] {
+        let out = f.modelc(args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("in nodes not selected"), "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains("nothing was run"), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(built(), "good");
+    // A compile of the selection prints its SQL.
+    let out = f.modelc(&["compile", "-s", "good"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("select 1 as v"), "{}", out.stdout);
+}
