@@ -810,8 +810,6 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-/// A Jinja literal for a JSON value; strings that look like `ref(...)`/`source(...)`/`var(...)`
-/// calls are kept as expressions, as dbt does for test arguments.
 /// A test argument with `{{ ... }}` inside other text (`id = {{ two() }}`) as one
 /// Jinja expression: the text and the expressions' values joined with `~`, the
 /// string dbt renders it to. `None` for text without `{{`, or with `{%` tags.
@@ -835,7 +833,11 @@ fn interpolated(s: &str) -> Option<String> {
     Some(parts.join(" ~ "))
 }
 
-fn jinja_literal(v: &Value, key: &str) -> String {
+/// A Jinja literal for a JSON value; strings that look like `ref(...)`/`source(...)`/`var(...)`
+/// calls are kept as expressions, as dbt does for test arguments. Text with `{% %}`
+/// tags is rendered by a `{% set %}` block pushed to `blocks`, which the test's
+/// template starts with, and is then the variable that block sets.
+fn jinja_literal(v: &Value, key: &str, blocks: &mut Vec<String>) -> String {
     match v {
         Value::String(s) => {
             let t = s.trim();
@@ -853,6 +855,10 @@ fn jinja_literal(v: &Value, key: &str) -> String {
                 inner.trim().to_string()
             } else if let Some(concat) = interpolated(s) {
                 concat
+            } else if s.contains("{%") {
+                let name = format!("__modelc_arg_{}", blocks.len());
+                blocks.push(format!("{{% set {name} %}}{s}{{% endset %}}"));
+                name
             } else {
                 serde_json::to_string(s).unwrap_or_default()
             }
@@ -860,7 +866,10 @@ fn jinja_literal(v: &Value, key: &str) -> String {
         Value::Null => "none".into(),
         Value::Array(a) => format!(
             "[{}]",
-            a.iter().map(|x| jinja_literal(x, "")).collect::<Vec<_>>().join(", ")
+            a.iter()
+                .map(|x| jinja_literal(x, "", blocks))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Object(m) => format!(
             "{{{}}}",
@@ -868,7 +877,7 @@ fn jinja_literal(v: &Value, key: &str) -> String {
                 .map(|(k, x)| format!(
                     "{}: {}",
                     serde_json::to_string(k).unwrap_or_default(),
-                    jinja_literal(x, k)
+                    jinja_literal(x, k, blocks)
                 ))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -894,12 +903,14 @@ fn generic_test(project: &str, trees: Trees, entry: TestEntry, target: TestTarge
     let (short, full) = test_names(&named, &target.label, &args);
     let name = entry.custom_name.clone().unwrap_or(full);
     let mut call_args = vec![format!("model=get_where_subquery({})", target.call)];
+    let mut blocks = Vec::new();
     for (k, v) in &args {
-        call_args.push(format!("{k}={}", jinja_literal(v, k)));
+        call_args.push(format!("{k}={}", jinja_literal(v, k, &mut blocks)));
     }
     let namespace_prefix = namespace.as_ref().map(|ns| format!("{ns}.")).unwrap_or_default();
     let template = format!(
-        "{{{{ {namespace_prefix}test_{short_test}({}) }}}}",
+        "{}{{{{ {namespace_prefix}test_{short_test}({}) }}}}",
+        blocks.concat(),
         call_args.join(", ")
     );
     let resource_path = target
@@ -998,25 +1009,36 @@ mod tests {
 
     #[test]
     fn test_arguments_become_jinja() {
-        assert_eq!(jinja_literal(&json!("ref('dim')"), "to"), "ref('dim')");
-        assert_eq!(jinja_literal(&json!("it's"), "x"), "\"it's\"");
-        assert_eq!(
-            jinja_literal(&json!(["a", 1, null, true]), "values"),
-            "[\"a\", 1, none, true]"
-        );
-        assert_eq!(jinja_literal(&json!("{{ var('v') }}"), "x"), "var('v')");
+        let literal = |v: Value, key: &str| jinja_literal(&v, key, &mut Vec::new());
+        assert_eq!(literal(json!("ref('dim')"), "to"), "ref('dim')");
+        assert_eq!(literal(json!("it's"), "x"), "\"it's\"");
+        assert_eq!(literal(json!(["a", 1, null, true]), "values"), "[\"a\", 1, none, true]");
+        assert_eq!(literal(json!("{{ var('v') }}"), "x"), "var('v')");
         // Jinja inside other text renders to a string, as in dbt.
         assert_eq!(
-            jinja_literal(&json!("cast(d as date) = {{ dbt_date.yesterday() }}"), "row_condition"),
+            literal(json!("cast(d as date) = {{ dbt_date.yesterday() }}"), "row_condition"),
             "\"cast(d as date) = \" ~ (dbt_date.yesterday())"
         );
         assert_eq!(
-            jinja_literal(&json!("{{ 'id' }} = {{ 1 + 1 }}"), "x"),
+            literal(json!("{{ 'id' }} = {{ 1 + 1 }}"), "x"),
             "('id') ~ \" = \" ~ (1 + 1)"
         );
+        // Tags: a `{% set %}` block renders the text, before the test's call.
+        let mut blocks = Vec::new();
         assert_eq!(
-            jinja_literal(&json!("a {% if x %}b{% endif %}"), "x"),
-            "\"a {% if x %}b{% endif %}\""
+            jinja_literal(
+                &json!({"a": "a {% if x %}b{% endif %}", "b": ["{% for i in [1] %}{{ i }}{% endfor %}"]}),
+                "x",
+                &mut blocks
+            ),
+            "{\"a\": __modelc_arg_0, \"b\": [__modelc_arg_1]}"
+        );
+        assert_eq!(
+            blocks,
+            [
+                "{% set __modelc_arg_0 %}a {% if x %}b{% endif %}{% endset %}",
+                "{% set __modelc_arg_1 %}{% for i in [1] %}{{ i }}{% endfor %}{% endset %}"
+            ]
         );
     }
 }

@@ -246,6 +246,53 @@ fn config_values_render_their_jinja() {
     assert_eq!(tests, ["not_null_a_id"]);
 }
 
+/// A test argument's text renders as dbt renders it, `{{ }}` and `{% %}` alike,
+/// in the test's context.
+#[test]
+fn test_argument_text_renders_its_jinja() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "dbt_project.yml",
+        "name: shop
+vars:
+  low: 2
+",
+    );
+    write(
+        root,
+        "models/a.sql",
+        "select 1 as id
+",
+    );
+    write(
+        root,
+        "macros/where_ok.sql",
+        "{% test where_ok(model, condition) %}select * from {{ model }} where not ({{ condition }}){% endtest %}\n",
+    );
+    write(
+        root,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: a\n    data_tests:\n      - where_ok:\n          condition: \"id >= {{ var('low') }}\"\n      - where_ok:\n          condition: \"{% if target.type == 'duckdb' %}id > 0{% else %}true{% endif %} and {% for c in ['id'] %}{{ c }} is not null{% endfor %}\"\n",
+    );
+    let (project, _) = compile_ok(root);
+    let mut sql: Vec<&str> = project
+        .nodes
+        .values()
+        .filter(|n| n.resource_type == modelc_core::ResourceType::Test)
+        .filter_map(|n| n.compiled_code.as_deref())
+        .collect();
+    sql.sort();
+    assert_eq!(
+        sql,
+        [
+            r#"select * from "modelc"."main"."a" where not (id > 0 and id is not null)"#,
+            r#"select * from "modelc"."main"."a" where not (id >= 2)"#,
+        ]
+    );
+}
+
 /// `tests/fixtures/` holds unit tests' input files (dbt 1.8+), not singular tests.
 #[test]
 fn unit_test_fixtures_are_not_singular_tests() {
