@@ -30,6 +30,8 @@ pub trait External: Send + Sync + std::fmt::Debug {
     fn relation(&self, relation: &Relation) -> Result<Option<Relation>, String>;
     /// Runs a query (relations already substituted).
     fn query(&self, sql: &str) -> Result<QueryTable, String>;
+    /// Drops the relation if it exists, whatever its kind.
+    fn drop_relation(&self, relation: &Relation) -> Result<(), String>;
 }
 
 /// Columns modelc knows without a database, by lowercase `database.schema.identifier`.
@@ -207,13 +209,19 @@ impl Database for NodeDb {
 
     fn drop_relation(&self, arg: &RelationArg) -> Result<(), String> {
         let rel = self.resolve(arg)?;
-        let Some(drops) = &self.drops else {
-            return Err(format!(
-                "adapter.drop_relation({rel}) is supported in hooks, not in a node's SQL: move it to a pre_hook or post_hook"
-            ));
-        };
-        drops.lock().unwrap_or_else(|p| p.into_inner()).push(rel);
-        Ok(())
+        // A hook's drops run where the hook runs; elsewhere (a macro of
+        // `run-operation`, a node's SQL) at once, as in dbt.
+        match (&self.drops, &self.external) {
+            (Some(drops), _) => {
+                drops.lock().unwrap_or_else(|p| p.into_inner()).push(rel);
+                Ok(())
+            }
+            (None, Some(ext)) => ext.drop_relation(&rel),
+            (None, None) => Err(format!(
+                "adapter.drop_relation({rel}) {}",
+                modelc_template::database::NEEDS_DATABASE
+            )),
+        }
     }
 
     fn query(&self, sql: &str) -> Result<QueryTable, String> {

@@ -21,8 +21,8 @@ pub use cancel::Cancel;
 pub use engine::duckdb::DuckDb;
 pub use engine::{open, open_waiting, Dialect};
 pub use materialize::{
-    columns, existing, literal, query_table, run_node, strip_semicolons, ExecSettings, KnownRelations, Outcome,
-    QueryResult, RelKind, Status,
+    columns, drop_if_exists, existing, literal, query_table, run_node, strip_semicolons, ExecSettings, KnownRelations,
+    Outcome, QueryResult, RelKind, Status,
 };
 pub use results::{write_run_results, NodeResult};
 pub use runner::{run, LateRender, Reporter, RunRequest, NOT_RUN_CANCELLED, NOT_RUN_CONNECTION_LOST};

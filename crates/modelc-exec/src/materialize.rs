@@ -161,6 +161,14 @@ pub fn existing(conn: &dyn Connection, rel: &Relation) -> DbResult<Option<RelKin
     conn.relation_kind(rel)
 }
 
+/// Drops what exists at `rel`, table or view (dbt's `adapter.drop_relation`).
+pub fn drop_if_exists(conn: &dyn Connection, rel: &Relation) -> DbResult<()> {
+    match existing(conn, rel)? {
+        Some(kind) => conn.batch(&conn.dialect().drop_relation(rel, kind)),
+        None => Ok(()),
+    }
+}
+
 /// Column names and types of a relation, in order.
 pub fn columns(conn: &dyn Connection, rel: &Relation) -> DbResult<Vec<(String, String)>> {
     conn.columns(rel)
@@ -543,9 +551,7 @@ fn run_hooks(
         };
         let (drops, sql) = late.render_hook(node, hook).map_err(DbError)?;
         for rel in drops {
-            if let Some(kind) = existing(conn, &rel)? {
-                conn.batch(&conn.dialect().drop_relation(&rel, kind))?;
-            }
+            drop_if_exists(conn, &rel)?;
         }
         if !sql.trim().is_empty() {
             conn.batch(&sql)?;

@@ -93,6 +93,10 @@ impl External for ConnDb {
         self.with(|c| Ok(modelc_exec::existing(c, relation)?.map(|_| relation.clone())))
     }
 
+    fn drop_relation(&self, relation: &Relation) -> Result<(), String> {
+        self.with(|c| modelc_exec::drop_if_exists(c, relation))
+    }
+
     fn query(&self, sql: &str) -> Result<QueryTable, String> {
         let r = self.with(|c| modelc_exec::query_table(c, sql))?;
         Ok(QueryTable {

@@ -10,6 +10,10 @@ const MACROS: &str = "\
   {{ log('copied ' ~ n ~ ' rows', info=True) }}
 {% endmacro %}
 {% macro fails() %}{% do run_query('select * from nowhere_at_all') %}{% endmacro %}
+{% macro drop_if_there(name) %}
+  {% set rel = adapter.get_relation(database=target.database, schema=target.schema, identifier=name) %}
+  {% if rel %}{% do adapter.drop_relation(rel) %}{{ log('dropped ' ~ rel, info=True) }}{% endif %}
+{% endmacro %}
 ";
 
 fn project() -> Fixture {
@@ -47,6 +51,23 @@ fn run_operation_runs_a_macros_statements_with_its_args() {
         0
     );
     assert_eq!(f.query("select count(*) from orders_copy"), vec![vec!["3".to_string()]]);
+}
+
+/// The everyday clean-up operation: `adapter.drop_relation` on what
+/// `adapter.get_relation` found drops it, a view as well as a table.
+#[test]
+fn run_operation_drops_relations() {
+    let f = project();
+    f.write("models/v.sql", "select * from {{ ref('orders') }}");
+    assert_eq!(f.modelc(&["run"]).code, 0);
+    for name in ["orders", "v", "not_there"] {
+        let out = f.modelc(&["run-operation", "drop_if_there", "--args", &format!("{{name: {name}}}")]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    assert_eq!(
+        f.query("select count(*) from information_schema.tables where table_name in ('orders', 'v')"),
+        vec![vec!["0".to_string()]]
+    );
 }
 
 #[test]
