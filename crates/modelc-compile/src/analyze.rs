@@ -479,7 +479,8 @@ fn set_mismatch(n: &Node, sql: &str, m: &SetMismatch) -> Diagnostic {
 /// A mistake the column types show (see [`TypeProblem`]), located in the
 /// model's file.
 fn type_problem(n: &Node, sql: &str, p: &TypeProblem) -> Diagnostic {
-    let (line, col) = expression_in_file(n, sql, p).unwrap_or_else(|| {
+    let in_file = expression_in_file(n, sql, p);
+    let (line, col) = in_file.unwrap_or_else(|| {
         let word = slice(sql, (p.line, p.column_number), p.end)
             .and_then(|text| {
                 text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -488,7 +489,19 @@ fn type_problem(n: &Node, sql: &str, p: &TypeProblem) -> Diagnostic {
             .unwrap_or("select");
         located(n, sql, (p.line, p.column_number), word)
     });
-    let message = format!("{} '{}': {}", n.resource_type, n.name, p.message);
+    let mut message = format!("{} '{}': {}", n.resource_type, n.name, p.message);
+    // A macro wrote the expression where the file's lines are not the compiled
+    // SQL's: the file does not show it, so the message does.
+    if in_file.is_none() && source_position(n, sql, p.line, p.column_number).is_none() {
+        if let Some(text) = slice(sql, (p.line, p.column_number), p.end).map(str::trim) {
+            let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short = match short.char_indices().nth(80) {
+                Some((at, _)) => format!("{}...", &short[..at]),
+                None => short,
+            };
+            message = format!("{message} (`{short}`, line {} of its compiled SQL)", p.line);
+        }
+    }
     let d = if p.needs_icu {
         Diagnostic::error(
             NEEDS_ICU,
