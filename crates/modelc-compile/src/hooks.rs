@@ -90,16 +90,19 @@ fn render_hooks(jinja: &Jinja, node: &mut Node, sites: &configs::Sites<'_>) -> R
             }
             let (first_ref, first_source) = (node.refs.len(), node.sources.len());
             let sql = shift(&result.sql, first_ref, first_source);
+            let late = late.then(|| LateHook {
+                template: hook.sql.clone(),
+                first_ref,
+                ref_count: result.refs.len(),
+                first_source,
+                source_count: result.sources.len(),
+            });
             node.refs.extend(result.refs);
             node.sources.extend(result.sources);
             out.push(Hook {
                 sql,
                 transaction: hook.transaction && transaction,
-                late: late.then(|| LateHook {
-                    template: hook.sql.clone(),
-                    first_ref,
-                    first_source,
-                }),
+                late,
             });
         }
     }
@@ -167,7 +170,7 @@ pub(crate) fn render_late(
         )
         .at(&node.original_file_path, node.defined_at_line, 1)
     })?;
-    if late.first_ref + result.refs.len() > deps.0.len() || late.first_source + result.sources.len() > deps.1.len() {
+    if result.refs.len() > late.ref_count || result.sources.len() > late.source_count {
         return Err(Diagnostic::error(
             "late-ref",
             format!(

@@ -132,8 +132,12 @@ impl NodeDb {
     /// For a hook of the node whose refs and sources start at `late`'s, among
     /// the node's; its `adapter.drop_relation` calls are kept for [`NodeDb::drops`].
     pub(crate) fn for_hook(mut self, late: &modelc_core::LateHook) -> NodeDb {
-        self.refs.drain(..late.first_ref.min(self.refs.len()));
-        self.sources.drain(..late.first_source.min(self.sources.len()));
+        fn window<T>(all: &mut Vec<T>, first: usize, count: usize) {
+            all.truncate(first.saturating_add(count));
+            all.drain(..first.min(all.len()));
+        }
+        window(&mut self.refs, late.first_ref, late.ref_count);
+        window(&mut self.sources, late.first_source, late.source_count);
         self.drops = Some(std::sync::Mutex::new(Vec::new()));
         self
     }

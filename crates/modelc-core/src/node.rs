@@ -426,10 +426,14 @@ pub struct Hook {
 pub struct LateHook {
     /// The hook's Jinja, as configured.
     pub template: String,
-    /// Where the hook's `ref()` and `source()` calls start among the node's.
+    /// Where the hook's `ref()` calls are among the node's: from this index...
     pub first_ref: usize,
+    /// ...this many (as its parse-phase render made them).
+    pub ref_count: usize,
     /// The same for `source()`.
     pub first_source: usize,
+    /// The same for `source()`.
+    pub source_count: usize,
 }
 
 impl Hook {
