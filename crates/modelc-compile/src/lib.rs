@@ -159,9 +159,7 @@ impl Project {
         let inject = |sql: String| with_ephemeral_parents(sql, node, nodes);
         Ok((inject(sql), incr.map(inject)))
     }
-}
 
-impl Project {
     /// Renders a hook of node `id` that asks the database ([`modelc_core::Hook::late`])
     /// as it runs, `database` answering its questions: the relations its
     /// `adapter.drop_relation` calls drop, and its SQL, relations filled in from

@@ -330,8 +330,7 @@ fn fresher_sources(current: &serde_json::Value, previous: &serde_json::Value) ->
         .collect()
 }
 
-/// Compiles in full, printing diagnostics.
-/// Errors of the analysis in nodes `--select`/`--exclude` leave out do not stop
+/// Compiles in full, printing diagnostics. Errors of the analysis in nodes `--select`/`--exclude` leave out do not stop
 /// the command: dbt compiles only the nodes it runs.
 fn compile_full(common: &Common, opts: &CompileOptions) -> Result<FullCompile, u8> {
     let mut compiled = compile(&common.project_dir, opts);
@@ -351,7 +350,10 @@ fn compile_full(common: &Common, opts: &CompileOptions) -> Result<FullCompile, u
                     .select(&common.select, &common.exclude, indirect(common.indirect_selection));
             let project = match selected {
                 Ok(selected) => blocked.unblock(&selected.ids, &mut compiled.diagnostics),
-                Err(_) => None,
+                Err(e) => {
+                    report::print_all(&compiled.diagnostics, &project_root(common));
+                    return Err(invalid(e));
+                }
             };
             report::print_all(&compiled.diagnostics, &project_root(common));
             // What the compile cache would keep holds the errors: nothing is kept.
