@@ -918,6 +918,18 @@ const HOOKS: Case = Case {
         Run(&["run", "-s", "m"], 1),
         Query("select a from {s}.m", Some(&["1"])),
         Query("select count(*) from {s}.log", Some(&["3"])),
+        // A hook that asks the database renders as it runs: its drop runs in the
+        // node's transaction, and a model rendered after it sees the table gone.
+        Write(
+            "models/d.sql",
+            "{{ config(materialized='table', post_hook=\"{% do adapter.drop_relation(this) %}\") }}\nselect 1 as x\n",
+        ),
+        Write(
+            "models/gone.sql",
+            "{% set rel = load_relation(ref('d')) %}\nselect '{{ 'gone' if rel is none else 'there' }}' as state\n",
+        ),
+        Run(&["run", "-s", "d", "gone"], 0),
+        Query("select state from {s}.gone", Some(&["gone"])),
     ],
 };
 
