@@ -118,9 +118,10 @@ pub(crate) const NEEDS_ICU: &str = "needs-icu";
 
 /// The extensions of the engine's DuckDB (lent by the CLI, which has one).
 pub trait Extensions: Send + Sync + std::fmt::Debug {
-    /// Whether extension `name` is there (or can be installed), so what needs it
-    /// runs.
-    fn has(&self, name: &str) -> bool;
+    /// Whether extension `name` is there (or can be installed) for the database
+    /// `db` describes (its `settings` may name where extensions live), so what
+    /// needs it runs.
+    fn has(&self, name: &str, db: &modelc_core::DbConfig) -> bool;
 }
 
 /// Reads a seed's column types as a run will load them: the compiler itself

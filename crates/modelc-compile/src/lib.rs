@@ -1282,7 +1282,8 @@ fn compile_phases(
     // The parse-phase SQL of a node rendered only when it runs is no SQL to check
     // (the analysis does not check its columns either).
     found.retain(|d| !(d.code == "sql-parse" && d.file.as_ref().is_some_and(|f| unrendered.contains(f))));
-    if found.iter().any(|d| d.code == analyze::NEEDS_ICU) && opts.extensions.as_ref().is_some_and(|e| e.has("icu")) {
+    if found.iter().any(|d| d.code == analyze::NEEDS_ICU) && opts.extensions.as_ref().is_some_and(|e| e.has("icu", &db))
+    {
         found.retain(|d| d.code != analyze::NEEDS_ICU);
     }
     let analysis_errors: Vec<Diagnostic> = found.iter().filter(|d| d.is_error()).cloned().collect();

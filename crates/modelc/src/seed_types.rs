@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use modelc_compile::{Extensions, SeedTypes};
-use modelc_core::Node;
+use modelc_core::{DbConfig, Node};
 use modelc_exec::{Connection, SeedFile};
 
 /// Reads seeds under the project root with one in-memory DuckDB, opened at the
@@ -51,16 +51,25 @@ impl SeedTypes for CsvTypes {
 
 impl Extensions for CsvTypes {
     /// Installed already, or now: DuckDB downloads it where it can reach
-    /// extensions.duckdb.org, as it would when the model runs.
-    fn has(&self, name: &str) -> bool {
+    /// extensions.duckdb.org, as it would when the model runs. Asked of a DuckDB
+    /// with the profile's `settings` (`extension_directory`,
+    /// `custom_extension_repository`), which the run's connections have too.
+    fn has(&self, name: &str, db: &DbConfig) -> bool {
         let name = name.replace('\'', "''");
         let sql = format!(
             "select count(*) from duckdb_extensions() where extension_name = '{name}' and (installed or loaded)"
         );
-        self.with(|conn| {
+        let check = |conn: &dyn Connection| {
             let installed = conn.query(&sql).ok()?.first()?.first()?.as_deref() != Some("0");
             Some(installed || conn.batch(&format!("install '{name}'")).is_ok())
-        })
-        .unwrap_or(false)
+        };
+        if db.settings.is_empty() {
+            return self.with(check).unwrap_or(false);
+        }
+        let Ok(conn) = modelc_exec::engine::duckdb::in_memory() else {
+            return false;
+        };
+        let settings = modelc_exec::engine::duckdb::settings_sql(&db.settings);
+        conn.batch(&settings).is_ok() && check(conn.as_ref()).unwrap_or(false)
     }
 }

@@ -95,9 +95,7 @@ impl DuckDb {
         for ext in &db.extensions {
             setup.push_str(&format!("LOAD {};\n", modelc_core::quote_ident(ext)));
         }
-        for (k, v) in &db.settings {
-            setup.push_str(&format!("SET {k} = '{}';\n", v.replace('\'', "''")));
-        }
+        setup.push_str(&settings_sql(&db.settings));
         if !setup.is_empty() {
             root.execute_batch(&setup)?;
         }
@@ -209,6 +207,14 @@ impl Connection for DuckConn {
 /// server cannot read the client's files.
 pub fn in_memory() -> DbResult<Box<dyn Connection>> {
     Ok(Box::new(in_memory_conn()?))
+}
+
+/// The statements that apply a profile's `settings`.
+pub fn settings_sql(settings: &[(String, String)]) -> String {
+    settings
+        .iter()
+        .map(|(k, v)| format!("SET {k} = '{}';\n", v.replace('\'', "''")))
+        .collect()
 }
 
 /// As [`in_memory`], with DuckDB's own methods.

@@ -274,3 +274,34 @@ fn manifest_types_are_the_built_tables_types() {
         .collect();
     assert_eq!(inferred, built);
 }
+
+/// The ICU check asks a DuckDB with the profile's `settings`, as the run's
+/// connections have them: an `extension_directory` that holds ICU (here a
+/// stand-in file where DuckDB looks for it) lets the model compile; without
+/// the setting, the same model stops the compile.
+#[test]
+fn the_icu_check_honours_the_profiles_extension_directory() {
+    let f = crate::support::Fixture::new(&[
+        ("project.yml", "name: shop\nduckdb:\n  path: shop.duckdb\n"),
+        ("models/due.sql", "select now() + interval 1 day as due\n"),
+    ]);
+    let out = f.modelc(&["compile"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("needs-icu"), "{}", out.stderr);
+    let found =
+        f.query("select (select library_version from pragma_version()), (select platform from pragma_platform())");
+    let [version, platform] = [&found[0][0], &found[0][1]];
+    let extensions = f.path().join("extensions");
+    let dir = extensions.join(version).join(platform);
+    std::fs::create_dir_all(&dir).expect("extension dir");
+    std::fs::write(dir.join("icu.duckdb_extension"), "a stand-in").expect("extension file");
+    f.write(
+        "profiles.yml",
+        &format!(
+            "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: shop.duckdb\n      settings:\n        extension_directory: '{}'\n",
+            extensions.display()
+        ),
+    );
+    let out = f.modelc(&["compile"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
