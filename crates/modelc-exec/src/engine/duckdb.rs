@@ -11,15 +11,17 @@ use crate::seed::SeedFile;
 
 impl From<duckdb::Error> for DbError {
     fn from(e: duckdb::Error) -> Self {
-        let message = e.to_string();
-        // DuckDB asks to download what the `duckdb` crate's build leaves out.
-        if message.contains("Extension Autoloading Error") && message.contains("\"icu\"") {
-            return DbError(format!(
-                "{message}\n(time zones and TIMESTAMPTZ arithmetic need DuckDB's ICU extension, which \
-                 modelc's DuckDB does not include and could not download: cast the value to TIMESTAMP first)"
-            ));
-        }
-        DbError(message)
+        DbError(e.to_string())
+    }
+}
+
+/// Opens a DuckDB database with the extensions compiled into modelc beside
+/// the `duckdb` crate's (ICU: time zones, as dbt-duckdb's DuckDB has them).
+fn open(path: Option<&str>) -> Result<duckdb::Connection, duckdb::Error> {
+    modelc_duckdb_icu::register();
+    match path {
+        None => duckdb::Connection::open_in_memory(),
+        Some(path) => duckdb::Connection::open(path),
     }
 }
 
@@ -54,7 +56,7 @@ impl DuckDb {
     /// process holding it).
     pub fn open_waiting(db: &DbConfig, wait: std::time::Duration, on_wait: &mut dyn FnMut(&str)) -> DbResult<DuckDb> {
         let root = if db.path == ":memory:" {
-            duckdb::Connection::open_in_memory()?
+            open(None)?
         } else {
             if let Some(parent) = std::path::Path::new(&db.path).parent() {
                 std::fs::create_dir_all(parent)
@@ -63,7 +65,7 @@ impl DuckDb {
             let started = std::time::Instant::now();
             let mut told = false;
             loop {
-                match duckdb::Connection::open(&db.path) {
+                match open(Some(&db.path)) {
                     Ok(conn) => break conn,
                     Err(e) => {
                         let msg = e.to_string();
@@ -210,7 +212,7 @@ pub fn in_memory() -> DbResult<Box<dyn Connection>> {
 }
 
 /// The statements that apply a profile's `settings`.
-pub fn settings_sql(settings: &[(String, String)]) -> String {
+fn settings_sql(settings: &[(String, String)]) -> String {
     settings
         .iter()
         .map(|(k, v)| format!("SET {k} = '{}';\n", v.replace('\'', "''")))
@@ -219,7 +221,7 @@ pub fn settings_sql(settings: &[(String, String)]) -> String {
 
 /// As [`in_memory`], with DuckDB's own methods.
 pub(crate) fn in_memory_conn() -> DbResult<DuckConn> {
-    let conn = duckdb::Connection::open_in_memory()?;
+    let conn = open(None)?;
     let interrupt = conn.interrupt_handle();
     Ok(DuckConn {
         conn,
