@@ -112,18 +112,6 @@ fn key(parts: &[&str]) -> String {
     parts.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>().join(".")
 }
 
-/// The code of the error for SQL only DuckDB's ICU extension runs: dropped where
-/// [`Extensions::has`] says the engine has ICU.
-pub(crate) const NEEDS_ICU: &str = "needs-icu";
-
-/// The extensions of the engine's DuckDB (lent by the CLI, which has one).
-pub trait Extensions: Send + Sync + std::fmt::Debug {
-    /// Whether extension `name` is there (or can be installed) for the database
-    /// `db` describes (its `settings` may name where extensions live), so what
-    /// needs it runs.
-    fn has(&self, name: &str, db: &modelc_core::DbConfig) -> bool;
-}
-
 /// Reads a seed's column types as a run will load them: the compiler itself
 /// reads no CSV (DuckDB does, in the runner), so the CLI lends it DuckDB's reader.
 pub trait SeedTypes: Send + Sync + std::fmt::Debug {
@@ -281,66 +269,7 @@ pub(crate) fn analyze(
             }
         }
     }
-    if check && typed {
-        // A generic test shares its file with others: only its own late render counts.
-        let unrendered_test = |n: &Node| n.late_render && unsure(n);
-        diags.extend(tests_needing_icu(nodes, &unrendered_test, &is_known, &columns));
-    }
     (lineage, columns)
-}
-
-/// Tests whose SQL needs ICU, as [`NEEDS_ICU`] errors: a test's columns are not
-/// checked, but one that cannot run on this DuckDB fails before anything runs, as
-/// a model does. Only tests whose SQL names a time zone, the current time, a date
-/// function or an interval are parsed (not the thousands of `not_null`s).
-fn tests_needing_icu(
-    nodes: &BTreeMap<String, Node>,
-    unrendered: &(dyn Fn(&Node) -> bool + Sync),
-    is_known: &(dyn Fn(&str) -> bool + Sync),
-    columns: &Columns,
-) -> Vec<Diagnostic> {
-    const HINTS: &[&str] = &[
-        "time zone",
-        "timezone",
-        "timestamptz",
-        "now()",
-        "current_timestamp",
-        "interval",
-        "date_trunc",
-        "date_part",
-        "datepart",
-        "extract",
-        "strftime",
-        "year(",
-        "month(",
-        "day(",
-        "hour(",
-    ];
-    let suspect = |sql: &str| {
-        let lower = sql.to_ascii_lowercase();
-        HINTS.iter().any(|h| lower.contains(h))
-    };
-    let tests: Vec<(&Node, &str)> = nodes
-        .values()
-        .filter(|n| n.resource_type == ResourceType::Test && !unrendered(n))
-        .filter(|n| n.config.get_str("static_analysis").as_deref() != Some("off"))
-        .filter_map(|n| {
-            n.compiled_code
-                .as_deref()
-                .filter(|sql| suspect(sql))
-                .map(|sql| (n, sql))
-        })
-        .collect();
-    tests
-        .par_iter()
-        .flat_map_iter(|(n, sql)| {
-            let recorder = Recorder::new(is_known, columns, false);
-            analyze_node(n, sql, &recorder, (false, true))
-                .0
-                .into_iter()
-                .filter(|d| d.code == NEEDS_ICU)
-        })
-        .collect()
 }
 
 /// Gives each documented column of a model, seed or snapshot whose YAML has no
@@ -503,18 +432,7 @@ fn type_problem(n: &Node, sql: &str, p: &TypeProblem) -> Diagnostic {
             message = format!("{message} (`{short}`, line {} of its compiled SQL)", p.line);
         }
     }
-    let d = if p.needs_icu {
-        Diagnostic::error(
-            NEEDS_ICU,
-            format!("{message}, which modelc's DuckDB does not include and could not download"),
-        )
-        .with_help(format!(
-            "DuckDB installs ICU by itself once it can reach extensions.duckdb.org; without it, \
-             work in TIMESTAMP (`cast(now() as timestamp) + interval 1 day` needs no ICU), or \
-             `--exclude` this {} (or set `static_analysis: off` on it) to build the others meanwhile",
-            n.resource_type
-        ))
-    } else if p.error {
+    let d = if p.error {
         Diagnostic::error("type-mismatch", message)
             .with_help("DuckDB refuses this when the model runs; modelc found it from the column types")
     } else {

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 pub use cache::CacheStats;
 use cache::Cached;
 
-pub use analyze::{Extensions, Lineage, SeedTypes};
+pub use analyze::{Lineage, SeedTypes};
 pub use hooks::RenderedHook;
 pub use resolve::{cte_name, inject_ctes};
 
@@ -71,9 +71,6 @@ pub struct CompileOptions {
     /// Reads seeds' column types (DuckDB's CSV reader, lent by the CLI); without
     /// it, only the types seeds declare are known.
     pub seed_types: Option<std::sync::Arc<dyn analyze::SeedTypes>>,
-    /// The DuckDB extensions the engine has (asked only when SQL needs one);
-    /// without it, none.
-    pub extensions: Option<std::sync::Arc<dyn analyze::Extensions>>,
 }
 
 /// A compiled project, ready to run.
@@ -250,7 +247,7 @@ pub struct Compiled {
 }
 
 /// A project compiled but for errors its analysis found in some nodes (a
-/// `needs-icu` model, an unknown column): as dbt compiles only what it runs, a
+/// type mismatch, an unknown column): as dbt compiles only what it runs, a
 /// run that selects none of those nodes goes ahead.
 #[derive(Debug)]
 pub struct Blocked {
@@ -1282,10 +1279,6 @@ fn compile_phases(
     // The parse-phase SQL of a node rendered only when it runs is no SQL to check
     // (the analysis does not check its columns either).
     found.retain(|d| !(d.code == "sql-parse" && d.file.as_ref().is_some_and(|f| unrendered.contains(f))));
-    if found.iter().any(|d| d.code == analyze::NEEDS_ICU) && opts.extensions.as_ref().is_some_and(|e| e.has("icu", &db))
-    {
-        found.retain(|d| d.code != analyze::NEEDS_ICU);
-    }
     let analysis_errors: Vec<Diagnostic> = found.iter().filter(|d| d.is_error()).cloned().collect();
     diags.extend(found);
     clock.lap("analyze");

@@ -179,10 +179,6 @@ pub struct TypeProblem {
     pub column_number: usize,
     /// 1-based line and column in the SQL just past the expression's end.
     pub end: (usize, usize),
-    /// DuckDB refuses it only without its ICU extension (time zones): no
-    /// mistake where the engine has ICU.
-    #[serde(default)]
-    pub needs_icu: bool,
 }
 
 /// A set operation whose two sides have different numbers of columns.
@@ -208,7 +204,6 @@ impl TypeProblem {
             line: span.start.line as usize,
             column_number: span.start.column as usize,
             end: (span.end.line as usize, span.end.column as usize),
-            needs_icu: false,
         }
     }
 }

@@ -119,7 +119,6 @@ struct FullCompile {
 }
 
 fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
-    let duckdb = std::sync::Arc::new(seed_types::CsvTypes::new(project_root(common)));
     Ok(CompileOptions {
         vars: parse_vars(common.vars.as_deref())?,
         target: common.target.clone(),
@@ -136,8 +135,7 @@ fn options(common: &Common, full_refresh: bool) -> Result<CompileOptions, u8> {
         // Late renders answer from modelc's analysis at compile time; the run
         // renders them again against its database.
         database: None,
-        seed_types: Some(duckdb.clone()),
-        extensions: Some(duckdb),
+        seed_types: Some(std::sync::Arc::new(seed_types::CsvTypes::new(project_root(common)))),
     })
 }
 

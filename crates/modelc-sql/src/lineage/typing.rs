@@ -2,11 +2,6 @@
 //! mistakes DuckDB's binder refuses that types reveal: an ordering comparison of
 //! text with a number, `sum` of text, text in arithmetic, `CASE` branches of types
 //! that do not mix. Anything not certain is unknown, and unknown is never an error.
-//!
-//! Also what modelc's DuckDB cannot run at all: time zones and `TIMESTAMPTZ`
-//! arithmetic need the ICU extension, which the `duckdb` crate's bundled build does
-//! not include ([`Typer::needs_icu`]); the model fails before anything runs,
-//! naming it, instead of half-way through a build.
 
 use sqlparser::ast::{
     BinaryOperator, CastKind, CeilFloorKind, DataType, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
@@ -63,7 +58,6 @@ impl Typer<'_> {
             Expr::AtTimeZone { timestamp, time_zone } => {
                 self.expr(timestamp);
                 self.expr(time_zone);
-                self.needs_icu(e, "AT TIME ZONE");
                 Typed::unknown()
             }
             Expr::BinaryOp { .. } => self.chain(e),
@@ -155,9 +149,7 @@ impl Typer<'_> {
                 ty.map_or_else(Typed::unknown, |t| Typed { literal: false, ..t })
             }
             Expr::Extract { expr, .. } => {
-                if is_tz(&self.expr(expr)) {
-                    self.needs_icu(e, "EXTRACT from a TIMESTAMPTZ");
-                }
+                self.expr(expr);
                 Typed::of(Ty::BigInt)
             }
             Expr::Substring { expr, .. } | Expr::Trim { expr, .. } => {
@@ -204,11 +196,8 @@ impl Typer<'_> {
     }
 
     fn binary(&self, e: &Expr, op: &BinaryOperator, a: &Typed, b: &Typed) -> Typed {
+        // ICU's rules for time zones, not modelled: unknown.
         if matches!(op, BinaryOperator::Plus | BinaryOperator::Minus) && (is_tz(a) || is_tz(b)) {
-            self.needs_icu(
-                e,
-                &format!("{op} on a TIMESTAMPTZ (now() and current_timestamp are one)"),
-            );
             return Typed::unknown();
         }
         let arith = match op {
@@ -290,7 +279,6 @@ impl Typer<'_> {
         // `timezone(zone, ts)` is what AT TIME ZONE calls.
         let zone_call = name == "timezone" && typed.len() == 2;
         if ICU_FUNCTIONS.contains(&name.as_str()) && typed.iter().any(is_tz) || zone_call {
-            self.needs_icu(f, &format!("{name}() of a TIMESTAMPTZ"));
             return Typed::unknown();
         }
         let first = typed.first().cloned().unwrap_or_default();
@@ -465,21 +453,11 @@ impl Typer<'_> {
     fn error(&self, at: &dyn Spanned, message: String) {
         self.cx.missing.problem(TypeProblem::at(at.span(), message, true));
     }
-
-    /// What only DuckDB's ICU extension runs: an error where DuckDB has no ICU,
-    /// as DuckDB refuses it.
-    fn needs_icu(&self, at: &dyn Spanned, what: &str) {
-        let message = format!("{what} needs DuckDB's ICU extension (time zones)");
-        self.cx.missing.problem(TypeProblem {
-            needs_icu: true,
-            ..TypeProblem::at(at.span(), message, true)
-        });
-    }
 }
 
-/// The date-part and date-difference functions DuckDB implements for
-/// `TIMESTAMPTZ` only in its ICU extension (comparisons, `min`/`max`, `strftime`
-/// and casts to `TIMESTAMP` or `VARCHAR` work without it).
+/// The date-part and date-difference functions DuckDB's ICU extension implements
+/// for `TIMESTAMPTZ`, by time-zone rules this typer does not model: of a
+/// `TIMESTAMPTZ`, their type is unknown.
 const ICU_FUNCTIONS: &[&str] = &[
     "age",
     "century",
@@ -579,7 +557,7 @@ fn is_temporal(t: &Ty) -> bool {
     matches!(t, Ty::Date | Ty::Timestamp | Ty::TimestampTz)
 }
 
-/// A `DATE` or `TIMESTAMP` (not `TIMESTAMPTZ`, whose functions need ICU).
+/// A `DATE` or `TIMESTAMP` (not `TIMESTAMPTZ`, whose functions follow ICU's rules).
 fn is_plain_temporal(t: Option<&Typed>) -> bool {
     matches!(t.and_then(Typed::known), Some(Ty::Date | Ty::Timestamp))
 }

@@ -452,16 +452,7 @@ fn cases() -> Vec<Case> {
         case("sql", "text_compared_with_number", "build", 2)
             .write("models/stg_orders.sql", "select id, customer, amount from {{ ref('orders') }}\nwhere customer >= amount\n")
             .expect(&["models/stg_orders.sql:2:7", "cannot compare values of type VARCHAR and type INTEGER", "nothing was run"]),
-        case("sql", "timestamptz_arithmetic_needs_icu", "build", 2)
-            .write("models/stg_orders.sql", "select id, customer, amount, now() + interval 1 day as due\nfrom {{ ref('orders') }}\n")
-            .expect(&["models/stg_orders.sql:1:30", "+ on a TIMESTAMPTZ", "needs-icu", "nothing was run"]),
-        case("sql", "test_needs_icu", "build", 2)
-            .write("tests/recent.sql", "select * from {{ ref('stg_orders') }}\nwhere now() - interval 1 day < timestamp '2024-01-01'\n")
-            .expect(&["tests/recent.sql:2:7", "test 'recent'", "needs-icu", "nothing was run"]),
         // ...and by DuckDB when the check is off.
-        case("sql", "time_zone_unchecked", "run --static-analysis off", 1)
-            .write("models/in_utc.sql", "select timestamp '2024-01-01' at time zone 'UTC' as at_utc\n")
-            .expect(&["Failure in model in_utc", "modelc's DuckDB does not include and could not download"]),
         case("sql", "unknown_column_unchecked", "run --static-analysis off", 1)
             .write(
                 "models/customer_totals.sql",

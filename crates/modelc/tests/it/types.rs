@@ -39,8 +39,6 @@ enum Expect {
 fn inferred_types_are_duckdbs() {
     let conn = modelc_exec::engine::duckdb::in_memory().unwrap();
     conn.execute(TABLE).unwrap();
-    // What needs ICU fails at once, without trying to download it.
-    conn.execute("set autoinstall_known_extensions = false").unwrap();
     let catalog = Described(conn.describe("select * from t").unwrap());
     let text = include_str!("types/expressions.txt");
     let mut failures = Vec::new();
@@ -275,33 +273,38 @@ fn manifest_types_are_the_built_tables_types() {
     assert_eq!(inferred, built);
 }
 
-/// The ICU check asks a DuckDB with the profile's `settings`, as the run's
-/// connections have them: an `extension_directory` that holds ICU (here a
-/// stand-in file where DuckDB looks for it) lets the model compile; without
-/// the setting, the same model stops the compile.
+/// Time zones run as in dbt-duckdb, whose DuckDB has ICU: modelc's DuckDB has
+/// it compiled in, so a model that works in `TIMESTAMPTZ` builds with no
+/// download, and gives the values DuckDB's ICU gives.
 #[test]
-fn the_icu_check_honours_the_profiles_extension_directory() {
+fn time_zones_run_on_the_duckdb_compiled_into_modelc() {
     let f = crate::support::Fixture::new(&[
-        ("project.yml", "name: shop\nduckdb:\n  path: shop.duckdb\n"),
-        ("models/due.sql", "select now() + interval 1 day as due\n"),
-    ]);
-    let out = f.modelc(&["compile"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("needs-icu"), "{}", out.stderr);
-    let found =
-        f.query("select (select library_version from pragma_version()), (select platform from pragma_platform())");
-    let [version, platform] = [&found[0][0], &found[0][1]];
-    let extensions = f.path().join("extensions");
-    let dir = extensions.join(version).join(platform);
-    std::fs::create_dir_all(&dir).expect("extension dir");
-    std::fs::write(dir.join("icu.duckdb_extension"), "a stand-in").expect("extension file");
-    f.write(
-        "profiles.yml",
-        &format!(
-            "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: shop.duckdb\n      settings:\n        extension_directory: '{}'\n",
-            extensions.display()
+        (
+            "project.yml",
+            "name: shop\nduckdb:\n  path: shop.duckdb\n  settings:\n    TimeZone: America/New_York\n",
         ),
-    );
-    let out = f.modelc(&["compile"]);
+        (
+            "models/zones.sql",
+            "{{ config(materialized='table') }}\nselect\n  \
+             cast(timestamptz '2024-03-10 06:30:00+00' + interval 1 day as varchar) as due,\n  \
+             cast(date_trunc('day', timestamptz '2024-03-10 03:30:00+00') as varchar) as local_day,\n  \
+             extract(hour from timestamptz '2024-07-01 12:00:00+00') as local_hour,\n  \
+             cast(timestamp '2024-01-01 12:00' at time zone 'Asia/Tokyo' as varchar) as tokyo_noon,\n  \
+             now() - interval 1 day < now() as yesterday_is_earlier\n",
+        ),
+    ]);
+    let out = f.modelc(&["build"]);
     assert_eq!(out.code, 0, "{out:?}");
+    let rows = f.query("select * from zones");
+    // In the session's time zone, New York, as dbt-duckdb's DuckDB (2.0.1) gives
+    // them: a day added across the night its clocks move forward (2024-03-10)
+    // keeps the wall-clock time, 01:30.
+    let expected = [
+        "2024-03-11 01:30:00-04",
+        "2024-03-09 00:00:00-05",
+        "8",
+        "2023-12-31 22:00:00-05",
+        "true",
+    ];
+    assert_eq!(rows, vec![expected.map(String::from).to_vec()]);
 }
