@@ -261,14 +261,16 @@ pub const DATETIME_OP_FN: &str = "__modelc_datetime_op";
 /// arithmetic, which Jinja2 gets from Python and minijinja has no operator for) into
 /// `__modelc_datetime_op(a, '-', <x>.timedelta(...))`. The left operand is what
 /// Jinja2 would take: back to the enclosing bracket, a comma, colon, comparison,
-/// `=` or keyword (`+`, `-` and `~` bind tighter, so they are part of it). A
-/// timedelta held in a variable is not seen: that subtraction stays an error naming
-/// its line. Borrowed when nothing changes.
+/// `=` or keyword (`+`, `-` and `~` bind tighter, so they are part of it). The
+/// right operand may also be a name the same file sets to a timedelta
+/// (`{% set week = modules.datetime.timedelta(days=7) %}` ... `d - week`).
+/// Borrowed when nothing changes.
 pub fn datetime_arithmetic(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains("timedelta") {
         return std::borrow::Cow::Borrowed(text);
     }
-    let Some(mut next) = next_timedelta_op(text) else {
+    let names = timedelta_names(text);
+    let Some(mut next) = next_timedelta_op(text, &names) else {
         return std::borrow::Cow::Borrowed(text);
     };
     let mut out = text.to_string();
@@ -289,23 +291,50 @@ pub fn datetime_arithmetic(text: &str) -> std::borrow::Cow<'_, str> {
                 .saturating_sub(call.matches('\n').count()),
         );
         out.replace_range(left..right_end, &format!("{call}{breaks}"));
-        match next_timedelta_op(&out) {
+        match next_timedelta_op(&out, &names) {
             Some(n) => next = n,
             None => return std::borrow::Cow::Owned(out),
         }
     }
 }
 
-/// The first `a ± <x>.timedelta(...)` of a template's expressions: the left
-/// operand's start, the operator's and the right operand's offsets, and its end.
-fn next_timedelta_op(text: &str) -> Option<(usize, (usize, usize), usize)> {
+/// The names a template's `{% set name = <x>.timedelta(...) %}` statements give a
+/// timedelta (the whole value one call).
+fn timedelta_names(text: &str) -> Vec<String> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    expression_regions(text)
+        .into_iter()
+        .filter_map(|(start, end)| {
+            let inner = text[start..end].trim_matches(['-', '+']).trim();
+            let rest = inner.strip_prefix("set")?;
+            let (name, value) = rest.split_once('=')?;
+            let name = name.trim();
+            if !rest.starts_with(char::is_whitespace) || name.is_empty() || !name.chars().all(is_word) {
+                return None;
+            }
+            let value = value.trim();
+            let open = value.find('(')?;
+            let callee = value[..open].trim_end();
+            let is_timedelta = callee == "timedelta" || callee.ends_with(".timedelta");
+            (is_timedelta && matching_paren(value, open, value.len()) == Some(value.len() - 1))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// The first `a ± <x>.timedelta(...)` (or `a ± name`, a name of `names`) of a
+/// template's expressions: the left operand's start, the operator's and the right
+/// operand's offsets, and its end.
+fn next_timedelta_op(text: &str, names: &[String]) -> Option<(usize, (usize, usize), usize)> {
     let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     for (start, end) in expression_regions(text) {
         let region = &text[start..end];
+        // Each right operand there, in order: its start and its end.
+        let mut operands: Vec<(usize, usize)> = Vec::new();
         for (found, _) in region.match_indices("timedelta") {
             let at = start + found;
             let name_end = at + "timedelta".len();
-            let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
             if bytes.get(name_end).copied().is_some_and(is_word) || in_string(&region[..found]) {
                 continue;
             }
@@ -318,9 +347,26 @@ fn next_timedelta_op(text: &str) -> Option<(usize, (usize, usize), usize)> {
             if bytes.get(open) != Some(&b'(') {
                 continue;
             }
-            let Some(close) = matching_paren(text, open, end) else {
-                continue;
-            };
+            if let Some(close) = matching_paren(text, open, end) {
+                operands.push((right_start, close + 1));
+            }
+        }
+        for name in names {
+            for (found, _) in region.match_indices(name.as_str()) {
+                let at = start + found;
+                let name_end = at + name.len();
+                let before = bytes[at - 1];
+                let after = bytes.get(name_end).copied().unwrap_or(b' ');
+                if is_word(before) || before == b'.' || is_word(after) || matches!(after, b'(' | b'.' | b'[') {
+                    continue;
+                }
+                if !in_string(&region[..found]) {
+                    operands.push((at, name_end));
+                }
+            }
+        }
+        operands.sort_unstable();
+        for (right_start, right_end) in operands {
             // A binary `+` or `-` before it.
             let before = text[start..right_start].trim_end();
             let op_at = start + before.len();
@@ -337,7 +383,7 @@ fn next_timedelta_op(text: &str) -> Option<(usize, (usize, usize), usize)> {
             if left >= op_at {
                 continue;
             }
-            return Some((left, (op_at, right_start), close + 1));
+            return Some((left, (op_at, right_start), right_end));
         }
     }
     None
@@ -829,6 +875,22 @@ mod tests {
             (
                 "{{ a - timedeltas(1) }} {{ timedelta(1) }}",
                 "{{ a - timedeltas(1) }} {{ timedelta(1) }}".into(),
+            ),
+            // A name the file sets to a timedelta, wherever it is used after.
+            (
+                "{%- set week = modules.datetime.timedelta(days=7) -%}\n{{ d - week }} {{ (d + week).year }}",
+                format!(
+                    "{{%- set week = modules.datetime.timedelta(days=7) -%}}\n{{{{ {f}(d, '-', week) }}}} {{{{ ({f}(d, '+', week)).year }}}}"
+                ),
+            ),
+            // Not that name: another word, an attribute, a call, a string, no timedelta set.
+            (
+                "{% set week = timedelta(7) %}{{ d - weeks }}{{ d - x.week }}{{ d - week.days }}{{ 'd - week' }}",
+                "{% set week = timedelta(7) %}{{ d - weeks }}{{ d - x.week }}{{ d - week.days }}{{ 'd - week' }}".into(),
+            ),
+            (
+                "{% set week = timedelta(7) + timedelta(1) %}{{ d - week }}",
+                format!("{{% set week = {f}(timedelta(7), '+', timedelta(1)) %}}{{{{ d - week }}}}"),
             ),
         ];
         for (src, want) in cases {

@@ -5,9 +5,10 @@
 //! (IANA time zones, from chrono-tz, with pytz's `localize` and its quirks).
 //!
 //! `modules.datetime.timedelta` too. Jinja cannot add objects: `date - timedelta(...)`
-//! is rewritten into a call of [`datetime_op`] ([`crate::preprocess::datetime_arithmetic`]);
-//! a timedelta held in a variable and subtracted later fails with minijinja's
-//! "unsupported operation" naming the line.
+//! is rewritten into a call of [`datetime_op`] ([`crate::preprocess::datetime_arithmetic`]),
+//! and so is `date - name` where the file sets `name` to a timedelta; a timedelta
+//! reached otherwise (a macro's return value, a dict entry) and subtracted fails
+//! with minijinja's "unsupported operation" naming the line.
 
 use std::fmt;
 use std::sync::Arc;

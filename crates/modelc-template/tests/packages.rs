@@ -454,6 +454,11 @@ fn python_helpers_behave_as_in_dbt() {
             "{{ modules.datetime.timedelta(1) + modules.datetime.timedelta(hours=12) }}",
             "1 day, 12:00:00",
         ),
+        // A timedelta kept in a variable, as in `{% set lookback = ... %}`.
+        (
+            "{%- set week = modules.datetime.timedelta(days=7) -%}{% set d = modules.datetime.date(2024, 3, 1) %}{{ d - week }} {{ (d + week).isoformat() }}",
+            "2024-02-23 2024-03-08",
+        ),
         // Python's truth: objects are true (minijinja's default takes them for
         // empty maps); a timedelta unless zero.
         (
